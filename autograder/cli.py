@@ -1,0 +1,129 @@
+"""Command line: `python -m autograder grade PATH` and the Gradescope entry `python -m autograder gradescope`.
+
+Exit status: 0 when grading ran (whatever the score), 1 when it could not (bad config, grader
+failure), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, load_config
+from .grade import GradingReport, grade_submission
+from .results import build_results, failure_results, write_results
+from .rubric import part_summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Autograder for the Two-Layer Neural Network homework.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    grade = sub.add_parser("grade", help="grade one submission (a file or a folder) and print a table",
+                           description="Grade a submission and print its score by part.")
+    grade.add_argument("path", type=Path, help="two_layer_net.py, or a folder holding it")
+    grade.add_argument("--results", type=Path, metavar="FILE", help="also write Gradescope's results.json here")
+    grade.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+    grade.add_argument("--submission-id", default="local",
+                       help="id the hidden cases' seeds derive from (default: local)")
+    grade.add_argument("--verbose", "-v", action="store_true", help="print every test's output too")
+
+    gs = sub.add_parser("gradescope", help="what run_autograder runs: grade $AUTOGRADER_ROOT/submission",
+                        description="Grade ROOT/submission, write ROOT/results/results.json. Never fails "
+                                    "without writing a valid results.json.")
+    gs.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
+    gs.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        return _grade(args)
+    return _gradescope(args)
+
+
+def _grade(args) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if not args.path.exists():
+        print(f"error: {args.path}: no such file or folder", file=sys.stderr)
+        return 1
+    report = grade_submission(args.path, config, args.submission_id)
+    if args.results:
+        write_results(args.results, _results(report))
+    print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    if report.log:
+        print(report.log, file=sys.stderr)
+    return 0
+
+
+def _gradescope(args) -> int:
+    """Grade as Gradescope does. Whatever happens, a valid results.json is left behind."""
+    started = time.monotonic()
+    results_path = args.root / "results" / "results.json"
+    try:
+        config = load_config(args.config)
+        metadata = _read_metadata(args.root / "submission_metadata.json")
+        report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")))
+        results = _results(report)
+        if report.log:
+            print(report.log)
+        print(f"graded {report.graded_file or '(nothing)'}: {report.score:g}/{report.max_score:g} "
+              f"in {report.execution_time:.2f} s ({report.status})")
+    except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff
+        traceback.print_exc()
+        reason = str(e) if isinstance(e, ConfigError) else f"internal error ({type(e).__name__})"
+        results = failure_results(reason, time.monotonic() - started)
+        write_results(results_path, results)
+        return 1
+    write_results(results_path, results)
+    return 0
+
+
+def _read_metadata(path: Path) -> dict:
+    """Gradescope's submission_metadata.json, read tolerantly: its layout may change."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _results(report: GradingReport) -> dict:
+    return build_results(report.tests, report.output, report.execution_time,
+                         {"status": report.status, "graded_file": report.graded_file, "version": __version__})
+
+
+def render_table(report: GradingReport, verbose: bool = False, color: bool = False) -> str:
+    """The score by part as a plain-text table (ANSI colour optional), failures explained below."""
+    def paint(text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if color else text
+
+    rows = part_summary(report.tests)
+    width = max(len(title) for title, _, _ in rows)
+    lines = [f"Graded: {report.graded_file or '(no file)'}   status: {report.status}", ""]
+    lines.append(f"{'Part':<{width}}  {'Points':>11}")
+    lines.append("-" * (width + 13))
+    for title, score, max_score in rows:
+        mark = paint("ok  ", "32") if score == max_score else paint("FAIL", "31")
+        lines.append(f"{title:<{width}}  {score:>5g}/{max_score:<5g} {mark}")
+    lines.append("-" * (width + 13))
+    lines.append(f"{'Total':<{width}}  {report.score:>5g}/{report.max_score:<5g}")
+    failed = [t for t in report.tests if not t.passed]
+    if verbose or failed:
+        lines.append("")
+    for t in report.tests:
+        if verbose or not t.passed:
+            lines.append(paint(f"{t.number} {t.name}: {t.score:g}/{t.max_score:g}", "1"))
+            lines += ["    " + line for line in t.output.splitlines()]
+    lines += [""] + [note + "\n" for note in report.notes]
+    return "\n".join(lines)

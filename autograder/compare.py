@@ -1,0 +1,101 @@
+"""Compare a student's array with the reference: pure functions, numpy.testing-style messages.
+
+The rule, checked in this order:
+1. shape: exactly the expected shape; a shape that differs only by singleton axes ((h, 1) or
+   (1, h) for (h,), (1,) for a scalar) is accepted, with a note;
+2. every entry finite (no NaN, no inf);
+3. tolerance, elementwise: |r - e| <= rtol * |e| + atol * max|e| + 1e-12.
+   The reference e alone sets the bound (the student's value never widens it), and atol is scaled
+   by the largest expected entry, so an array of tiny gradients is judged relative to its own
+   size instead of passing because it is close to zero (np.allclose's fixed atol=1e-8 trap).
+   The 1e-12 floor only matters when the whole expected array is (near) zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Tolerance
+from .sandbox import ERROR, IMPORT_ERROR, MISSING, OK, CallOutcome
+
+ABS_FLOOR = 1e-12
+
+
+@dataclass(frozen=True)
+class Comparison:
+    passed: bool
+    reason: str = ""  # short and safe to show for hidden cases: "wrong shape", "wrong values", ...
+    detail: str = ""  # where and by how much; reveals expected values, so for visible cases only
+    note: str = ""  # shown even on a pass, e.g. that a singleton-axis shape was accepted
+
+
+def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:
+    """Judge `received` (any shape, float64) against the reference `expected`."""
+    received = np.asarray(received, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    note = ""
+    if received.shape != expected.shape:
+        if _squeezed(received.shape) != _squeezed(expected.shape):
+            hint = " (it looks transposed)" if received.shape == expected.shape[::-1] else ""
+            return Comparison(False, "wrong shape",
+                              f"expected shape {_shape(expected.shape)}, received shape {_shape(received.shape)}{hint}")
+        note = (f"returned shape {_shape(received.shape)} where {_shape(expected.shape)} is expected; "
+                "accepted because only singleton axes differ")
+        received = received.reshape(expected.shape)
+    bad = ~np.isfinite(received)
+    if bad.any():
+        where = _index(np.argwhere(bad)[0])
+        return Comparison(False, "not finite",
+                          f"{int(bad.sum())} of {received.size} entries are NaN or infinite "
+                          f"(first at {where}: {received[tuple(np.argwhere(bad)[0])]})", note)
+    error = np.abs(received - expected)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    bound = tol.rtol * np.abs(expected) + tol.atol * scale + ABS_FLOOR
+    mismatched = error > bound
+    if not mismatched.any():
+        return Comparison(True, note=note)
+    worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(expected != 0, error / np.abs(expected), np.inf)
+    lines = [
+        f"Not equal to tolerance rtol={tol.rtol:g}, atol={tol.atol:g} x max|expected| = {tol.atol * scale:.3g}",
+        f"Mismatched elements: {int(mismatched.sum())} / {expected.size} ({100 * mismatched.mean():.0f}%)",
+        f"Worst at index {_index(worst)}: received {received[worst]!r}, expected {expected[worst]!r}",
+        f"Max absolute difference: {float(error.max()):.6g}",
+        f"Max relative difference: {float(np.max(relative[mismatched])):.6g}",
+    ]
+    return Comparison(False, "wrong values", "\n".join(lines), note)
+
+
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(d for d in shape if d != 1)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "()" if not shape else f"({shape[0]},)" if len(shape) == 1 else str(tuple(shape))
+
+
+def _index(index) -> str:
+    index = tuple(int(i) for i in index)
+    return "[]" if not index else str(list(index))
+
+
+def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: str,
+          key: str = "return") -> Comparison:
+    """Judge one returned value (`key` of a dict result, or the plain return value) of a call."""
+    if outcome.status == IMPORT_ERROR:
+        return Comparison(False, "not graded: your file could not be imported (see the top of the results)")
+    if outcome.status == MISSING:
+        return Comparison(False, f"{function} is not defined in your file")
+    if outcome.status == ERROR:
+        return Comparison(False, f"{function} {outcome.message}", outcome.traceback)
+    if outcome.status != OK:
+        return Comparison(False, f"{outcome.status}: {function} {outcome.message}")
+    what = f"the '{key}' entry of the dict returned by {function}" if key != "return" else f"the value {function} returned"
+    if key in outcome.problems:
+        return Comparison(False, f"{what} {outcome.problems[key]}")
+    if key not in outcome.values:
+        return Comparison(False, f"the dict returned by {function} has no '{key}' entry")
+    return compare(outcome.values[key], expected, tol)

@@ -1,0 +1,198 @@
+"""Load and validate the instructor's grading configuration (grading.toml).
+
+Every value has a default; a bad value stops the grader with a ConfigError naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .parts import PART_IDS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Gradescope's Ubuntu 22.04 runs Python 3.10
+    import tomli as tomllib
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "grading.toml"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|r - e| <= rtol * |e| + atol * max(|e|), elementwise (see compare.py)."""
+
+    rtol: float = 1e-4
+    atol: float = 1e-4
+
+
+@dataclass(frozen=True)
+class Limits:
+    call_timeout: float = 2.0
+    import_timeout: float = 10.0
+    total_timeout: float = 300.0
+    timeouts_before_skip: int = 2
+    memory_mb: int = 768
+    max_result_mb: float = 8.0
+    max_output_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class PartConfig:
+    points: float
+    tolerance: Tolerance
+
+
+@dataclass(frozen=True)
+class Config:
+    parts: dict[str, PartConfig]
+    limits: Limits = field(default_factory=Limits)
+    hidden_share: float = 0.5
+    hidden_cases: int = 4
+    visible_cases_visibility: str = "visible"
+    hidden_cases_visibility: str = "after_due_date"
+    secret: str = "change-me-each-term"
+
+    @property
+    def total_points(self) -> float:
+        return sum(p.points for p in self.parts.values())
+
+
+DEFAULT_POINTS = {
+    "affine": 1, "relu": 1, "forward.z1": 1, "forward.z2": 1, "forward.z3": 1, "forward.y_hat": 1,
+    "loss": 1, "relu_jacobian": 2, "output_jacobian": 1, "mse_grad": 2,
+    "grad.W1": 2, "grad.b1": 2, "grad.W2": 2, "grad.b2": 2,
+}
+
+
+def default_config() -> Config:
+    """The configuration with every default (as an empty grading.toml gives)."""
+    return parse_config({})
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate a TOML config; `None` means the grading.toml shipped beside the package."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read the config file: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return parse_config(raw)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def parse_config(raw: dict[str, Any]) -> Config:
+    """Validate a config given as a dict (the parsed TOML)."""
+    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts"))
+    grading = _table(raw, "grading")
+    _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
+                                     "hidden_cases_visibility", "secret"))
+    limits_raw = _table(raw, "limits")
+    defaults = Limits()
+    _only_keys(limits_raw, "limits.", tuple(defaults.__dataclass_fields__))
+    limits = Limits(
+        call_timeout=_number(limits_raw, "limits.call_timeout", defaults.call_timeout, low=0.01, high=600),
+        import_timeout=_number(limits_raw, "limits.import_timeout", defaults.import_timeout, low=0.1, high=600),
+        total_timeout=_number(limits_raw, "limits.total_timeout", defaults.total_timeout, low=1, high=2400),
+        timeouts_before_skip=_integer(limits_raw, "limits.timeouts_before_skip", defaults.timeouts_before_skip, low=1),
+        memory_mb=_integer(limits_raw, "limits.memory_mb", defaults.memory_mb, low=128),
+        max_result_mb=_number(limits_raw, "limits.max_result_mb", defaults.max_result_mb, low=0.001, high=1024),
+        max_output_chars=_integer(limits_raw, "limits.max_output_chars", defaults.max_output_chars, low=0),
+    )
+    base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
+
+    parts_raw = _table(raw, "parts")
+    unknown = [k for k in parts_raw if k not in PART_IDS]
+    if unknown:
+        raise ConfigError(f"unknown part id {unknown[0]!r} in [parts]; the part ids are: {', '.join(PART_IDS)}")
+    parts = {}
+    for pid in PART_IDS:
+        entry = parts_raw.get(pid, {})
+        where = f'parts."{pid}".'
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where[:-1]} must be a table such as {{ points = 1 }}, got {entry!r}")
+        _only_keys(entry, where, ("points", "rtol", "atol"))
+        parts[pid] = PartConfig(
+            points=_number(entry, where + "points", float(DEFAULT_POINTS[pid]), low=0, high=1e6),
+            tolerance=_tolerance(entry, where, base_tol),
+        )
+    d = Config(parts={})  # the defaults
+    return Config(
+        parts=parts,
+        limits=limits,
+        hidden_share=_number(grading, "grading.hidden_share", d.hidden_share, low=0, high=1),
+        hidden_cases=_integer(grading, "grading.hidden_cases", d.hidden_cases, low=0, high=50),
+        visible_cases_visibility=_choice(grading, "grading.visible_cases_visibility",
+                                         d.visible_cases_visibility, VISIBILITIES),
+        hidden_cases_visibility=_choice(grading, "grading.hidden_cases_visibility",
+                                        d.hidden_cases_visibility, VISIBILITIES),
+        secret=_string(grading, "grading.secret", d.secret),
+    )
+
+
+def _tolerance(table: dict, where: str, default: Tolerance) -> Tolerance:
+    return Tolerance(
+        rtol=_number(table, where + "rtol", default.rtol, low=0, high=1),
+        atol=_number(table, where + "atol", default.atol, low=0, high=1),
+    )
+
+
+def _only_keys(table: dict, where: str, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"unknown setting {where}{key}; allowed here: {', '.join(allowed)}")
+
+
+def _table(raw: dict, key: str) -> dict:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table, got {value!r}")
+    return value
+
+
+def _number(table: dict, where: str, default: float, *, low: float, high: float = math.inf) -> float:
+    key = where.rsplit(".", 1)[-1]
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{where} must be between {low:g} and {high:g}, got {value!r}")
+    return float(value)
+
+
+def _integer(table: dict, where: str, default: int, *, low: int, high: int = 10**9) -> int:
+    key = where.rsplit(".", 1)[-1]
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{where} must be between {low} and {high}, got {value!r}")
+    return value
+
+
+def _choice(table: dict, where: str, default: str, choices: tuple[str, ...]) -> str:
+    value = table.get(where.rsplit(".", 1)[-1], default)
+    if value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _string(table: dict, where: str, default: str) -> str:
+    value = table.get(where.rsplit(".", 1)[-1], default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
+    return value

@@ -1,0 +1,126 @@
+"""Grade one submission: locate it, run the grading tests against it in the sandbox, score it.
+
+This is the one grading path: run_autograder (Gradescope), `python -m autograder grade` and later
+batch grading all come through `grade_submission`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cases import hidden_cases, visible_cases
+from .config import Config
+from .rubric import ScoredTest, complete, part_summary, score_tests
+from .sandbox import ImportReport, Sandbox
+from .submission import locate, stage
+
+TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+# pytest's built-in plugins the grading tests do not use; each costs time on every test item.
+UNUSED_PYTEST_PLUGINS = [
+    arg for name in ("terminal", "logging", "warnings", "faulthandler", "junitxml", "pastebin", "doctest", "unittest",
+                     "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly", "setupplan", "stepwise",
+                     "cacheprovider", "threadexception", "unraisableexception", "debugging", "nose")
+    for arg in ("-p", f"no:{name}")
+]
+
+
+@dataclass(frozen=True)
+class GradingReport:
+    tests: list[ScoredTest]
+    notes: list[str]  # submission-wide messages: which file, import errors, import-time prints
+    execution_time: float
+    status: str  # ok | no submission | import error
+    graded_file: str = ""
+    log: str = ""  # for instructors only (pytest's own report when something went wrong)
+
+    @property
+    def output(self) -> str:
+        """The top-level message for the student: the notes, then the score by part."""
+        summary = ["Score by part:"] + [f"  {title}: {score:g}/{max_score:g}"
+                                        for title, score, max_score in part_summary(self.tests)]
+        summary.append(f"Total: {self.score:g}/{self.max_score:g}")
+        if any(t.hidden for t in self.tests):
+            summary.append("Hidden cases run on random inputs; their results may be shown later.")
+        return "\n\n".join(self.notes + ["\n".join(summary)])
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 4)
+
+
+def grade_submission(path: Path, config: Config, submission_id: str = "local") -> GradingReport:
+    """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker."""
+    started = time.monotonic()
+    deadline = started + config.limits.total_timeout
+    cases = visible_cases() + hidden_cases(config.secret, submission_id, config.hidden_cases)
+    located = locate(path)
+    if located.relative is None:
+        results = complete([], cases, "not graded: no submission file")
+        return _report(results, config, started, "no submission", [located.error])
+
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+    try:
+        module = stage(located, scratch)
+        with Sandbox(module, scratch / "run", config.limits, deadline) as sandbox:
+            import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
+
+            report = sandbox.import_report()
+            notes = [located.note] if located.note else []
+            if not report.ok:
+                results = complete([], cases, "not graded: your file could not be imported")
+                return _report(results, config, started, "import error", notes + [_import_failure(report)],
+                               str(located.relative))
+            if report.stdout:
+                notes.append("Your file printed this while being imported:\n" + report.stdout)
+            results, log = _run_tests(config, cases, sandbox)
+            fd_output = sandbox.worker_output()
+        if fd_output:
+            notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
+        return _report(results, config, started, "ok", notes, str(located.relative), log)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_tests(config: Config, cases: list, sandbox: Sandbox) -> tuple[list, str]:
+    """Run the grading tests in tests/ with our plugin; return every (part, case) verdict and pytest's log."""
+    import pytest
+
+    from .plugin import GradingPlugin
+
+    plugin = GradingPlugin(config, cases, sandbox)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugin: nothing installed can interfere
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        exit_code = pytest.main(
+            [str(TESTS_DIR), "-c", str(TESTS_DIR / "pytest.ini"), "--rootdir", str(TESTS_DIR),
+             "--capture=no", *UNUSED_PYTEST_PLUGINS],
+            plugins=[plugin])
+    results = complete(plugin.case_results(), cases, "internal grader error: this check did not run")
+    keep_log = exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    return results, log.getvalue()[-20000:] if keep_log else ""
+
+
+def _import_failure(report: ImportReport) -> str:
+    lines = [f"Your file could not be imported, so no test could run: {report.message}"]
+    if report.details:
+        lines.append(report.details)
+    if report.stdout:
+        lines.append("It printed:\n" + report.stdout)
+    return "\n".join(lines)
+
+
+def _report(results, config: Config, started: float, status: str, notes: list[str],
+            graded_file: str = "", log: str = "") -> GradingReport:
+    return GradingReport(score_tests(results, config), [n for n in notes if n], time.monotonic() - started,
+                         status, graded_file, log)

@@ -1,0 +1,43 @@
+"""The assignment contract: the student's functions and the graded parts (fixed ids)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUBMISSION_FILE = "two_layer_net.py"
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str  # fixed: carried in every Gradescope test's tags
+    title: str  # what a student reads
+    function: str  # the student function this part calls
+    key: str | None = None  # for functions returning a dict: the entry graded here
+
+
+PARTS: tuple[Part, ...] = (
+    Part("affine", "Affine layer: affine(x, W, b) = W x + b", "affine"),
+    Part("relu", "ReLU: relu(z)", "relu"),
+    Part("forward.z1", "Forward pass: z1 (output of Affine1)", "forward", "z1"),
+    Part("forward.z2", "Forward pass: z2 (output of the ReLU)", "forward", "z2"),
+    Part("forward.z3", "Forward pass: z3 (output of Affine2)", "forward", "z3"),
+    Part("forward.y_hat", "Forward pass: y_hat (network output)", "forward", "y_hat"),
+    Part("loss", "Loss: mse_loss(y_hat, y) = ||y_hat - y||^2", "mse_loss"),
+    Part("relu_jacobian", "ReLU Jacobian dz2/dz1", "relu_jacobian"),
+    Part("output_jacobian", "Output Jacobian dy_hat/dz3", "output_jacobian"),
+    Part("mse_grad", "Loss gradient dl/dy_hat = 2 (y_hat - y)", "mse_grad"),
+    Part("grad.W1", "Backward pass: dl/dW1", "backward", "W1"),
+    Part("grad.b1", "Backward pass: dl/db1", "backward", "b1"),
+    Part("grad.W2", "Backward pass: dl/dW2", "backward", "W2"),
+    Part("grad.b2", "Backward pass: dl/db2", "backward", "b2"),
+)
+
+PART_IDS: tuple[str, ...] = tuple(p.id for p in PARTS)
+PARTS_BY_ID: dict[str, Part] = {p.id: p for p in PARTS}
+
+# Functions returning a dict, and the keys that dict must hold.
+DICT_KEYS: dict[str, tuple[str, ...]] = {
+    "forward": ("z1", "z2", "z3", "y_hat"),
+    "backward": ("W1", "b1", "W2", "b2"),
+}
+FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.function for p in PARTS))

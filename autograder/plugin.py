@@ -1,0 +1,102 @@
+"""Our pytest plugin: feeds the grading tests their cases and the student, and collects verdicts.
+
+The grading tests in tests/ are ordinary pytest functions that take three fixtures:
+`case` (parametrized over the visible and hidden cases), `student` (calls into the sandboxed
+worker) and `check` (judges one returned value and records the verdict). Each test function is
+tagged with its part id through gradescope-utils' `@tags` decorator. Whatever happens inside a
+test, including a bug in the grader, each (part, case) ends with exactly one CaseResult.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from .cases import Case
+from .compare import judge
+from .config import Config
+from .parts import PART_IDS
+from .rubric import CaseResult
+from .sandbox import CallOutcome, Sandbox
+
+
+def part_of(function: Callable) -> str:
+    """The one part id among a test function's gradescope-utils tags."""
+    parts = [t for t in getattr(function, "__tags__", ()) if t in PART_IDS]
+    if len(parts) != 1:
+        raise pytest.UsageError(f"grading test {function.__name__} must carry exactly one part id "
+                                f"in @tags(...), found {parts}")
+    return parts[0]
+
+
+class StudentCalls:
+    """The `student` fixture: calls into the sandbox, each (function, case) at most once.
+
+    forward and backward feed four parts each; the memo makes that one call, not four.
+    """
+
+    def __init__(self, sandbox: Sandbox):
+        self._sandbox = sandbox
+        self._memo: dict[tuple[str, str], CallOutcome] = {}
+
+    def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
+        memo_key = (function, case.id)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
+        return self._memo[memo_key]
+
+
+class GradingPlugin:
+    def __init__(self, config: Config, cases: list[Case], sandbox: Sandbox):
+        self.config = config
+        self.cases = cases
+        self.student_calls = StudentCalls(sandbox)
+        self.results: dict[str, CaseResult] = {}
+        self._items: dict[str, tuple[str, Case]] = {}
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "case" in metafunc.fixturenames:
+            metafunc.parametrize("case", self.cases, ids=[c.id for c in self.cases])
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self._items[item.nodeid] = (part_of(item.function), item.callspec.params["case"])
+
+    @pytest.fixture(scope="session")
+    def student(self) -> StudentCalls:
+        return self.student_calls
+
+    @pytest.fixture
+    def check(self, request: pytest.FixtureRequest, case: Case):
+        """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
+        part = part_of(request.function)
+        tolerance = self.config.parts[part].tolerance
+
+        def check(outcome: CallOutcome, expected: np.ndarray, function: str, key: str = "return") -> None:
+            verdict = judge(outcome, expected, tolerance, function, key)
+            self.results[request.node.nodeid] = CaseResult(
+                part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
+                verdict.note, outcome.stdout)
+            if not verdict.passed:
+                raise AssertionError(f"{verdict.reason}\n{verdict.detail}".strip())
+
+        return check
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # A test that failed without a recorded verdict hit a bug in the grader, not in the submission.
+        if report.failed and report.nodeid in self._items and report.nodeid not in self.results:
+            part, case = self._items[report.nodeid]
+            self.results[report.nodeid] = CaseResult(
+                part, case.id, case.title, case.hidden, False,
+                "internal grader error (not your fault: please tell the course staff)",
+                detail=str(report.longrepr)[-1500:])
+
+    def case_results(self) -> list[CaseResult]:
+        """One result per collected (part, case); a test that never reported counts as a grader error."""
+        out = []
+        for nodeid, (part, case) in self._items.items():
+            out.append(self.results.get(nodeid) or CaseResult(
+                part, case.id, case.title, case.hidden, False, "internal grader error: this check did not run"))
+        return out

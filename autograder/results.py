@@ -1,0 +1,76 @@
+"""Gradescope's results.json: build it from scored tests, write it atomically.
+
+Spec: https://gradescope-autograders.readthedocs.io/en/latest/specs/ (summarised, with a JSON
+Schema, in the project's research notes; autograder/tests/results.schema.json is that schema).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .rubric import ScoredTest
+
+# Gradescope cuts any output beyond 100,000 characters; we stay well under it ourselves.
+MAX_OUTPUT = 50_000
+
+
+def build_results(tests: list[ScoredTest], output: str, execution_time: float,
+                  extra_data: dict | None = None) -> dict:
+    """The results.json document: one entry per scored test, the total as top-level score."""
+    return {
+        "score": round(sum(t.score for t in tests), 4),
+        "execution_time": round(max(execution_time, 0.0), 3),
+        "output": _cap(output),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name, "number": t.number, "score": t.score, "max_score": t.max_score,
+                "status": "passed" if t.passed else "failed", "output": _cap(t.output),
+                "output_format": "text", "tags": [t.part], "visibility": t.visibility,
+            }
+            for t in tests
+        ],
+        "extra_data": dict(extra_data or {}),
+    }
+
+
+def failure_results(message: str, execution_time: float = 0.0) -> dict:
+    """What the student sees when the grader itself could not grade: score 0 and why."""
+    return {
+        "score": 0.0,
+        "execution_time": round(max(execution_time, 0.0), 3),
+        "output": _cap("The autograder could not grade this submission: " + message
+                       + "\nYour submission was not graded, so the score of 0 is not a judgement of your code. "
+                         "Please tell the course staff."),
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def write_results(path: Path, results: dict) -> None:
+    """Write results.json atomically: a reader sees the old file or the whole new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results, indent=2, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _cap(text: str) -> str:
+    text = text.replace("\0", "")
+    if len(text) <= MAX_OUTPUT:
+        return text
+    return text[: MAX_OUTPUT - 60] + f"\n... [{len(text) - MAX_OUTPUT + 60} characters cut]"

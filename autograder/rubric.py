@@ -1,0 +1,109 @@
+"""From per-case verdicts to scored Gradescope tests: pure functions, no I/O.
+
+Each part is graded on visible cases and on hidden cases. A part becomes (at most) two
+Gradescope tests, "visible cases" and "hidden cases", each worth its share of the part's points,
+with partial credit for the fraction of its cases that pass. Hidden cases report only pass/fail
+and a short reason, never inputs or expected values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Config
+from .parts import PARTS, PARTS_BY_ID
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The verdict on one part for one case."""
+
+    part: str
+    case_id: str
+    case_title: str
+    hidden: bool
+    passed: bool
+    reason: str = ""  # short: "wrong values", "timeout: ...", safe for hidden cases
+    detail: str = ""  # where and by how much (visible cases only)
+    note: str = ""  # e.g. an accepted singleton-axis shape
+    stdout: str = ""  # what the student's code printed during the call (capped)
+
+
+@dataclass(frozen=True)
+class ScoredTest:
+    part: str
+    hidden: bool
+    name: str
+    number: str
+    score: float
+    max_score: float
+    passed: bool
+    output: str
+    visibility: str
+
+
+def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
+    """One ScoredTest per part and case group (visible, hidden) that has cases, in part order."""
+    tests = []
+    for index, part in enumerate(PARTS, start=1):
+        points = config.parts[part.id].points
+        groups = [(False, [r for r in results if r.part == part.id and not r.hidden]),
+                  (True, [r for r in results if r.part == part.id and r.hidden])]
+        groups = [(hidden, rs) for hidden, rs in groups if rs]
+        has_hidden = any(hidden for hidden, _ in groups)
+        has_visible = any(not hidden for hidden, _ in groups)
+        for hidden, rs in groups:
+            share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
+            max_score = round(points * share, 4)
+            passed = sum(r.passed for r in rs)
+            tests.append(ScoredTest(
+                part=part.id, hidden=hidden,
+                name=f"{part.title} ({'hidden' if hidden else 'visible'} cases)",
+                number=f"{index}.{2 if hidden else 1}",
+                score=round(max_score * passed / len(rs), 4), max_score=max_score,
+                passed=passed == len(rs), output=_output(rs, hidden),
+                visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
+            ))
+    return tests
+
+
+def _output(results: list[CaseResult], hidden: bool) -> str:
+    passed = sum(r.passed for r in results)
+    lines = [f"{passed}/{len(results)} cases passed."]
+    shown: set[str] = set()  # a detail repeated case after case is printed once
+    for r in results:
+        mark = "PASS" if r.passed else "FAIL"
+        line = f"[{mark}] {r.case_title}"
+        if not r.passed and r.reason:
+            line += f": {r.reason}"
+        lines.append(line)
+        if not hidden:
+            for text in (r.detail if not r.passed else "", r.note):
+                if text and text not in shown:
+                    lines.append(_indent(text))
+                    shown.add(text)
+        if r.stdout:
+            lines.append(_indent("Your code printed:\n" + r.stdout))
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float]]:
+    """(part title, score, max score) per part, in part order."""
+    rows: dict[str, list[float]] = {}
+    for t in tests:
+        row = rows.setdefault(t.part, [0.0, 0.0])
+        row[0] += t.score
+        row[1] += t.max_score
+    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4)) for pid, (s, m) in rows.items()]
+
+
+def complete(results: list[CaseResult], cases: list, reason: str) -> list[CaseResult]:
+    """Add a failed result, with `reason`, for every (part, case) that has none: nothing goes missing."""
+    seen = {(r.part, r.case_id) for r in results}
+    missing = [CaseResult(part.id, case.id, case.title, case.hidden, False, reason)
+               for part in PARTS for case in cases if (part.id, case.id) not in seen]
+    return list(results) + missing

@@ -1,0 +1,302 @@
+"""The grading process's side of the worker: start it, call student functions, survive anything.
+
+A `Sandbox` owns one worker process (worker.py) at a time. Each call has a wall-clock timeout,
+enforced here by SIGKILL to the worker's whole process group. A call that hangs, crashes,
+segfaults, exits or runs out of memory fails with a named reason and the next call starts a
+fresh worker (which imports the submission again). Results arrive as plain arrays (protocol.py)
+and leave here as fresh float64 arrays; what they mean is for compare.py to decide.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import protocol
+from .config import Limits
+
+WORKER_FILES = ("worker.py", "protocol.py")
+MAX_HEADER_BYTES = 1 << 20
+
+# Statuses of a call. ok: the function returned (its values may still be wrong or unusable).
+OK, MISSING, ERROR, TIMEOUT, CRASH, OOM, IMPORT_ERROR, NOT_RUN = (
+    "ok", "missing", "error", "timeout", "crash", "out of memory", "import error", "not run")
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one call of a student function gave back.
+
+    values: the returned arrays as fresh float64 arrays, by key ("return" for a plain function,
+    the dict keys for forward/backward); problems: keys whose value was unusable, with why.
+    """
+
+    status: str
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    message: str = ""  # for a status other than ok: what happened, in one line
+    traceback: str = ""  # for an exception: the traceback from the student's own frames
+    stdout: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    ok: bool
+    message: str = ""  # one line, e.g. "SyntaxError: invalid syntax (line 12, column 5)"
+    details: str = ""  # the traceback, from the student's own frames
+    stdout: str = ""  # what the module printed while being imported (capped)
+
+
+class _WorkerDied(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class Sandbox:
+    """Runs the student's module in a worker subprocess; one call at a time."""
+
+    def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None):
+        self.module_path = Path(module_path)
+        self.workdir = Path(workdir)
+        self.limits = limits
+        self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
+        self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
+        self._proc: subprocess.Popen | None = None
+        self._request_fd = self._response_fd = -1
+        self._import: ImportReport | None = None
+        self._timeouts: dict[str, int] = {}
+        self._worker_dir = self.workdir / "worker"
+        self._worker_dir.mkdir(parents=True, exist_ok=True)
+        for name in WORKER_FILES:
+            shutil.copyfile(Path(__file__).with_name(name), self._worker_dir / name)
+        self._log_path = self.workdir / "worker.log"
+        (self.workdir / "tmp").mkdir(exist_ok=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Spawn a worker without waiting for it: it imports numpy and the submission meanwhile."""
+        if self._proc is not None:
+            return
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.workdir), "LANG": "C.UTF-8",
+            "TMPDIR": str(self.workdir / "tmp"), "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        with open(self._log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(self._worker_dir / "worker.py"), str(request_r), str(response_w),
+                 str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes)],
+                pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.module_path.parent, env=env, start_new_session=True,
+                preexec_fn=self._limit_child,
+            )
+        os.close(request_r)
+        os.close(response_w)
+        self._request_fd, self._response_fd = request_w, response_r
+
+    def _limit_child(self) -> None:  # runs in the child between fork and exec
+        memory = self.limits.memory_mb * 1024 * 1024
+        cpu = int(self.limits.total_timeout) + 5  # a backstop; calls are timed from here by wall clock
+        for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+                             (resource.RLIMIT_FSIZE, 64 << 20), (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(limit, (value, value))
+        try:  # die with the grader: no orphaned student process if the grader is killed
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def close(self) -> None:
+        """Kill the worker's whole process group and reap it."""
+        proc, self._proc = self._proc, None
+        for fd in (self._request_fd, self._response_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._request_fd = self._response_fd = -1
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+
+    # -- the submission's import -------------------------------------------------------------
+    def import_report(self) -> ImportReport:
+        """Wait for the first worker to import the submission and say how it went."""
+        if self._import is None:
+            self.start()
+            self._import = self._await_hello()
+            if not self._import.ok:
+                self.close()
+        return self._import
+
+    def _await_hello(self) -> ImportReport:
+        """Read the worker's first frame: the outcome of importing the submission."""
+        timeout = min(self.limits.import_timeout, max(0.0, self.deadline - time.monotonic()))
+        try:
+            header, _ = self._read_frame(time.monotonic() + timeout)
+        except _WorkerDied as died:
+            if died.status == TIMEOUT:
+                return ImportReport(False, f"importing the file took longer than {self.limits.import_timeout:g} s "
+                                           "(a long computation or an input() call at the top level?)")
+            return ImportReport(False, f"importing the file killed the process: {died.message}")
+        stdout = _text(header.get("stdout"))
+        if header.get("status") == "ready":
+            return ImportReport(True, stdout=stdout)
+        error = header.get("error") if isinstance(header.get("error"), dict) else {}
+        message = f"{_text(error.get('type'))}: {_text(error.get('message'))}"
+        return ImportReport(False, message, _text(error.get("traceback")), stdout)
+
+    # -- calls ---------------------------------------------------------------------------------
+    def call(self, function: str, args: list[np.ndarray], keys: tuple[str, ...] | None = None) -> CallOutcome:
+        """Call the student's `function(*args)`; for a dict result, `keys` are the entries wanted.
+
+        args are sent as float64 copies, so the student can neither see nor change the grader's arrays.
+        """
+        report = self.import_report()
+        if not report.ok:
+            return CallOutcome(IMPORT_ERROR, message=f"the submission could not be imported ({report.message})")
+        strikes = self._timeouts.get(function, 0)
+        if strikes >= self.limits.timeouts_before_skip:
+            return CallOutcome(NOT_RUN, message=f"not run: {function} already timed out {strikes} times")
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            return CallOutcome(NOT_RUN, message="not run: the grading time budget was used up by earlier calls")
+        try:
+            if self._proc is None:  # restart after a failure: the new worker imports the submission again
+                self.start()
+                if not self._await_hello().ok:
+                    raise _WorkerDied(CRASH, "the submission failed to import again after a restart")
+            return self._call(function, args, keys, min(self.limits.call_timeout, remaining))
+        except _WorkerDied as died:
+            self.close()
+            if died.status == TIMEOUT:
+                self._timeouts[function] = strikes + 1
+            return CallOutcome(died.status, message=died.message)
+
+    def _call(self, function, args, keys, timeout) -> CallOutcome:
+        specs, payload = protocol.encode_arrays([np.array(a, dtype=np.float64) for a in args])
+        request = {"function": function, "keys": list(keys) if keys else None, "arrays": specs}
+        try:
+            protocol.write_all(self._request_fd, protocol.pack_frame(request, payload))
+        except OSError:  # the worker is gone (it exited between calls)
+            raise self._died(timeout) from None
+        header, payload = self._read_frame(time.monotonic() + timeout, timeout)
+        return _outcome(header, payload, self._max_result_bytes)
+
+    # -- reading the worker's answers --------------------------------------------------------
+    def _read_frame(self, deadline: float, timeout: float | None = None) -> tuple[dict, bytes]:
+        prefix = self._read_exact(protocol.PREFIX.size, deadline, timeout)
+        head_len, payload_len = protocol.PREFIX.unpack(prefix)
+        if head_len > MAX_HEADER_BYTES or payload_len > 4 * self._max_result_bytes + 4096:
+            raise _WorkerDied(CRASH, f"the result is too large (over {self.limits.max_result_mb:g} MB)")
+        try:
+            header = json.loads(self._read_exact(head_len, deadline, timeout).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _WorkerDied(CRASH, "the worker sent malformed data") from None
+        if not isinstance(header, dict):
+            raise _WorkerDied(CRASH, "the worker sent malformed data")
+        return header, self._read_exact(payload_len, deadline, timeout)
+
+    def _read_exact(self, n: int, deadline: float, timeout: float | None) -> bytes:
+        chunks, remaining = [], n
+        while remaining:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([self._response_fd], [], [], wait)[0]:
+                limit = f"{timeout:g} s" if timeout is not None else "its time limit"
+                raise _WorkerDied(TIMEOUT, f"timed out: no answer within {limit} (an infinite loop?)")
+            chunk = os.read(self._response_fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise self._died(timeout)
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _died(self, timeout: float | None) -> _WorkerDied:
+        """The worker closed its end: wait briefly for its exit status and name the cause."""
+        proc = self._proc
+        try:
+            returncode = proc.wait(timeout=1.0) if proc else None
+        except subprocess.TimeoutExpired:
+            returncode = None
+        return _WorkerDied(*_death_reason(returncode))
+
+    def worker_output(self) -> str:
+        """What student code wrote straight to the process's stdout/stderr (fd level), capped."""
+        try:
+            with open(self._log_path, "rb") as f:
+                data = f.read(self.limits.max_output_chars + 1)
+        except OSError:
+            return ""
+        text = data[: self.limits.max_output_chars].decode("utf-8", "replace")
+        return text + ("\n... [output cut]" if len(data) > self.limits.max_output_chars else "")
+
+
+def _death_reason(returncode: int | None) -> tuple[str, str]:
+    if returncode is None:
+        return CRASH, "the process stopped answering and closed its connection"
+    if returncode < 0:
+        sig = -returncode
+        if sig == signal.SIGKILL:
+            return OOM, "the process was killed (SIGKILL), most likely for using too much memory"
+        if sig == signal.SIGXCPU:
+            return TIMEOUT, "the process used up its CPU time limit"
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        detail = {signal.SIGSEGV: " (segmentation fault)", signal.SIGABRT: " (abort)",
+                  signal.SIGBUS: " (bus error)", signal.SIGFPE: " (arithmetic error)"}.get(sig, "")
+        return CRASH, f"the process crashed with {name}{detail}"
+    return CRASH, (f"the process exited with status {returncode} during the call "
+                   "(os._exit() or a crash in native code)")
+
+
+def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome:
+    """Turn a worker's answer into a CallOutcome, trusting none of it."""
+    status = header.get("status")
+    stdout = _text(header.get("stdout"))
+    if status == "missing":
+        return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout)
+    if status == "oom":
+        return CallOutcome(OOM, message="ran out of memory (MemoryError)", stdout=stdout)
+    if status != "ok":
+        error = header.get("error") if isinstance(header.get("error"), dict) else {}
+        message = f"raised {_text(error.get('type'))}: {_text(error.get('message'))}"
+        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout)
+    names = header.get("names")
+    problems = header.get("problems")
+    if not isinstance(names, list) or not isinstance(problems, dict):
+        return CallOutcome(CRASH, message="the worker sent malformed data", stdout=stdout)
+    try:
+        arrays = protocol.decode_arrays(header.get("arrays"), payload, max_result_bytes)
+    except protocol.ProtocolError as e:
+        return CallOutcome(ERROR, message=f"the returned value is unusable: {e}", stdout=stdout)
+    if len(arrays) != len(names):
+        return CallOutcome(CRASH, message="the worker sent malformed data", stdout=stdout)
+    values = {_text(k): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
+    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout)
+
+
+def _text(value, limit: int = 20000) -> str:
+    """A worker-supplied string, coerced and bounded."""
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,0 +1,181 @@
+"""The sandboxed worker: imports the student's module and calls its functions on request.
+
+Runs in its own process (python -I), started by sandbox.py, never inside the grader. It reads
+request frames on one pipe and answers on another (protocol.py); the student's prints are captured
+per call and sent back as text, capped. Everything it returns is untrusted: the grader re-checks
+every array it receives and computes every score itself.
+
+Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES
+Imports only the standard library and numpy (protocol.py is loaded by file path).
+"""
+
+import importlib.util
+import io
+import os
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUBMISSION_DIR = ""  # set by main(): stripped from traceback paths, which then read "two_layer_net.py"
+
+
+def _load_protocol():
+    spec = importlib.util.spec_from_file_location("_autograder_protocol", os.path.join(HERE, "protocol.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class CappedText(io.TextIOBase):
+    """A text stream keeping the first `limit` characters and counting the rest."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n... [{self.dropped} more characters of output cut]"
+        return out
+
+
+def _student_traceback(exc):
+    """The traceback text from the first frame in the student's files on (the worker's own frames dropped)."""
+    tb = exc.__traceback__
+    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == HERE:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    if SUBMISSION_DIR:
+        text = text.replace(SUBMISSION_DIR + os.sep, "")
+    return text[-4000:]
+
+
+def _describe_error(exc):
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+        code = (exc.text or "").rstrip("\n")
+        return {"type": type(exc).__name__, "message": f"{exc.msg} ({where})", "line": exc.lineno,
+                "traceback": f"{type(exc).__name__}: {exc.msg} at {where}\n    {code}"}
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = f"the code called sys.exit({exc.code!r})"
+    elif isinstance(exc, NotImplementedError) and not message:
+        message = "not implemented yet"
+    return {"type": type(exc).__name__, "message": message[:500], "traceback": _student_traceback(exc)}
+
+
+def _to_array(value, np, max_bytes):
+    """(spec-ready ndarray, None) or (None, problem) for one returned value."""
+    kind = type(value)
+    if kind.__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
+        # a torch tensor: converted through its own methods, without importing torch here
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except Exception as e:  # ragged lists, objects that refuse conversion
+        return None, f"could not be turned into a numeric array ({type(e).__name__}: {str(e)[:200]})"
+    if array.dtype.kind not in "fiub" or array.dtype.hasobject:
+        return None, f"is not numeric: got a value of type {kind.__name__} (array dtype {array.dtype})"
+    if array.nbytes > max_bytes:
+        return None, f"is too large ({array.nbytes} bytes, shape {array.shape}); the cap is {max_bytes} bytes"
+    return array, None
+
+
+def main(argv):
+    request_fd, response_fd = int(argv[1]), int(argv[2])
+    module_path, max_chars, max_bytes = argv[3], int(argv[4]), int(argv[5])
+    global SUBMISSION_DIR
+    SUBMISSION_DIR = os.path.dirname(os.path.abspath(module_path))
+    protocol = _load_protocol()
+    import numpy as np
+
+    def send(header, arrays=()):
+        specs, payload = protocol.encode_arrays(list(arrays))
+        header["arrays"] = specs
+        protocol.write_all(response_fd, protocol.pack_frame(header, payload))
+
+    # The student's folder is the only non-library entry of sys.path, as for `python two_layer_net.py`.
+    sys.path.insert(0, os.path.dirname(module_path))
+    sys.argv = [module_path]
+    name = os.path.splitext(os.path.basename(module_path))[0]
+    capture = CappedText(max_chars)
+    try:
+        spec = importlib.util.spec_from_file_location(name, module_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        old = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = capture
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.stdout, sys.stderr = old
+    except BaseException as e:  # SystemExit and KeyboardInterrupt included: report, never die silently
+        send({"status": "import_error", "error": _describe_error(e), "stdout": capture.text()})
+        return 0
+    send({"status": "ready", "stdout": capture.text()})
+
+    while True:
+        frame = protocol.read_frame_blocking(request_fd)
+        if frame is None:
+            return 0
+        header, payload = frame
+        args = protocol.decode_arrays(header["arrays"], payload, max_bytes=1 << 30)
+        send(*_call(module, header["function"], header.get("keys"), args, np, max_chars, max_bytes))
+
+
+def _call(module, function, keys, args, np, max_chars, max_bytes):
+    """Call module.function(*args); return (header, arrays) describing what it gave back."""
+    fn = getattr(module, function, None)
+    if fn is None:
+        return {"status": "missing"}, ()
+    capture = CappedText(max_chars)
+    old = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = capture
+    try:
+        header, arrays = _run(fn, function, keys, args, np, max_bytes)
+    except MemoryError:
+        header, arrays = {"status": "oom"}, ()
+    except BaseException as e:  # SystemExit included: it fails this call, not the worker
+        header, arrays = {"status": "error", "error": _describe_error(e)}, ()
+    finally:
+        sys.stdout, sys.stderr = old
+    header["stdout"] = capture.text()
+    return header, arrays
+
+
+def _run(fn, function, keys, args, np, max_bytes):
+    if not callable(fn):
+        raise TypeError(f"{function} is not a function (it is a {type(fn).__name__})")
+    value = fn(*args)
+    if keys is None:
+        outputs = {"return": value}
+    elif isinstance(value, dict):
+        outputs = {key: value[key] for key in keys if key in value}
+    else:
+        raise TypeError(f"{function} must return a dict with keys {', '.join(keys)}; "
+                        f"it returned a {type(value).__name__}")
+    names, arrays, problems = [], [], {}
+    for key, item in outputs.items():
+        array, problem = _to_array(item, np, max_bytes)
+        if problem:
+            problems[key] = problem
+        else:
+            names.append(key)
+            arrays.append(array)
+    return {"status": "ok", "names": names, "problems": problems}, arrays
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

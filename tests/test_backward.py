@@ -1,0 +1,36 @@
+"""Grading tests: each gradient returned by backward(x, y, W1, b1, W2, b2) is its own part."""
+
+from gradescope_utils.autograder_utils.decorators import number, tags
+
+from autograder.parts import DICT_KEYS
+from reference import two_layer_net as ref
+
+
+def check_backward(case, student, check, key):
+    i = case.inputs
+    outcome = student.call(case, "backward", i.x, i.y, *i.params, keys=DICT_KEYS["backward"])
+    check(outcome, ref.backward(i.x, i.y, *i.params)[key], "backward", key)
+
+
+@tags("grad.W1")
+@number("11")
+def test_grad_W1(case, student, check):
+    check_backward(case, student, check, "W1")
+
+
+@tags("grad.b1")
+@number("12")
+def test_grad_b1(case, student, check):
+    check_backward(case, student, check, "b1")
+
+
+@tags("grad.W2")
+@number("13")
+def test_grad_W2(case, student, check):
+    check_backward(case, student, check, "W2")
+
+
+@tags("grad.b2")
+@number("14")
+def test_grad_b2(case, student, check):
+    check_backward(case, student, check, "b2")
