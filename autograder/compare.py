@@ -62,7 +62,7 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Compa
     lines = [
         f"Not equal to tolerance rtol={tol.rtol:g}, atol={tol.atol:g} x max|expected| = {tol.atol * scale:.3g}",
         f"Mismatched elements: {int(mismatched.sum())} / {expected.size} ({100 * mismatched.mean():.0f}%)",
-        f"Worst at index {_index(worst)}: received {received[worst]!r}, expected {expected[worst]!r}",
+        f"Worst at index {_index(worst)}: received {float(received[worst])!r}, expected {float(expected[worst])!r}",
         f"Max absolute difference: {float(error.max()):.6g}",
         f"Max relative difference: {float(np.max(relative[mismatched])):.6g}",
     ]
@@ -93,7 +93,8 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
         return Comparison(False, f"{function} {outcome.message}", outcome.traceback)
     if outcome.status != OK:
         return Comparison(False, f"{outcome.status}: {function} {outcome.message}")
-    what = f"the '{key}' entry of the dict returned by {function}" if key != "return" else f"the value {function} returned"
+    what = (f"the '{key}' entry of the dict returned by {function}" if key != "return"
+            else f"the value {function} returned")
     if key in outcome.problems:
         return Comparison(False, f"{what} {outcome.problems[key]}")
     if key not in outcome.values:

@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # Gradescope's Ubuntu 22.04 runs Python 3.10
     import tomli as tomllib
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "grading.toml"
+DEFAULT_CONFIG_PATH = Path(__file__).absolute().parent.parent / "grading.toml"  # beside the package, as installed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 

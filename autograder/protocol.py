@@ -33,7 +33,7 @@ def encode_arrays(arrays: list[np.ndarray]) -> tuple[list[dict], bytes]:
     """Describe arrays for a header and concatenate their bytes into a payload."""
     specs, chunks = [], []
     for a in arrays:
-        a = np.ascontiguousarray(a)
+        a = np.asarray(a)  # tobytes() writes C order whatever the layout (ascontiguousarray would make 0-d arrays 1-d)
         specs.append({"dtype": a.dtype.str, "shape": list(a.shape)})
         chunks.append(a.tobytes())
     return specs, b"".join(chunks)

@@ -28,7 +28,7 @@ def build_results(tests: list[ScoredTest], output: str, execution_time: float,
         "stdout_visibility": "hidden",
         "tests": [
             {
-                "name": t.name, "number": t.number, "score": t.score, "max_score": t.max_score,
+                "name": t.name, "number": t.number, "score": round(t.score, 4), "max_score": round(t.max_score, 4),
                 "status": "passed" if t.passed else "failed", "output": _cap(t.output),
                 "output_format": "text", "tags": [t.part], "visibility": t.visibility,
             }

@@ -54,13 +54,13 @@ def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
         has_visible = any(not hidden for hidden, _ in groups)
         for hidden, rs in groups:
             share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
-            max_score = round(points * share, 4)
+            max_score = points * share
             passed = sum(r.passed for r in rs)
             tests.append(ScoredTest(
                 part=part.id, hidden=hidden,
                 name=f"{part.title} ({'hidden' if hidden else 'visible'} cases)",
                 number=f"{index}.{2 if hidden else 1}",
-                score=round(max_score * passed / len(rs), 4), max_score=max_score,
+                score=max_score * passed / len(rs), max_score=max_score,
                 passed=passed == len(rs), output=_output(rs, hidden),
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
             ))

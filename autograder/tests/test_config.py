@@ -1,0 +1,53 @@
+import pytest
+
+from autograder.config import ConfigError, default_config, load_config, parse_config
+from autograder.parts import PART_IDS
+
+
+def test_shipped_config_is_valid_and_covers_every_part():
+    config = load_config()
+    assert set(config.parts) == set(PART_IDS)
+    assert config.total_points == 20
+
+
+def test_empty_config_gives_defaults():
+    assert parse_config({}) == default_config()
+
+
+def test_part_override():
+    config = parse_config({"parts": {"grad.W1": {"points": 5, "rtol": 1e-3}}})
+    assert config.parts["grad.W1"].points == 5
+    assert config.parts["grad.W1"].tolerance.rtol == 1e-3
+    assert config.parts["grad.b1"].tolerance.rtol == 1e-4
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"parts": {"grad.w1": {"points": 1}}}, "unknown part id 'grad.w1'"),
+    ({"parts": {"loss": {"points": -1}}}, 'parts."loss".points must be between'),
+    ({"parts": {"loss": {"points": "two"}}}, 'parts."loss".points must be a number'),
+    ({"parts": {"loss": {"pionts": 1}}}, 'unknown setting parts."loss".pionts'),
+    ({"parts": {"loss": 3}}, "must be a table"),
+    ({"limits": {"call_timeout": 0}}, "limits.call_timeout must be between"),
+    ({"limits": {"memory_mb": 1.5}}, "limits.memory_mb must be a whole number"),
+    ({"limits": {"timeouts_before_skip": True}}, "must be a whole number"),
+    ({"grading": {"hidden_cases_visibility": "secret"}}, "must be one of visible, hidden"),
+    ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
+    ({"tolerance": {"rtol": float("nan")}}, "tolerance.rtol must be a number"),
+    ({"tolerances": {}}, "unknown setting tolerances"),
+])
+def test_bad_values_are_named(raw, message):
+    with pytest.raises(ConfigError, match=None) as info:
+        parse_config(raw)
+    assert message in str(info.value)
+
+
+def test_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "grading.toml"
+    bad.write_text("[limits]\ncall_timeout = = 3\n")
+    with pytest.raises(ConfigError, match="grading.toml: not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+    bad.write_text('[parts]\n"relu" = { points = -2 }\n')
+    with pytest.raises(ConfigError, match=r"grading.toml: parts.\"relu\".points"):
+        load_config(bad)

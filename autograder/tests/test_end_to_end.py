@@ -1,0 +1,173 @@
+"""Every example submission graded end to end through run_autograder, as Gradescope runs it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from autograder.parts import PART_IDS
+
+from .conftest import EXAMPLES, REPO
+
+GRADIENTS = {"grad.W1", "grad.b1", "grad.W2", "grad.b2"}
+
+# example -> the parts it must lose points on; every other part must get full marks.
+MISTAKES = {
+    "missing_factor_2": {"mse_grad"} | GRADIENTS,
+    "sign_error": {"mse_grad"} | GRADIENTS,
+    "mean_loss": {"loss"},
+    "relu_ge": {"relu_jacobian", "grad.W1", "grad.b1"},
+    "jacobians_as_vectors": {"relu_jacobian", "output_jacobian"},
+    "transposed_dW1": {"grad.W1"},
+    "missing_relu_mask": {"grad.W1", "grad.b1"},
+    "missing_function": {"output_jacobian"},
+}
+CORRECT = ["correct", "float32", "column_vectors", "plain_python", "torch_tensors"]
+# a function that misbehaves: its own part fails with a named reason, the others are graded
+MISBEHAVING = {
+    "hang_in_loss": "timeout",
+    "segfault_in_loss": "SIGSEGV (segmentation fault)",
+    "exit_in_loss": "exited with status 3",
+    "oom_in_loss": "out of memory",
+}
+
+
+@pytest.mark.parametrize("example", CORRECT)
+def test_correct_submissions_score_full_marks(gradescope, example):
+    if example == "torch_tensors":
+        pytest.importorskip("torch")
+    run = gradescope(EXAMPLES / example)
+    assert run.failed_parts() == set(), run.results["output"]
+    assert run.results["score"] == 20
+    assert {t["status"] for t in run.results["tests"]} == {"passed"}
+    assert len(run.results["tests"]) == 2 * len(PART_IDS)
+
+
+def test_column_vectors_pass_with_a_note(gradescope):
+    run = gradescope(EXAMPLES / "column_vectors")
+    assert "returned shape (4, 1) where (4,) is expected; accepted" in run.output_of("affine")
+
+
+@pytest.mark.parametrize("example", sorted(MISTAKES))
+def test_each_mistake_loses_exactly_its_own_parts(gradescope, example):
+    run = gradescope(EXAMPLES / example)
+    assert run.failed_parts() == MISTAKES[example]
+    for part in MISTAKES[example]:
+        score, max_score = run.part_scores()[part]
+        assert score < max_score
+
+
+def test_relu_ge_is_caught_on_the_exact_zero_case(gradescope):
+    run = gradescope(EXAMPLES / "relu_ge")
+    out = run.output_of("relu_jacobian")
+    assert "[FAIL] some entries of z1 exactly 0" in out
+    assert "[PASS] small random inputs" in out
+
+
+def test_failures_explain_where_and_by_how_much(gradescope):
+    run = gradescope(EXAMPLES / "missing_factor_2")
+    out = run.output_of("mse_grad")
+    assert "wrong values" in out and "Worst at index" in out and "Max relative difference: 0.5" in out
+
+
+def test_hidden_cases_reveal_no_values(gradescope):
+    run = gradescope(EXAMPLES / "transposed_dW1")
+    hidden = [t for t in run.results["tests"] if "hidden cases" in t["name"]]
+    assert hidden and all(t["visibility"] == "after_due_date" for t in hidden)
+    for t in hidden:
+        assert "expected" not in t["output"] and "Worst at" not in t["output"]
+
+
+@pytest.mark.parametrize("example", sorted(MISBEHAVING))
+def test_a_misbehaving_function_fails_alone_with_a_named_reason(gradescope, example):
+    run = gradescope(EXAMPLES / example)
+    assert run.failed_parts() == {"loss"}
+    assert run.part_scores()["loss"][0] == 0
+    assert MISBEHAVING[example] in run.output_of("loss")
+    assert run.results["score"] == 19
+    assert run.seconds < 60
+
+
+def test_no_worker_survives_a_hang(gradescope):
+    gradescope(EXAMPLES / "hang_in_loss")
+    leftover = subprocess.run(["pgrep", "-f", "worker/worker.py"], capture_output=True, text=True).stdout
+    assert leftover.strip() == ""
+
+
+@pytest.mark.parametrize("example,expected", [
+    ("syntax_error", "SyntaxError: expected ':' (line 10"),
+    ("exit_at_import", "the code called sys.exit(0)"),
+])
+def test_unimportable_submission_scores_zero_with_the_reason_on_top(gradescope, example, expected):
+    run = gradescope(EXAMPLES / example)
+    assert run.results["score"] == 0
+    assert expected in run.results["output"]
+    assert len(run.results["tests"]) == 2 * len(PART_IDS)
+    assert run.results["extra_data"]["status"] == "import error"
+
+
+def test_import_time_prints_are_shown_capped(gradescope):
+    run = gradescope(EXAMPLES / "exit_at_import")
+    assert "training my network..." in run.results["output"]
+
+
+def test_untouched_template_scores_zero(gradescope):
+    run = gradescope(REPO / "handout" / "two_layer_net.py")
+    assert run.results["score"] == 0
+    assert "not implemented yet" in run.output_of("affine")
+
+
+def test_other_file_name_is_graded_and_said(gradescope):
+    run = gradescope(EXAMPLES / "other_name")
+    assert run.results["score"] == 20
+    assert "homework2.py" in run.results["output"] and "two_layer_net.py" in run.results["output"]
+
+
+def test_missing_submission(gradescope):
+    run = gradescope(None)
+    assert run.results["score"] == 0
+    assert "No two_layer_net.py found" in run.results["output"]
+    assert run.results["extra_data"]["status"] == "no submission"
+
+
+def test_several_files_are_listed(gradescope, tmp_path):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    for name in ("part1.py", "part2.py", "notes.pdf"):
+        (upload / name).write_text("")
+    run = gradescope(upload)
+    assert run.results["score"] == 0
+    assert all(name in run.results["output"] for name in ("part1.py", "part2.py", "notes.pdf"))
+
+
+def test_student_prints_are_capped(gradescope, tmp_path):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    source = (EXAMPLES / "correct" / "two_layer_net.py").read_text()
+    source = source.replace("def relu(z):\n", "def relu(z):\n    print('x' * 10**6)\n")
+    (upload / "two_layer_net.py").write_text(source)
+    run = gradescope(upload)
+    assert run.results["score"] == 20
+    out = run.output_of("relu")
+    assert "characters of output cut" in out
+    assert len(out) < 60_000
+    assert len(run.results["tests"][1]["output"]) < 60_000
+
+
+def test_grader_failure_still_writes_valid_results(gradescope, tmp_path):
+    # a broken config stands for any failure of the grader itself
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("autograder", "reference", "tests", "run_autograder", "requirements.txt"):
+        (source / name).symlink_to(REPO / name)
+    (source / "grading.toml").write_text('[parts]\n"loss" = { points = -1 }\n')
+    run = gradescope(EXAMPLES / "correct", source=source)
+    assert run.results["score"] == 0
+    assert "could not grade" in run.results["output"] and "points" in run.results["output"]
+
+
+def test_missing_python_still_writes_valid_results(gradescope):
+    run = gradescope(EXAMPLES / "correct", python="/nonexistent/python")
+    assert run.results["score"] == 0
+    assert "course staff" in run.results["output"]
