@@ -42,7 +42,7 @@ class Run:
         return "\n".join(t["output"] for t in self.results["tests"] if part in t["tags"])
 
 
-def run_autograder(root: Path, submission: Path | None, *, source: Path = REPO, python: str = sys.executable,
+def run_autograder(root: Path, submission: Path | None, *, source: Path = REPO, python: str | None = sys.executable,
                    metadata: dict | None = None, timeout: float = 120) -> Run:
     """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate."""
     root.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,9 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path = REPO, 
         (root / "submission").mkdir()
     (root / "submission_metadata.json").write_text(json.dumps(metadata or {"id": 123456}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER")}
-    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
+    env["AUTOGRADER_ROOT"] = str(root)
+    if python is not None:  # None: run_autograder's default, the venv setup.sh made
+        env["AUTOGRADER_PYTHON"] = python
     started = time.monotonic()
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
                           timeout=timeout)

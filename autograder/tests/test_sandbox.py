@@ -1,0 +1,153 @@
+"""The worker boundary: what student code can return or do, and what the grader makes of it."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from autograder.config import default_config
+from autograder.sandbox import Sandbox
+
+LIMITS = replace(default_config().limits, call_timeout=1.0, max_result_mb=1.0)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """sandbox(source) -> a started Sandbox running `source` as two_layer_net.py."""
+    boxes = []
+
+    def make(source: str, **limits) -> Sandbox:
+        folder = tmp_path / f"sub{len(boxes)}"
+        folder.mkdir()
+        module = folder / "two_layer_net.py"
+        module.write_text(textwrap.dedent(source))
+        box = Sandbox(module, tmp_path / f"run{len(boxes)}", replace(LIMITS, **limits))
+        box.start()
+        boxes.append(box)
+        return box
+
+    yield make
+    for box in boxes:
+        box.close()
+
+
+def test_values_come_back_as_fresh_float64(sandbox):
+    box = sandbox("""
+        import numpy as np
+        def f32(x): return np.asarray(x, dtype=np.float32) * 2
+        def ints(x): return [1, 2, 3]
+        def scalar(x): return np.float32(1.5)
+        def boolean(x): return x > 0
+    """)
+    for name, expected in [("f32", [2.0, -4.0]), ("ints", [1, 2, 3]), ("scalar", 1.5), ("boolean", [1.0, 0.0])]:
+        out = box.call(name, [np.array([1.0, -2.0])])
+        value = out.values["return"]
+        assert out.status == "ok" and type(value) is np.ndarray and value.dtype == np.float64
+        np.testing.assert_array_equal(value, expected)
+
+
+def test_student_cannot_change_the_graders_inputs(sandbox):
+    box = sandbox("def relu(z):\n    z[:] = 99\n    return z\n")
+    z = np.array([1.0, -1.0])
+    box.call("relu", [z])
+    np.testing.assert_array_equal(z, [1.0, -1.0])
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ("return [object()]", "not numeric"),
+    ("return 'abc'", "not numeric"),
+    ("return [[1, 2], [3]]", "could not be turned into a numeric array"),
+    ("return np.array([1 + 2j])", "not numeric"),
+    ("return None", "not numeric"),
+])
+def test_unusable_values_are_named(sandbox, body, fragment):
+    box = sandbox(f"import numpy as np\ndef relu(z):\n    {body}\n")
+    out = box.call("relu", [np.ones(2)])
+    assert out.status == "ok" and fragment in out.problems["return"]
+
+
+def test_lying_objects_only_deliver_their_numbers(sandbox):
+    box = sandbox("""
+        import numpy as np
+        class Liar(np.ndarray):
+            def __eq__(self, other): return True
+            def __array_ufunc__(self, *a, **k): return True
+        def relu(z):
+            return np.zeros(3).view(Liar)
+    """)
+    out = box.call("relu", [np.ones(3)])
+    assert type(out.values["return"]) is np.ndarray
+    np.testing.assert_array_equal(out.values["return"], np.zeros(3))
+
+
+def test_result_over_the_size_cap_fails_that_call_only(sandbox):
+    box = sandbox("import numpy as np\ndef relu(z): return np.ones(10**6)\ndef affine(x, W, b): return x\n")
+    out = box.call("relu", [np.ones(2)])
+    assert "too large" in out.problems["return"]
+    assert box.call("affine", [np.ones(2), np.ones((2, 2)), np.ones(2)]).status == "ok"
+
+
+def test_prints_are_captured_per_call_and_capped(sandbox):
+    box = sandbox("def relu(z):\n    print('hello')\n    print('y' * 5000)\n    return z\n", max_output_chars=100)
+    out = box.call("relu", [np.ones(1)])
+    assert out.stdout.startswith("hello\n") and "characters of output cut" in out.stdout and len(out.stdout) < 200
+
+
+def test_sys_exit_in_a_call_is_an_error_not_a_crash(sandbox):
+    box = sandbox("import sys\ndef relu(z): sys.exit(0)\ndef affine(x, W, b): return x\n")
+    out = box.call("relu", [np.ones(1)])
+    assert out.status == "error" and "sys.exit(0)" in out.message
+    assert box.call("affine", [np.ones(1), np.ones((1, 1)), np.ones(1)]).status == "ok"
+
+
+def test_worker_is_restarted_after_a_crash(sandbox):
+    box = sandbox("import os\ndef relu(z): os._exit(7)\ndef affine(x, W, b): return W @ x + b\n")
+    out = box.call("relu", [np.ones(1)])
+    assert out.status == "crash" and "status 7" in out.message
+    ok = box.call("affine", [np.ones(2), np.eye(2), np.ones(2)])
+    assert ok.status == "ok"
+    np.testing.assert_array_equal(ok.values["return"], [2.0, 2.0])
+
+
+def test_repeated_timeouts_stop_further_calls_of_that_function(sandbox):
+    box = sandbox("def relu(z):\n    while True: pass\ndef affine(x, W, b): return x\n",
+                  call_timeout=0.3, timeouts_before_skip=2)
+    assert [box.call("relu", [np.ones(1)]).status for _ in range(3)] == ["timeout", "timeout", "not run"]
+    assert box.call("affine", [np.ones(1), np.ones((1, 1)), np.ones(1)]).status == "ok"
+
+
+def test_total_budget_is_enforced(sandbox):
+    box = sandbox("def relu(z):\n    while True: pass\n", call_timeout=5, total_timeout=1.0)
+    first = box.call("relu", [np.ones(1)])
+    assert first.status == "timeout"
+    assert box.call("relu", [np.ones(1)]).status == "not run"
+
+
+def test_memory_error_is_out_of_memory(sandbox):
+    box = sandbox("import numpy as np\ndef relu(z): return np.ones(1 << 34)\n", memory_mb=512)
+    assert box.call("relu", [np.ones(1)]).status == "out of memory"
+
+
+def test_import_that_hangs_times_out(sandbox):
+    box = sandbox("while True: pass\n", import_timeout=0.5)
+    report = box.import_report()
+    assert not report.ok and "took longer than 0.5 s" in report.message
+    assert box.call("relu", [np.ones(1)]).status == "import error"
+
+
+def test_worker_sees_only_the_submission_folder_and_a_scrubbed_environment(sandbox, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SECRET", "x")  # set before the worker starts: it must not inherit it
+    box = sandbox("""
+        import os, sys
+        def relu(z):
+            import numpy as np
+            here = os.path.dirname(os.path.abspath(__file__))
+            grader_on_path = any(os.path.exists(os.path.join(p, 'autograder', 'sandbox.py')) for p in sys.path)
+            return np.array([float(sys.path[0] == here), float(grader_on_path),
+                             float('AUTOGRADER_SECRET' in os.environ), float(len(os.environ))])
+    """)
+    first_is_submission, grader_on_path, secret_seen, n_env = box.call("relu", [np.ones(1)]).values["return"]
+    assert first_is_submission == 1 and grader_on_path == 0 and secret_seen == 0 and n_env < 12
