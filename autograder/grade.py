@@ -21,12 +21,13 @@ from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
 from .submission import locate, stage
 
-TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+TESTS_DIR = Path(__file__).absolute().parent.parent / "tests"
 # pytest's built-in plugins the grading tests do not use; each costs time on every test item.
 UNUSED_PYTEST_PLUGINS = [
-    arg for name in ("terminal", "logging", "warnings", "faulthandler", "junitxml", "pastebin", "doctest", "unittest",
-                     "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly", "setupplan", "stepwise",
-                     "cacheprovider", "threadexception", "unraisableexception", "debugging", "nose")
+    arg
+    for name in ("terminal", "capture", "skipping", "logging", "warnings", "faulthandler", "junitxml", "pastebin",
+                 "doctest", "unittest", "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly", "setupplan",
+                 "stepwise", "cacheprovider", "threadexception", "unraisableexception", "debugging")
     for arg in ("-p", f"no:{name}")
 ]
 
@@ -104,7 +105,7 @@ def _run_tests(config: Config, cases: list, sandbox: Sandbox) -> tuple[list, str
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         exit_code = pytest.main(
             [str(TESTS_DIR), "-c", str(TESTS_DIR / "pytest.ini"), "--rootdir", str(TESTS_DIR),
-             "--capture=no", *UNUSED_PYTEST_PLUGINS],
+             *UNUSED_PYTEST_PLUGINS],
             plugins=[plugin])
     results = complete(plugin.case_results(), cases, "internal grader error: this check did not run")
     keep_log = exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)

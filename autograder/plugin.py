@@ -31,6 +31,10 @@ def part_of(function: Callable) -> str:
     return parts[0]
 
 
+class CaseFailed(Exception):
+    """A submission's wrong answer: reported by its verdict, with no traceback of the grading test."""
+
+
 class StudentCalls:
     """The `student` fixture: calls into the sandbox, each (function, case) at most once.
 
@@ -80,9 +84,18 @@ class GradingPlugin:
                 part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
                 verdict.note, outcome.stdout)
             if not verdict.passed:
-                raise AssertionError(f"{verdict.reason}\n{verdict.detail}".strip())
+                raise CaseFailed(f"{verdict.reason}\n{verdict.detail}".strip())
 
         return check
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        # A wrong answer is the expected kind of failure: report it by its verdict. Letting pytest format
+        # a traceback for each of hundreds of failing cases would cost most of the grading time.
+        if call.excinfo is None or not isinstance(call.excinfo.value, CaseFailed):
+            return None
+        return pytest.TestReport(item.nodeid, item.location, {}, "failed", str(call.excinfo.value), call.when,
+                                 duration=call.duration, start=call.start, stop=call.stop)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # A test that failed without a recorded verdict hit a bug in the grader, not in the submission.

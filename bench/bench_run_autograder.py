@@ -1,0 +1,67 @@
+"""Benchmark: wall time of run_autograder on one submission against a floor measured in the same run.
+
+    ./dev bench            (or: python bench/bench_run_autograder.py [--runs N] [--example NAME])
+
+Floor: `python -c 'import numpy, pytest'` with the same interpreter, i.e. the cost of starting
+the tools grading needs at all. Target: median(run_autograder) <= 2.5 x median(floor).
+Runs are interleaved so that machine noise hits both alike. Exits 1 when the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET = 2.5
+
+
+def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--example", default="correct")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "source").symlink_to(REPO)
+        shutil.copy(REPO / "run_autograder", root / "run_autograder")
+        shutil.copytree(REPO / "examples" / "submissions" / args.example, root / "submission")
+        (root / "submission_metadata.json").write_text(json.dumps({"id": 1}))
+        env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+        floor_cmd = [sys.executable, "-c", "import numpy, pytest"]
+        grade_cmd = [str(root / "run_autograder")]
+        timed(floor_cmd)
+        timed(grade_cmd, env, root)  # warm the file cache
+        floors, grades = [], []
+        for _ in range(args.runs):
+            floors.append(timed(floor_cmd))
+            grades.append(timed(grade_cmd, env, root))
+        results = json.loads((root / "results" / "results.json").read_text())
+
+    floor, grade = statistics.median(floors), statistics.median(grades)
+    ratio = grade / floor
+    print(f"floor  python -c 'import numpy, pytest'   median {floor * 1000:7.1f} ms  ({args.runs} runs)")
+    print(f"run_autograder on examples/{args.example:<12} median {grade * 1000:7.1f} ms  "
+          f"(score {results['score']:g})")
+    verdict = "ok" if ratio <= TARGET else "MISSED"
+    print(f"ratio  {ratio:.2f}x the floor   target <= {TARGET}x   {verdict}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
