@@ -1,0 +1,60 @@
+"""The command line, run as a user would: python -m autograder ..."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+
+from .conftest import EXAMPLES, REPO, SCHEMA
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_help_lists_the_commands():
+    out = cli("--help")
+    assert out.returncode == 0
+    assert "grade" in out.stdout and "gradescope" in out.stdout
+    assert cli("grade", "--help").returncode == 0
+
+
+def test_usage_error_exits_2():
+    assert cli("frobnicate").returncode == 2
+    assert cli().returncode == 2
+
+
+def test_grade_prints_a_table_and_writes_the_same_results_as_run_autograder(tmp_path, gradescope):
+    results = tmp_path / "out" / "results.json"
+    out = cli("grade", str(EXAMPLES / "relu_ge"), "--results", str(results), "--submission-id", "123456")
+    assert out.returncode == 0, out.stderr
+    assert "ReLU Jacobian dz2/dz1" in out.stdout and "FAIL" in out.stdout
+    assert "Total" in out.stdout and "/20" in out.stdout
+    local = json.loads(results.read_text())
+    jsonschema.validate(local, SCHEMA)
+    on_gradescope = gradescope(EXAMPLES / "relu_ge", metadata={"id": 123456}).results
+    for doc in (local, on_gradescope):
+        doc.pop("execution_time")
+    assert local == on_gradescope
+
+
+def test_grade_a_single_file(tmp_path):
+    out = cli("grade", str(EXAMPLES / "correct" / "two_layer_net.py"))
+    assert out.returncode == 0 and "20/20" in out.stdout.replace(" ", "")
+
+
+def test_grade_missing_path_fails_clearly():
+    out = cli("grade", "no/such/folder")
+    assert out.returncode == 1 and "no such file or folder" in out.stderr
+
+
+def test_bad_config_fails_clearly(tmp_path):
+    config = tmp_path / "grading.toml"
+    config.write_text('[limits]\ncall_timeout = "fast"\n')
+    out = cli("grade", str(EXAMPLES / "correct"), "--config", str(config))
+    assert out.returncode == 1
+    assert "limits.call_timeout must be a number" in out.stderr and "grading.toml" in out.stderr
