@@ -40,7 +40,7 @@ class Limits:
     import_timeout: float = 10.0
     total_timeout: float = 300.0
     timeouts_before_skip: int = 2
-    memory_mb: int = 768
+    memory_mb: int = 512
     max_result_mb: float = 8.0
     max_output_chars: int = 2000
 

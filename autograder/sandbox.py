@@ -167,6 +167,9 @@ class Sandbox:
             return ImportReport(True, stdout=stdout)
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         message = f"{_text(error.get('type'))}: {_text(error.get('message'))}"
+        if error.get("type") == "MemoryError" or "failed to map segment" in message:
+            # what a library too big for the address-space limit looks like (torch needs ~700 MB)
+            message += f" [out of memory: the limit is {self.limits.memory_mb} MB]"
         return ImportReport(False, message, _text(error.get("traceback")), stdout)
 
     # -- calls ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ MISTAKES = {
     "missing_relu_mask": {"grad.W1", "grad.b1"},
     "missing_function": {"output_jacobian"},
 }
-CORRECT = ["correct", "float32", "column_vectors", "plain_python", "torch_tensors"]
+CORRECT = ["correct", "float32", "column_vectors", "plain_python"]
 # a function that misbehaves: its own part fails with a named reason, the others are graded
 MISBEHAVING = {
     "hang_in_loss": "timeout",
@@ -33,15 +33,38 @@ MISBEHAVING = {
 }
 
 
+def source_with_config(tmp_path, config_text: str):
+    """A grader source folder like the repository's, with its own grading.toml."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("autograder", "reference", "tests", "run_autograder", "requirements.txt"):
+        (source / name).symlink_to(REPO / name)
+    (source / "grading.toml").write_text(config_text)
+    return source
+
+
 @pytest.mark.parametrize("example", CORRECT)
 def test_correct_submissions_score_full_marks(gradescope, example):
-    if example == "torch_tensors":
-        pytest.importorskip("torch")
     run = gradescope(EXAMPLES / example)
     assert run.failed_parts() == set(), run.results["output"]
     assert run.results["score"] == 20
     assert {t["status"] for t in run.results["tests"]} == {"passed"}
     assert len(run.results["tests"]) == 2 * len(PART_IDS)
+
+
+def test_torch_tensors_are_accepted_when_memory_allows_torch(gradescope, tmp_path):
+    pytest.importorskip("torch")
+    config = (REPO / "grading.toml").read_text().replace("memory_mb = 512", "memory_mb = 2048")
+    source = source_with_config(tmp_path, config)
+    run = gradescope(EXAMPLES / "torch_tensors", source=source)
+    assert run.results["score"] == 20, run.results["output"]
+
+
+def test_torch_over_the_default_memory_limit_is_named(gradescope):
+    pytest.importorskip("torch")
+    run = gradescope(EXAMPLES / "torch_tensors")
+    assert run.results["score"] == 0
+    assert "out of memory: the limit is 512 MB" in run.results["output"]
 
 
 def test_column_vectors_pass_with_a_note(gradescope):
@@ -157,11 +180,7 @@ def test_student_prints_are_capped(gradescope, tmp_path):
 
 def test_grader_failure_still_writes_valid_results(gradescope, tmp_path):
     # a broken config stands for any failure of the grader itself
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("autograder", "reference", "tests", "run_autograder", "requirements.txt"):
-        (source / name).symlink_to(REPO / name)
-    (source / "grading.toml").write_text('[parts]\n"loss" = { points = -1 }\n')
+    source = source_with_config(tmp_path, '[parts]\n"loss" = { points = -1 }\n')
     run = gradescope(EXAMPLES / "correct", source=source)
     assert run.results["score"] == 0
     assert "could not grade" in run.results["output"] and "points" in run.results["output"]
