@@ -25,3 +25,12 @@ fi
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -I -c 'import numpy, pytest, gradescope_utils; print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__)'
+
+# The unprivileged user student code runs as (name from grading.toml's [sandbox] user), and the
+# grader's own files closed to it. The venv stays readable: the worker runs its python.
+if [ "$(id -u)" = 0 ]; then
+    user=$("$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.config import load_config; print(load_config().sandbox_user)' "$SOURCE")
+    id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$user"
+    chmod 700 "$SOURCE"
+    chmod -R o+rX "$ROOT/venv"
+fi

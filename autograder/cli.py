@@ -63,6 +63,8 @@ def _grade(args) -> int:
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     if report.log:
         print(report.log, file=sys.stderr)
+    if report.isolation.startswith("MISSING"):
+        print(f"warning: sandbox incomplete, {report.isolation}", file=sys.stderr)
     return 0
 
 
@@ -79,6 +81,7 @@ def _gradescope(args) -> int:
             print(report.log)
         print(f"graded {report.graded_file or '(nothing)'}: {report.score:g}/{report.max_score:g} "
               f"in {report.execution_time:.2f} s ({report.status})")
+        print(f"isolation: {report.isolation}")  # this log is shown to instructors only
     except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff
         traceback.print_exc()
         reason = str(e) if isinstance(e, ConfigError) else f"internal error ({type(e).__name__})"
@@ -100,7 +103,8 @@ def _read_metadata(path: Path) -> dict:
 
 def _results(report: GradingReport) -> dict:
     return build_results(report.tests, report.output, report.execution_time,
-                         {"status": report.status, "graded_file": report.graded_file, "version": __version__})
+                         {"status": report.status, "graded_file": report.graded_file, "version": __version__,
+                          "isolation": report.isolation})
 
 
 def render_table(report: GradingReport, verbose: bool = False, color: bool = False) -> str:

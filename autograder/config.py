@@ -6,6 +6,7 @@ Every value has a default; a bad value stops the grader with a ConfigError namin
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class Limits:
     total_timeout: float = 300.0
     timeouts_before_skip: int = 2
     memory_mb: int = 512
+    max_processes: int = 64
     max_result_mb: float = 8.0
     max_output_chars: int = 2000
 
@@ -60,6 +62,7 @@ class Config:
     visible_cases_visibility: str = "visible"
     hidden_cases_visibility: str = "after_due_date"
     secret: str = "change-me-each-term"
+    sandbox_user: str = "ag-student"
 
     @property
     def total_points(self) -> float:
@@ -97,7 +100,7 @@ def load_config(path: Path | str | None = None) -> Config:
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a config given as a dict (the parsed TOML)."""
-    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts"))
+    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts", "sandbox"))
     grading = _table(raw, "grading")
     _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
                                      "hidden_cases_visibility", "secret"))
@@ -110,10 +113,13 @@ def parse_config(raw: dict[str, Any]) -> Config:
         total_timeout=_number(limits_raw, "limits.total_timeout", defaults.total_timeout, low=1, high=2400),
         timeouts_before_skip=_integer(limits_raw, "limits.timeouts_before_skip", defaults.timeouts_before_skip, low=1),
         memory_mb=_integer(limits_raw, "limits.memory_mb", defaults.memory_mb, low=128),
+        max_processes=_integer(limits_raw, "limits.max_processes", defaults.max_processes, low=4, high=4096),
         max_result_mb=_number(limits_raw, "limits.max_result_mb", defaults.max_result_mb, low=0.001, high=1024),
         max_output_chars=_integer(limits_raw, "limits.max_output_chars", defaults.max_output_chars, low=0),
     )
     base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
+    sandbox = _table(raw, "sandbox")
+    _only_keys(sandbox, "sandbox.", ("user",))
 
     parts_raw = _table(raw, "parts")
     unknown = [k for k in parts_raw if k not in PART_IDS]
@@ -141,6 +147,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         hidden_cases_visibility=_choice(grading, "grading.hidden_cases_visibility",
                                         d.hidden_cases_visibility, VISIBILITIES),
         secret=_string(grading, "grading.secret", d.secret),
+        sandbox_user=_username(sandbox, "sandbox.user", d.sandbox_user),
     )
 
 
@@ -188,6 +195,13 @@ def _choice(table: dict, where: str, default: str, choices: tuple[str, ...]) -> 
     value = table.get(where.rsplit(".", 1)[-1], default)
     if value not in choices:
         raise ConfigError(f"{where} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _username(table: dict, where: str, default: str) -> str:
+    value = _string(table, where, default)
+    if not re.fullmatch(r"[a-z_][a-z0-9_-]{0,30}", value) or value == "root":
+        raise ConfigError(f"{where} must be a plain user name other than root (e.g. ag-student), got {value!r}")
     return value
 
 

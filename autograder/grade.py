@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .cases import hidden_cases, visible_cases
 from .config import Config
+from .isolation import choose_user, give_to
 from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
 from .submission import locate, stage
@@ -40,6 +41,7 @@ class GradingReport:
     status: str  # ok | no submission | import error
     graded_file: str = ""
     log: str = ""  # for instructors only (pytest's own report when something went wrong)
+    isolation: str = ""  # for instructors: which protections were active
 
     @property
     def output(self) -> str:
@@ -70,10 +72,15 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local") -
         results = complete([], cases, "not graded: no submission file")
         return _report(results, config, started, "no submission", [located.error])
 
+    user, missing = choose_user(config.sandbox_user)
+    isolation = (f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
+                 "MISSING guarantees: " + "; ".join(missing))
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
+        os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
         module = stage(located, scratch)
-        with Sandbox(module, scratch / "run", config.limits, deadline) as sandbox:
+        give_to(user, scratch / "submission")
+        with Sandbox(module, scratch / "run", config.limits, deadline, user) as sandbox:
             import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
 
             report = sandbox.import_report()
@@ -81,16 +88,17 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local") -
             if not report.ok:
                 results = complete([], cases, "not graded: your file could not be imported")
                 return _report(results, config, started, "import error", notes + [_import_failure(report)],
-                               str(located.relative))
+                               str(located.relative), isolation=isolation)
             if report.stdout:
                 notes.append("Your file printed this while being imported:\n" + report.stdout)
             results, log = _run_tests(config, cases, sandbox)
             fd_output = sandbox.worker_output()
         if fd_output:
             notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
-        return _report(results, config, started, "ok", notes, str(located.relative), log)
+        return _report(results, config, started, "ok", notes, str(located.relative), log, isolation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
 
 
 def _run_tests(config: Config, cases: list, sandbox: Sandbox) -> tuple[list, str]:
@@ -122,6 +130,6 @@ def _import_failure(report: ImportReport) -> str:
 
 
 def _report(results, config: Config, started: float, status: str, notes: list[str],
-            graded_file: str = "", log: str = "") -> GradingReport:
+            graded_file: str = "", log: str = "", isolation: str = "") -> GradingReport:
     return GradingReport(score_tests(results, config), [n for n in notes if n], time.monotonic() - started,
-                         status, graded_file, log)
+                         status, graded_file, log, isolation)

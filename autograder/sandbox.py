@@ -26,6 +26,7 @@ import numpy as np
 
 from . import protocol
 from .config import Limits
+from .isolation import SandboxUser, give_to, kill_all
 
 WORKER_FILES = ("worker.py", "protocol.py")
 MAX_HEADER_BYTES = 1 << 20
@@ -68,22 +69,32 @@ class _WorkerDied(Exception):
 class Sandbox:
     """Runs the student's module in a worker subprocess; one call at a time."""
 
-    def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None):
+    def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
+                 user: SandboxUser | None = None):
+        """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do)."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
+        self.user = user
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
         self._proc: subprocess.Popen | None = None
         self._request_fd = self._response_fd = -1
         self._import: ImportReport | None = None
         self._timeouts: dict[str, int] = {}
+        # workdir (root's, traversable) holds the worker's code (readable), the log (root's only:
+        # the worker writes it through an inherited descriptor) and tmp/ (the student's).
         self._worker_dir = self.workdir / "worker"
         self._worker_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.workdir, 0o711)
+        os.chmod(self._worker_dir, 0o755)
         for name in WORKER_FILES:
             shutil.copyfile(Path(__file__).with_name(name), self._worker_dir / name)
+            os.chmod(self._worker_dir / name, 0o644)
         self._log_path = self.workdir / "worker.log"
-        (self.workdir / "tmp").mkdir(exist_ok=True)
+        self._tmp = self.workdir / "tmp"
+        self._tmp.mkdir(mode=0o700, exist_ok=True)
+        give_to(user, self._tmp)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -100,27 +111,32 @@ class Sandbox:
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.workdir), "LANG": "C.UTF-8",
-            "TMPDIR": str(self.workdir / "tmp"), "MPLBACKEND": "Agg",
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._tmp), "LANG": "C.UTF-8",
+            "TMPDIR": str(self._tmp), "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
-        with open(self._log_path, "ab") as log:
+        as_user = {"user": self.user.uid, "group": self.user.gid, "extra_groups": []} if self.user else {}
+        fd = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(fd, "ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(self._worker_dir / "worker.py"), str(request_r), str(response_w),
                  str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes)],
                 pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 cwd=self.module_path.parent, env=env, start_new_session=True,
-                preexec_fn=self._limit_child,
+                preexec_fn=self._limit_child, **as_user,
             )
         os.close(request_r)
         os.close(response_w)
         self._request_fd, self._response_fd = request_w, response_r
 
-    def _limit_child(self) -> None:  # runs in the child between fork and exec
+    def _limit_child(self) -> None:  # runs in the child between fork and exec, after the switch of user
         memory = self.limits.memory_mb * 1024 * 1024
         cpu = int(self.limits.total_timeout) + 5  # a backstop; calls are timed from here by wall clock
-        for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
-                             (resource.RLIMIT_FSIZE, 64 << 20), (resource.RLIMIT_CORE, 0)):
+        limits = [(resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, 64 << 20),
+                  (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 256)]
+        if self.user is not None:  # root ignores RLIMIT_NPROC; the sandbox user does not
+            limits.append((resource.RLIMIT_NPROC, self.limits.max_processes))
+        for limit, value in limits:
             resource.setrlimit(limit, (value, value))
         try:  # die with the grader: no orphaned student process if the grader is killed
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -128,19 +144,19 @@ class Sandbox:
             pass
 
     def close(self) -> None:
-        """Kill the worker's whole process group and reap it."""
+        """Kill the worker's whole process group, reap it, then every other process of the sandbox user."""
         proc, self._proc = self._proc, None
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
         self._request_fd = self._response_fd = -1
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        kill_all(self.user)
 
     # -- the submission's import -------------------------------------------------------------
     def import_report(self) -> ImportReport:

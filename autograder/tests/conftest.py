@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,52 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
 SCHEMA = json.loads((Path(__file__).with_name("results.schema.json")).read_text())
+# What an instructor uploads (README, "Upload to Gradescope"): nothing else may be needed to grade.
+GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "grading.toml", "autograder", "reference", "tests")
+
+
+def copy_grading_files(dest: Path, config_text: str | None = None) -> Path:
+    """A grader source folder as Gradescope unpacks it: the grading files only, optionally another config."""
+    dest.mkdir(parents=True)
+    for name in GRADING_FILES:
+        if (REPO / name).is_dir():
+            # the project's own tests stay out; tests/ at the top holds the grading tests and goes in
+            skip = ("__pycache__",) if name == "tests" else ("__pycache__", "tests")
+            shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(*skip))
+        else:
+            shutil.copy2(REPO / name, dest / name)
+    if config_text is not None:
+        (dest / "grading.toml").write_text(config_text)
+    return dest
+
+
+def base_python() -> str:
+    """A Python other users can run (the sandbox user runs the worker with it): the system one if any."""
+    for candidate in ("/usr/bin/python3", sys._base_executable):
+        probe = subprocess.run([candidate, "-c", "import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))"],
+                               capture_output=True)
+        if probe.returncode == 0:
+            return candidate
+    raise RuntimeError("no Python 3.10+ with venv found")
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Path:
+    """A Gradescope-like root made once by setup.sh (as root when the tests are); its venv's python.
+
+    Like /autograder on Gradescope it lies where the sandbox user can run its python. Every
+    end-to-end test grades with this runtime, so they run what Gradescope runs.
+    """
+    root = Path(tempfile.mkdtemp(prefix="autograder-runtime-"))
+    os.chmod(root, 0o755)
+    copy_grading_files(root / "source")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=base_python())
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                           timeout=900)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass
@@ -42,9 +89,12 @@ class Run:
         return "\n".join(t["output"] for t in self.results["tests"] if part in t["tags"])
 
 
-def run_autograder(root: Path, submission: Path | None, *, source: Path = REPO, python: str | None = sys.executable,
+def run_autograder(root: Path, submission: Path | None, *, source: Path, python: str | None,
                    metadata: dict | None = None, timeout: float = 120) -> Run:
-    """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate."""
+    """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate.
+
+    python: the grader's interpreter (None: run_autograder's default, root/venv/bin/python).
+    """
     root.mkdir(parents=True, exist_ok=True)
     if not (root / "source").exists():
         (root / "source").symlink_to(source)
@@ -73,11 +123,16 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path = REPO, 
 
 
 @pytest.fixture
-def gradescope(tmp_path):
-    """gradescope(submission_path, **options) -> Run, in a fresh temporary root per call."""
+def gradescope(tmp_path, runtime):
+    """gradescope(submission_path, **options) -> Run: run_autograder in a fresh root per call.
+
+    By default with the shared runtime's source and venv; `source=` and `python=` replace them.
+    """
     counter = iter(range(1000))
 
     def run(submission: Path | None, **options) -> Run:
+        options.setdefault("source", runtime / "source")
+        options.setdefault("python", str(runtime / "venv" / "bin" / "python"))
         return run_autograder(tmp_path / f"root{next(counter)}", submission, **options)
 
     return run

@@ -1,0 +1,138 @@
+"""Who the worker runs as, and making sure nothing it started outlives it.
+
+When the grader runs as root (always, on Gradescope), student code runs as a dedicated
+unprivileged user: it cannot read files only root can read (the grader, the reference, the tests,
+the config), cannot write the results, cannot signal or trace the grader, and RLIMIT_NPROC bounds
+how many processes it can start. After each worker, every process of that user is killed, which
+also catches double forks and setsid children that escape the worker's process group.
+
+When the grader does not run as root, none of that is possible; `limitations()` says what is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    name: str
+    uid: int
+    gid: int
+
+
+class IsolationError(RuntimeError):
+    """The unprivileged user could not be found or created."""
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def sandbox_user(name: str) -> SandboxUser | None:
+    """The user student code runs as: `name`, created if missing. None when we are not root."""
+    if not running_as_root():
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        created = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", "--user-group", name],
+            capture_output=True, text=True)
+        if created.returncode != 0:
+            raise IsolationError(f"cannot create the sandbox user {name!r}: {created.stderr.strip()}") from None
+        entry = pwd.getpwnam(name)
+    if entry.pw_uid == 0:
+        raise IsolationError(f"the sandbox user {name!r} is root")
+    return SandboxUser(name, entry.pw_uid, entry.pw_gid)
+
+
+def give_to(user: SandboxUser | None, path: Path) -> None:
+    """Make `path` (recursively) the sandbox user's own, so student code can work in it."""
+    if user is None:
+        return
+    for root, dirs, files in os.walk(path):
+        os.lchown(root, user.uid, user.gid)
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), user.uid, user.gid)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (non-zombie) processes whose real uid is `uid`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith("Z"):
+            pids.append(int(entry))
+    return pids
+
+
+def kill_all(user: SandboxUser | None, attempts: int = 50) -> bool:
+    """SIGKILL every process of the sandbox user until none is left; False if some survived.
+
+    kill(-1, SIGKILL) sent *as that user* reaches all of its processes at once, so a fork storm
+    cannot outrun a scan-then-kill loop; the /proc scan only checks the result.
+    """
+    if user is None:
+        return True
+    for _ in range(attempts):
+        if not processes_of(user.uid):
+            return True
+        subprocess.run([sys.executable, "-I", "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                       user=user.uid, group=user.gid, extra_groups=[], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        time.sleep(0.002)
+    return not processes_of(user.uid)
+
+
+def unreadable_runtime_path() -> str | None:
+    """The first part of this Python (interpreter, standard library, numpy) that other users cannot use.
+
+    The worker runs this same interpreter as the sandbox user, so all of it must be readable by
+    "others": true of a system Python or of the venv setup.sh makes, not of a Python under /root.
+    """
+    import numpy
+
+    needed = [(Path(os.path.abspath(sys.executable)), stat.S_IXOTH),  # the path the worker is started by
+              (Path(os.path.realpath(sys.executable)), stat.S_IXOTH),
+              (Path(os.path.realpath(os.__file__)), stat.S_IROTH),
+              (Path(os.path.realpath(numpy.__file__)), stat.S_IROTH)]
+    for path, bit in needed:
+        for folder in path.parents:
+            if not os.stat(folder).st_mode & stat.S_IXOTH:
+                return str(folder)
+        if not os.stat(path).st_mode & bit:
+            return str(path)
+    return None
+
+
+def choose_user(name: str) -> tuple[SandboxUser | None, list[str]]:
+    """Who the worker runs as, and the guarantees this run cannot give (in words for its operator)."""
+    if not running_as_root():
+        return None, [
+            "not running as root, so student code runs as your own user and can read and change your "
+            "files (run as root, or in a container, for the full sandbox)",
+            "the grader's files (reference, tests, config) are readable by the student code",
+            "processes the student code detaches (setsid, double fork) are not hunted down after grading",
+            "RLIMIT_NPROC cannot stop a fork storm",
+        ]
+    blocked = unreadable_runtime_path()
+    if blocked is not None:
+        return None, [
+            f"student code runs as ROOT: the sandbox user cannot use this Python ({blocked} is closed to "
+            "other users); run the grader from a Python other users can read, e.g. the venv setup.sh makes"]
+    return sandbox_user(name), []
