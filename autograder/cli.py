@@ -63,8 +63,8 @@ def _grade(args) -> int:
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     if report.log:
         print(report.log, file=sys.stderr)
-    if report.isolation.startswith("MISSING"):
-        print(f"warning: sandbox incomplete, {report.isolation}", file=sys.stderr)
+    if "MISSING" in report.isolation:
+        print(f"warning: the sandbox is incomplete. {report.isolation}", file=sys.stderr)
     return 0
 
 

@@ -20,6 +20,7 @@ from .config import Config
 from .isolation import choose_user, give_to
 from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
+from .seccomp import available_filter
 from .submission import locate, stage
 
 TESTS_DIR = Path(__file__).absolute().parent.parent / "tests"
@@ -73,14 +74,19 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local") -
         return _report(results, config, started, "no submission", [located.error])
 
     user, missing = choose_user(config.sandbox_user)
-    isolation = (f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
-                 "MISSING guarantees: " + "; ".join(missing))
+    network_filter = available_filter()
+    if network_filter is None:
+        missing.append("network access is not blocked (no seccomp filter on this machine)")
+    layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
+              "student code ran as the grader's own user",
+              "seccomp refused it network sockets" if network_filter else "network open"]
+    isolation = "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
         os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
         module = stage(located, scratch)
         give_to(user, scratch / "submission")
-        with Sandbox(module, scratch / "run", config.limits, deadline, user) as sandbox:
+        with Sandbox(module, scratch / "run", config.limits, deadline, user, network_filter) as sandbox:
             import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
 
             report = sandbox.import_report()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol
+from . import protocol, seccomp
 from .config import Limits
 from .isolation import SandboxUser, give_to, kill_all
 
@@ -70,12 +70,14 @@ class Sandbox:
     """Runs the student's module in a worker subprocess; one call at a time."""
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
-                 user: SandboxUser | None = None):
-        """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do)."""
+                 user: SandboxUser | None = None, network_filter: bytes | None = None):
+        """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
+        network_filter: a seccomp program (seccomp.available_filter()) installed in the worker, or None."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
+        self.network_filter = network_filter
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
         self._proc: subprocess.Popen | None = None
@@ -138,6 +140,8 @@ class Sandbox:
             limits.append((resource.RLIMIT_NPROC, self.limits.max_processes))
         for limit, value in limits:
             resource.setrlimit(limit, (value, value))
+        if self.network_filter is not None:
+            seccomp.install(self.network_filter)
         try:  # die with the grader: no orphaned student process if the grader is killed
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
