@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .cases import hidden_cases, visible_cases
 from .config import Config
-from .isolation import choose_user, give_to
+from .isolation import choose_user, give_to, remove_files_of
 from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
 from .seccomp import available_filter
@@ -104,6 +104,7 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local") -
         return _report(results, config, started, "ok", notes, str(located.relative), log, isolation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        remove_files_of(user)
 
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 import sys
@@ -97,6 +98,41 @@ def kill_all(user: SandboxUser | None, attempts: int = 50) -> bool:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         time.sleep(0.002)
     return not processes_of(user.uid)
+
+
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(user: SandboxUser | None, folders: tuple[str, ...] = SHARED_WRITABLE) -> None:
+    """Delete what the sandbox user left in world-writable folders (its scratch folder goes anyway).
+
+    Files planted in /tmp could otherwise wait there for the next program that runs from it. The
+    user can only have written where others may write, or inside its own folders, so only those are
+    searched (a big /tmp costs nothing) and only entries it owns are removed.
+    """
+    if user is None:
+        return
+    for top in folders:
+        _remove_owned(top, user.uid)
+
+
+def _remove_owned(folder: str, uid: int) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if info.st_uid == uid:
+                if stat.S_ISDIR(info.st_mode):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+                _remove_owned(entry.path, uid)
+        except OSError:
+            pass
 
 
 def unreadable_runtime_path() -> str | None:

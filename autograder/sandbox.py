@@ -83,7 +83,8 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._request_fd = self._response_fd = -1
         self._import: ImportReport | None = None
-        self._timeouts: dict[str, int] = {}
+        self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function
+        self._request_id = 0
         # workdir (root's, traversable) holds the worker's code (readable), the log (root's only:
         # the worker writes it through an inherited descriptor) and tmp/ (the student's).
         self._worker_dir = self.workdir / "worker"
@@ -203,7 +204,8 @@ class Sandbox:
             return CallOutcome(IMPORT_ERROR, message=f"the submission could not be imported ({report.message})")
         strikes = self._timeouts.get(function, 0)
         if strikes >= self.limits.timeouts_before_skip:
-            return CallOutcome(NOT_RUN, message=f"not run: {function} already timed out {strikes} times")
+            return CallOutcome(NOT_RUN, message=f"not run: {function} already timed out or ran out of memory "
+                                                f"{strikes} times")
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return CallOutcome(NOT_RUN, message="not run: the grading time budget was used up by earlier calls")
@@ -215,19 +217,29 @@ class Sandbox:
             return self._call(function, args, keys, min(self.limits.call_timeout, remaining))
         except _WorkerDied as died:
             self.close()
-            if died.status == TIMEOUT:
+            if died.status in (TIMEOUT, OOM):  # each costs seconds: stop trying after a few
                 self._timeouts[function] = strikes + 1
             return CallOutcome(died.status, message=died.message)
 
     def _call(self, function, args, keys, timeout) -> CallOutcome:
+        self._request_id += 1
         specs, payload = protocol.encode_arrays([np.array(a, dtype=np.float64) for a in args])
-        request = {"function": function, "keys": list(keys) if keys else None, "arrays": specs}
+        request = {"id": self._request_id, "function": function, "keys": list(keys) if keys else None,
+                   "arrays": specs}
         try:
             protocol.write_all(self._request_fd, protocol.pack_frame(request, payload))
         except OSError:  # the worker is gone (it exited between calls)
             raise self._died(timeout) from None
         header, payload = self._read_frame(time.monotonic() + timeout, timeout)
-        return _outcome(header, payload, self._max_result_bytes)
+        if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
+            raise _WorkerDied(OOM, "ran out of memory (MemoryError)")
+        if header.get("id") != self._request_id:
+            # student code wrote into the reply pipe itself; the stream can no longer be trusted
+            raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe")
+        try:
+            return _outcome(header, payload, self._max_result_bytes)
+        except protocol.ProtocolError as e:
+            raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
 
     # -- reading the worker's answers --------------------------------------------------------
     def _read_frame(self, deadline: float, timeout: float | None = None) -> tuple[dict, bytes]:
@@ -295,13 +307,11 @@ def _death_reason(returncode: int | None) -> tuple[str, str]:
 
 
 def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome:
-    """Turn a worker's answer into a CallOutcome, trusting none of it."""
+    """Turn a worker's answer into a CallOutcome, trusting none of it (ProtocolError if malformed)."""
     status = header.get("status")
     stdout = _text(header.get("stdout"))
     if status == "missing":
         return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout)
-    if status == "oom":
-        return CallOutcome(OOM, message="ran out of memory (MemoryError)", stdout=stdout)
     if status != "ok":
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         message = f"raised {_text(error.get('type'))}: {_text(error.get('message'))}"
@@ -309,13 +319,10 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
     names = header.get("names")
     problems = header.get("problems")
     if not isinstance(names, list) or not isinstance(problems, dict):
-        return CallOutcome(CRASH, message="the worker sent malformed data", stdout=stdout)
-    try:
-        arrays = protocol.decode_arrays(header.get("arrays"), payload, max_result_bytes)
-    except protocol.ProtocolError as e:
-        return CallOutcome(ERROR, message=f"the returned value is unusable: {e}", stdout=stdout)
+        raise protocol.ProtocolError("malformed reply")
+    arrays = protocol.decode_arrays(header.get("arrays"), payload, max_result_bytes)  # ProtocolError: caller
     if len(arrays) != len(names):
-        return CallOutcome(CRASH, message="the worker sent malformed data", stdout=stdout)
+        raise protocol.ProtocolError("names and arrays do not match")
     values = {_text(k): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
     return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout)
 

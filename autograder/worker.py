@@ -132,7 +132,9 @@ def main(argv):
             return 0
         header, payload = frame
         args = protocol.decode_arrays(header["arrays"], payload, max_bytes=1 << 30)
-        send(*_call(module, header["function"], header.get("keys"), args, np, max_chars, max_bytes))
+        reply, arrays = _call(module, header["function"], header.get("keys"), args, np, max_chars, max_bytes)
+        reply["id"] = header["id"]  # lets the grader tell this answer from anything student code wrote
+        send(reply, arrays)
 
 
 def _call(module, function, keys, args, np, max_chars, max_bytes):

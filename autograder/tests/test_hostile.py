@@ -1,0 +1,90 @@
+"""The adversarial corpus (examples/hostile/): each submission attacks the grader, end to end.
+
+For every one: the score is exactly what its honest part earns (19 of 20: its `mse_loss` is the
+attack, and returns a right answer only if the attack worked), results.json is valid (checked by
+the runner), the run ends in bounded time, no process of the submission survives, the grader's
+files are unchanged, and nothing it planted stays behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
+
+from .conftest import REPO
+
+HOSTILE = REPO / "examples" / "hostile"
+ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if p.name != "honest_base.py")
+NOTHING_HONEST = {"exit_at_import": 0, "sys_exit_everywhere": 0}
+SECONDS = {"infinite_loop": 30}  # two timeouts of 2 s, then the loss's other cases are not run
+
+
+def test_the_corpus_is_large_enough():
+    assert len(ATTACKS) >= 20
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def sandbox_uid() -> int | None:
+    try:
+        return pwd.getpwnam("ag-student").pw_uid
+    except KeyError:
+        return None
+
+
+def left_behind(uid: int) -> list[str]:
+    """Entries of the sandbox user in the world-writable folders, one level into shared subfolders."""
+    found = []
+    for top in SHARED_WRITABLE:
+        for entry in Path(top).iterdir() if Path(top).is_dir() else ():
+            info = entry.lstat()
+            if info.st_uid == uid:
+                found.append(str(entry))
+            elif entry.is_dir() and not entry.is_symlink() and info.st_mode & 0o002:
+                found += [str(p) for p in entry.iterdir() if p.lstat().st_uid == uid]
+    return found
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, runtime, tmp_path):
+    submission = tmp_path / "upload"
+    submission.mkdir()
+    shutil.copy(HOSTILE / f"{attack}.py", submission / "two_layer_net.py")
+    shutil.copy(HOSTILE / "honest_base.py", submission / "honest.py")
+    venv_numpy = next((runtime / "venv").glob("lib/python3*/site-packages/numpy/__init__.py"))
+    before = digest(runtime / "source"), venv_numpy.read_bytes()
+
+    run = gradescope(submission)
+
+    assert run.results["score"] == NOTHING_HONEST.get(attack, 19), run.results["output"]
+    assert run.seconds < SECONDS.get(attack, 15)
+    assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
+    leftover = subprocess.run(["pgrep", "-f", "worker/worker.py"], capture_output=True, text=True).stdout
+    assert leftover.strip() == ""
+    uid = sandbox_uid()
+    if running_as_root() and uid is not None:
+        assert processes_of(uid) == []
+        assert left_behind(uid) == []
+    assert not Path("/tmp/autograder-pwned").exists()
+
+
+def test_hostile_runs_say_how_they_were_isolated(gradescope, tmp_path):
+    submission = tmp_path / "upload"
+    submission.mkdir()
+    shutil.copy(HOSTILE / "network.py", submission / "two_layer_net.py")
+    shutil.copy(HOSTILE / "honest_base.py", submission / "honest.py")
+    run = gradescope(submission)
+    isolation = run.results["extra_data"]["isolation"]
+    assert "seccomp refused it network sockets" in isolation
+    if running_as_root():
+        assert "unprivileged user ag-student" in isolation and "MISSING" not in isolation
