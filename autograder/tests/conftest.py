@@ -90,10 +90,11 @@ class Run:
 
 
 def run_autograder(root: Path, submission: Path | None, *, source: Path, python: str | None,
-                   metadata: dict | None = None, timeout: float = 120) -> Run:
+                   metadata: dict | None = None, timeout: float = 120, as_user: str | None = None) -> Run:
     """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate.
 
-    python: the grader's interpreter (None: run_autograder's default, root/venv/bin/python).
+    python: the grader's interpreter (None: run_autograder's default, root/venv/bin/python);
+    as_user: run run_autograder as this user instead of ourselves (root must be theirs to write).
     """
     root.mkdir(parents=True, exist_ok=True)
     if not (root / "source").exists():
@@ -112,9 +113,11 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     env["AUTOGRADER_ROOT"] = str(root)
     if python is not None:  # None: run_autograder's default, the venv setup.sh made
         env["AUTOGRADER_PYTHON"] = python
+    command = [str(root / "run_autograder")]
+    if as_user is not None:
+        command = ["runuser", "-u", as_user, "--", *command]
     started = time.monotonic()
-    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())

@@ -9,16 +9,18 @@ files are unchanged, and nothing it planted stays behind.
 from __future__ import annotations
 
 import hashlib
+import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
 
-from .conftest import REPO
+from .conftest import REPO, copy_grading_files, run_autograder
 
 HOSTILE = REPO / "examples" / "hostile"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if p.name != "honest_base.py")
@@ -57,10 +59,7 @@ def left_behind(uid: int) -> list[str]:
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, runtime, tmp_path):
-    submission = tmp_path / "upload"
-    submission.mkdir()
-    shutil.copy(HOSTILE / f"{attack}.py", submission / "two_layer_net.py")
-    shutil.copy(HOSTILE / "honest_base.py", submission / "honest.py")
+    submission = upload(attack, tmp_path / "upload")
     venv_numpy = next((runtime / "venv").glob("lib/python3*/site-packages/numpy/__init__.py"))
     before = digest(runtime / "source"), venv_numpy.read_bytes()
 
@@ -78,12 +77,60 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     assert not Path("/tmp/autograder-pwned").exists()
 
 
+def upload(attack: str, folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copy(HOSTILE / f"{attack}.py", folder / "two_layer_net.py")
+    shutil.copy(HOSTILE / "honest_base.py", folder / "honest.py")
+    return folder
+
+
+# Run as a non-root user, the grader cannot hide its files from student code, hunt detached
+# processes, or stop it from signalling the grader (same user): the attacks that only those
+# defences stop are left out here. These still must fail.
+WITHOUT_ROOT = sorted(set(ATTACKS) - {"search_disk", "import_grader_modules", "read_grader_process",
+                                      "kill_grader", "fork_storm", "write_results", "plant_files"})
+GRADER_USER = "ag-grader"
+
+
+@pytest.fixture(scope="module")
+def grader_user():
+    """A non-root user to run the grader as (created for the test run; needs root to set up)."""
+    if not running_as_root():
+        pytest.skip("creating a second user needs root")
+    try:
+        pwd.getpwnam(GRADER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", GRADER_USER],
+                       check=True)
+    return GRADER_USER
+
+
+@pytest.mark.parametrize("attack", WITHOUT_ROOT)
+def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, runtime, tmp_path):
+    root = Path(tempfile.mkdtemp(prefix="autograder-nonroot-"))
+    try:
+        source = copy_grading_files(root / "source")
+        before = digest(source)
+        upload(attack, root / "upload")
+        os.chmod(root, 0o755)
+        grader_root = root / "gs"  # the grader's AUTOGRADER_ROOT: its own, so it can write results
+        grader_root.mkdir()
+        shutil.chown(grader_root, grader_user)
+        run = run_autograder(grader_root, root / "upload", source=source, as_user=grader_user,
+                             python=str(runtime / "venv" / "bin" / "python"))
+        assert run.results["score"] == NOTHING_HONEST.get(attack, 19), run.results["output"]
+        assert "MISSING" in run.results["extra_data"]["isolation"]
+        assert run.seconds < SECONDS.get(attack, 15)
+        assert digest(source) == before
+        leftover = subprocess.run(["pgrep", "-u", grader_user], capture_output=True, text=True).stdout
+        assert leftover.strip() == ""
+    finally:
+        subprocess.run(["pkill", "-KILL", "-u", grader_user], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def test_hostile_runs_say_how_they_were_isolated(gradescope, tmp_path):
-    submission = tmp_path / "upload"
-    submission.mkdir()
-    shutil.copy(HOSTILE / "network.py", submission / "two_layer_net.py")
-    shutil.copy(HOSTILE / "honest_base.py", submission / "honest.py")
-    run = gradescope(submission)
+    run = gradescope(upload("network", tmp_path / "upload"))
     isolation = run.results["extra_data"]["isolation"]
     assert "seccomp refused it network sockets" in isolation
     if running_as_root():
