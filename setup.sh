@@ -33,4 +33,7 @@ if [ "$(id -u)" = 0 ]; then
     id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$user"
     chmod 700 "$SOURCE"
     chmod -R o+rX "$ROOT/venv"
+    # An optional extra layer: used at run time only if the container allows its namespaces.
+    command -v bwrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+        || echo "setup.sh: bubblewrap not installed (optional)"
 fi

@@ -57,7 +57,7 @@ def _grade(args) -> int:
     if not args.path.exists():
         print(f"error: {args.path}: no such file or folder", file=sys.stderr)
         return 1
-    report = grade_submission(args.path, config, args.submission_id)
+    report = grade_submission(args.path, config, args.submission_id, [args.config] if args.config else [])
     if args.results:
         write_results(args.results, _results(report))
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
@@ -75,7 +75,8 @@ def _gradescope(args) -> int:
     try:
         config = load_config(args.config)
         metadata = _read_metadata(args.root / "submission_metadata.json")
-        report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")))
+        report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
+                                  [args.config] if args.config else [])
         results = _results(report)
         if report.log:
             print(report.log)

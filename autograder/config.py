@@ -63,6 +63,7 @@ class Config:
     hidden_cases_visibility: str = "after_due_date"
     secret: str = "change-me-each-term"
     sandbox_user: str = "ag-student"
+    bubblewrap: str = "auto"  # auto: use bwrap where it works; off: never
 
     @property
     def total_points(self) -> float:
@@ -119,7 +120,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
     )
     base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
     sandbox = _table(raw, "sandbox")
-    _only_keys(sandbox, "sandbox.", ("user",))
+    _only_keys(sandbox, "sandbox.", ("user", "bubblewrap"))
 
     parts_raw = _table(raw, "parts")
     unknown = [k for k in parts_raw if k not in PART_IDS]
@@ -148,6 +149,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
                                         d.hidden_cases_visibility, VISIBILITIES),
         secret=_string(grading, "grading.secret", d.secret),
         sandbox_user=_username(sandbox, "sandbox.user", d.sandbox_user),
+        bubblewrap=_choice(sandbox, "sandbox.bubblewrap", d.bubblewrap, ("auto", "off")),
     )
 
 

@@ -15,15 +15,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import bubblewrap
 from .cases import hidden_cases, visible_cases
-from .config import Config
+from .config import DEFAULT_CONFIG_PATH, Config
 from .isolation import choose_user, give_to, remove_files_of
 from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
 from .seccomp import available_filter
 from .submission import locate, stage
 
-TESTS_DIR = Path(__file__).absolute().parent.parent / "tests"
+SOURCE_DIR = Path(__file__).absolute().parent.parent
+TESTS_DIR = SOURCE_DIR / "tests"
+# What student code must never see; bubblewrap covers these with empty mounts.
+GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, DEFAULT_CONFIG_PATH]
 # pytest's built-in plugins the grading tests do not use; each costs time on every test item.
 UNUSED_PYTEST_PLUGINS = [
     arg
@@ -63,8 +67,12 @@ class GradingReport:
         return round(sum(t.max_score for t in self.tests), 4)
 
 
-def grade_submission(path: Path, config: Config, submission_id: str = "local") -> GradingReport:
-    """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker."""
+def grade_submission(path: Path, config: Config, submission_id: str = "local",
+                     config_files: list[Path] = ()) -> GradingReport:
+    """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker.
+
+    config_files: where the config was read from, to hide it from student code with the grader's files.
+    """
     started = time.monotonic()
     deadline = started + config.limits.total_timeout
     cases = visible_cases() + hidden_cases(config.secret, submission_id, config.hidden_cases)
@@ -77,16 +85,20 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local") -
     network_filter = available_filter()
     if network_filter is None:
         missing.append("network access is not blocked (no seccomp filter on this machine)")
-    layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
-              "student code ran as the grader's own user",
-              "seccomp refused it network sockets" if network_filter else "network open"]
-    isolation = "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
         os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
+        wrapper = bubblewrap.wrapper(scratch, GRADER_FILES + [Path(p).absolute() for p in config_files], user) \
+            if config.bubblewrap == "auto" else None
+        layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
+                  "student code ran as the grader's own user",
+                  "seccomp refused it network sockets" if network_filter else "network open",
+                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden" if wrapper else
+                  "no bubblewrap layer"]
+        isolation = "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
         module = stage(located, scratch)
         give_to(user, scratch / "submission")
-        with Sandbox(module, scratch / "run", config.limits, deadline, user, network_filter) as sandbox:
+        with Sandbox(module, scratch / "run", config.limits, deadline, user, network_filter, wrapper) as sandbox:
             import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
 
             report = sandbox.import_report()

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol, seccomp
+from . import protocol
 from .config import Limits
 from .isolation import SandboxUser, give_to, kill_all
 
-WORKER_FILES = ("worker.py", "protocol.py")
+WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py")
 MAX_HEADER_BYTES = 1 << 20
 
 # Statuses of a call. ok: the function returned (its values may still be wrong or unusable).
@@ -70,14 +70,17 @@ class Sandbox:
     """Runs the student's module in a worker subprocess; one call at a time."""
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
-                 user: SandboxUser | None = None, network_filter: bytes | None = None):
+                 user: SandboxUser | None = None, network_filter: bytes | None = None,
+                 wrapper: list[str] | None = None):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
-        network_filter: a seccomp program (seccomp.available_filter()) installed in the worker, or None."""
+        network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
+        wrapper: a command prefix the worker runs under (bubblewrap.wrapper()), or None."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
         self.network_filter = network_filter
+        self.wrapper = list(wrapper or [])
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
         self._proc: subprocess.Popen | None = None
@@ -122,8 +125,9 @@ class Sandbox:
         fd = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with open(fd, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(self._worker_dir / "worker.py"), str(request_r), str(response_w),
-                 str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes)],
+                [*self.wrapper, sys.executable, "-I", str(self._worker_dir / "worker.py"), str(request_r),
+                 str(response_w), str(self.module_path), str(self.limits.max_output_chars),
+                 str(self._max_result_bytes), *([self.network_filter.hex()] if self.network_filter else [])],
                 pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 cwd=self.module_path.parent, env=env, start_new_session=True,
                 preexec_fn=self._limit_child, **as_user,
@@ -141,8 +145,6 @@ class Sandbox:
             limits.append((resource.RLIMIT_NPROC, self.limits.max_processes))
         for limit, value in limits:
             resource.setrlimit(limit, (value, value))
-        if self.network_filter is not None:
-            seccomp.install(self.network_filter)
         try:  # die with the grader: no orphaned student process if the grader is killed
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):

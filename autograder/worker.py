@@ -5,8 +5,9 @@ request frames on one pipe and answers on another (protocol.py); the student's p
 per call and sent back as text, capped. Everything it returns is untrusted: the grader re-checks
 every array it receives and computes every score itself.
 
-Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES
-Imports only the standard library and numpy (protocol.py is loaded by file path).
+Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES [SECCOMP_HEX]
+Imports only the standard library and numpy (protocol.py and seccomp.py are loaded by file path).
+With SECCOMP_HEX, that filter is installed before the submission is imported.
 """
 
 import importlib.util
@@ -19,8 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBMISSION_DIR = ""  # set by main(): stripped from traceback paths, which then read "two_layer_net.py"
 
 
-def _load_protocol():
-    spec = importlib.util.spec_from_file_location("_autograder_protocol", os.path.join(HERE, "protocol.py"))
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -98,7 +99,9 @@ def main(argv):
     module_path, max_chars, max_bytes = argv[3], int(argv[4]), int(argv[5])
     global SUBMISSION_DIR
     SUBMISSION_DIR = os.path.dirname(os.path.abspath(module_path))
-    protocol = _load_protocol()
+    protocol = _load("protocol")
+    if len(argv) > 6:  # refuse network sockets to everything from here on (and to all children)
+        _load("seccomp").install(bytes.fromhex(argv[6]))
     import numpy as np
 
     def send(header, arrays=()):

@@ -1,0 +1,93 @@
+"""The bubblewrap layer, where this machine allows it: graded end to end with bubblewrap = "auto"."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from .conftest import REPO, copy_grading_files
+
+HOSTILE = REPO / "examples" / "hostile"
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed")
+
+
+@pytest.fixture
+def grade_with_bwrap(gradescope, tmp_path):
+    source = copy_grading_files(tmp_path / "source")
+    assert 'bubblewrap = "auto"' in (source / "grading.toml").read_text()
+
+    def run(attack_source: str):
+        upload = tmp_path / "upload"
+        upload.mkdir()
+        (upload / "two_layer_net.py").write_text(attack_source)
+        shutil.copy(HOSTILE / "honest_base.py", upload / "honest.py")
+        return gradescope(upload, source=source)
+
+    return run
+
+
+def test_the_layer_is_used_and_said(grade_with_bwrap):
+    run = grade_with_bwrap("from honest import *\n")
+    assert run.results["score"] == 20
+    isolation = run.results["extra_data"]["isolation"]
+    if "no bubblewrap layer" in isolation:
+        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    assert "bubblewrap: no network, read-only files, private /tmp, grader files hidden" in isolation
+
+
+ESCAPES = """
+import os, pathlib, socket
+import numpy as np
+from honest import *
+from honest import mse_loss as honest_loss
+
+GOT = []
+# the grader's own checkout, readable by others here: bubblewrap must hide it all the same;
+# and a file another user left in /tmp: the private /tmp must not show it
+for path in [{repo!r} + "/reference/two_layer_net.py", {repo!r} + "/grading.toml", {marker!r}, "/etc/passwd"]:
+    try:
+        open(path).read(1)
+        GOT.append(path)
+    except OSError:
+        pass
+try:  # seccomp is on too; this is bubblewrap's empty network namespace behind it
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
+    GOT.append("network")
+except OSError:
+    pass
+try:
+    pathlib.Path("/etc/autograder-was-here").write_text("x")
+    GOT.append("/etc")
+except OSError:
+    pass
+
+
+def mse_loss(y_hat, y):
+    print(GOT)
+    # /etc/passwd stays readable (the filesystem is there, read-only); nothing else may work
+    return np.array(12345.0) if GOT == ["/etc/passwd"] else honest_loss(y_hat, y)
+"""
+
+
+def test_grader_files_tmp_network_and_writes_are_out_of_reach(tmp_path):
+    """Graded by `python -m autograder grade` from this checkout, which other users can read."""
+    with tempfile.NamedTemporaryFile(prefix="autograder-marker-", dir="/tmp") as marker:
+        upload = tmp_path / "upload"
+        upload.mkdir()
+        (upload / "two_layer_net.py").write_text(ESCAPES.format(repo=str(REPO), marker=marker.name))
+        shutil.copy(HOSTILE / "honest_base.py", upload / "honest.py")
+        results = tmp_path / "results.json"
+        out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(results.read_text())
+    if "no bubblewrap layer" in doc["extra_data"]["isolation"]:
+        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    assert doc["score"] == 19, [t["output"] for t in doc["tests"] if "loss" in t["tags"]]
+    assert not (REPO.parent / "etc" / "autograder-was-here").exists()
