@@ -42,10 +42,30 @@ def main(argv: list[str] | None = None) -> int:
     gs.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
     gs.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
+    handout = sub.add_parser("handout", help="write the student handout (template, selfcheck.py, README) and its zip",
+                             description="Write the student handout folder OUT and OUT.zip.")
+    handout.add_argument("--out", type=Path, required=True, metavar="DIR")
+    handout.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+
     args = parser.parse_args(argv)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "handout":
+        return _handout(args)
     return _gradescope(args)
+
+
+def _handout(args) -> int:
+    from .handout import build_handout
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    archive = build_handout(args.out, config)
+    print(f"wrote {args.out}/ (two_layer_net.py, selfcheck.py, README.md) and {archive}")
+    return 0
 
 
 def _grade(args) -> int:

@@ -1,0 +1,133 @@
+"""The student handout: what it holds, what it must not hold, and selfcheck.py against the grader."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from autograder.cases import hidden_cases
+from autograder.config import load_config
+from autograder.grade import grade_submission
+from autograder.handout import build_handout
+
+from .conftest import EXAMPLES, REPO
+
+# torch_tensors is right, and selfcheck says so; the grader fails it only because torch does not fit
+# its default memory limit (and Gradescope's runtime has no torch): the environment, not the code.
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "torch_tensors")
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handout") / "hw2"
+    archive = build_handout(out, load_config())
+    return out, archive
+
+
+def selfcheck(handout_dir, target, python=sys.executable, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run([python, "-I", str(handout_dir / "selfcheck.py"), str(target), *extra],
+                          capture_output=True, text=True, timeout=180, cwd=handout_dir)
+
+
+def test_folder_and_zip_hold_the_template_selfcheck_and_readme(handout):
+    out, archive = handout
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "selfcheck.py", "two_layer_net.py"]
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["hw2/README.md", "hw2/selfcheck.py", "hw2/two_layer_net.py"]
+    assert (out / "two_layer_net.py").read_text() == (REPO / "handout" / "two_layer_net.py").read_text()
+
+
+def function_bodies(source: str) -> dict[str, str]:
+    return {node.name: ast.dump(ast.Module(body=node.body, type_ignores=[]))
+            for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+
+
+def test_no_reference_code_in_the_handout(handout):
+    out, _ = handout
+    reference = function_bodies((REPO / "reference" / "two_layer_net.py").read_text())
+    for name in ("two_layer_net.py", "selfcheck.py"):
+        text = (out / name).read_text()
+        bodies = set(function_bodies(text).values())
+        leaked = [fn for fn, body in reference.items() if body in bodies]
+        assert leaked == [], f"{name} holds the reference's {leaked}"
+        assert "reference" not in {n.module for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ImportFrom)}
+
+
+def test_no_hidden_case_data_or_secret_in_the_handout(handout):
+    out, _ = handout
+    config = load_config()
+    text = "\n".join((out / name).read_text() for name in ("two_layer_net.py", "selfcheck.py", "README.md"))
+    assert config.secret not in text
+    assert "hidden_seed" not in text and "hidden_cases" not in text
+    for submission_id in ("1", "123456", "local"):
+        for case in hidden_cases(config.secret, submission_id, config.hidden_cases):
+            assert repr(float(case.inputs.y[0])) not in text  # a draw of full precision in every kind of case
+
+
+def test_selfcheck_needs_only_numpy_and_python_3_9(handout, runtime):
+    out, _ = handout
+    # the Gradescope runtime's python has numpy and no torch; -I keeps this repository out of reach
+    done = selfcheck(out, EXAMPLES / "correct" / "two_layer_net.py", str(runtime / "venv" / "bin" / "python"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "torch" not in done.stdout
+    vermin = subprocess.run([str(REPO / ".venv" / "bin" / "vermin"), "--no-tips", "--violations", "--target=3.9-",
+                             "--eval-annotations", str(out / "selfcheck.py")], capture_output=True, text=True)
+    assert vermin.returncode == 0, vermin.stdout
+
+
+def test_torch_is_used_as_an_extra_oracle_when_installed(handout):
+    pytest.importorskip("torch")
+    done = selfcheck(out := handout[0], EXAMPLES / "correct" / "two_layer_net.py")
+    assert done.returncode == 0 and "torch autograd used as an extra oracle" in done.stdout
+    wrong = selfcheck(out, EXAMPLES / "missing_relu_mask" / "two_layer_net.py")
+    assert "x torch autograd" in wrong.stdout
+
+
+def test_template_fails_every_part_with_a_hint(handout):
+    out, _ = handout
+    done = selfcheck(out, out / "two_layer_net.py")
+    assert done.returncode == 1
+    assert done.stdout.count("FAIL ") == 14
+    assert "hint: this function is still the template's: implement it" in done.stdout
+    assert "Gradescope runs more (hidden) tests" in done.stdout
+    assert "0 of 14 parts pass here" in done.stdout
+
+
+@pytest.mark.parametrize("example,hint", [
+    ("missing_factor_2", "half the numerical gradient: check the factor 2"),
+    ("sign_error", "the sign is flipped"),
+    ("mean_loss", "the loss is a sum of squares, not a mean"),
+    ("relu_ge", "use z1 > 0, not z1 >= 0"),
+    ("jacobians_as_vectors", "not its diagonal"),
+    ("transposed_dW1", "transposed"),
+    ("missing_relu_mask", "is the ReLU mask (z1 > 0) applied?"),
+    ("missing_function", "define it with exactly this name"),
+    ("syntax_error", "fix the syntax error on line 10"),
+    ("hang_in_loss", "infinite loop"),
+])
+def test_each_typical_mistake_gets_its_hint(handout, runtime, example, hint):
+    out, _ = handout
+    done = selfcheck(out, EXAMPLES / example / "two_layer_net.py", str(runtime / "venv" / "bin" / "python"),
+                     "--timeout=3")
+    assert done.returncode == 1
+    assert hint in done.stdout, done.stdout
+
+
+def visible_verdicts(example: str) -> dict[str, bool]:
+    report = grade_submission(EXAMPLES / example, load_config())
+    return {t.part: t.passed for t in report.tests if not t.hidden}
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_selfcheck_agrees_with_the_autograders_visible_verdicts(handout, runtime, example):
+    out, _ = handout
+    files = sorted((EXAMPLES / example).glob("*.py"))
+    done = selfcheck(out, files[0], str(runtime / "venv" / "bin" / "python"), "--json", "--timeout=3")
+    mine = json.loads(done.stdout)["parts"]
+    assert mine == visible_verdicts(example)
+    assert done.returncode == (0 if all(mine.values()) else 1)
