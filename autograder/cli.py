@@ -134,15 +134,15 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
         return f"\033[{code}m{text}\033[0m" if color else text
 
     rows = part_summary(report.tests)
-    width = max(len(title) for title, _, _ in rows)
+    width = max(len(title) for title, _, _, _ in rows)
     lines = [f"Graded: {report.graded_file or '(no file)'}   status: {report.status}", ""]
     lines.append(f"{'Part':<{width}}  {'Points':>11}")
     lines.append("-" * (width + 13))
-    for title, score, max_score in rows:
+    for title, score, max_score, mistakes in rows:
         mark = paint("ok  ", "32") if score == max_score else paint("FAIL", "31")
-        lines.append(f"{title:<{width}}  {score:>5g}/{max_score:<5g} {mark}")
+        lines.append(f"{title:<{width}}  {score:>6.3g} / {max_score:<3g} {mark}" + (f" {mistakes}" if mistakes else ""))
     lines.append("-" * (width + 13))
-    lines.append(f"{'Total':<{width}}  {report.score:>5g}/{report.max_score:<5g}")
+    lines.append(f"{'Total':<{width}}  {report.score:>6.4g} / {report.max_score:<3g}")
     failed = [t for t in report.tests if not t.passed]
     if verbose or failed:
         lines.append("")

@@ -51,12 +51,12 @@ class GradingReport:
     @property
     def output(self) -> str:
         """The top-level message for the student: the notes, then the score by part."""
-        summary = ["Score by part:"] + [f"  {title}: {score:g}/{max_score:g}"
-                                        for title, score, max_score in part_summary(self.tests)]
-        summary.append(f"Total: {self.score:g}/{self.max_score:g}")
+        summary = [f"Total: {self.score:g}/{self.max_score:g}. Score by part:"]
+        for title, score, max_score, mistakes in part_summary(self.tests):
+            summary.append(f"  {title}: {score:.3g}/{max_score:g}" + (f" (likely: {mistakes})" if mistakes else ""))
         if any(t.hidden for t in self.tests):
             summary.append("Hidden cases run on random inputs; their results may be shown later.")
-        return "\n\n".join(self.notes + ["\n".join(summary)])
+        return "\n\n".join(["\n".join(summary)] + self.notes)  # what a student reads first, then the notes
 
     @property
     def score(self) -> float:

@@ -41,3 +41,10 @@ DICT_KEYS: dict[str, tuple[str, ...]] = {
     "backward": ("W1", "b1", "W2", "b2"),
 }
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.function for p in PARTS))
+
+# The arguments of each function, by name, in order (for showing a visible case's inputs).
+ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "affine": ("x", "W", "b"), "relu": ("z",), "forward": ("x", "W1", "b1", "W2", "b2"),
+    "mse_loss": ("y_hat", "y"), "relu_jacobian": ("z1",), "output_jacobian": ("z3",), "mse_grad": ("y_hat", "y"),
+    "backward": ("x", "y", "W1", "b1", "W2", "b2"),
+}

@@ -17,9 +17,10 @@ import pytest
 from .cases import Case
 from .compare import judge
 from .config import Config
-from .parts import PART_IDS
-from .rubric import CaseResult
-from .sandbox import CallOutcome, Sandbox
+from .diagnose import diagnose
+from .parts import ARGUMENTS, PART_IDS
+from .rubric import CaseResult, code_block
+from .sandbox import OK, CallOutcome, Sandbox
 
 
 def part_of(function: Callable) -> str:
@@ -44,10 +45,12 @@ class StudentCalls:
     def __init__(self, sandbox: Sandbox):
         self._sandbox = sandbox
         self._memo: dict[tuple[str, str], CallOutcome] = {}
+        self.arguments: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}  # what each call was given
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = (function, case.id)
         if memo_key not in self._memo:
+            self.arguments[memo_key] = args
             self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
         return self._memo[memo_key]
 
@@ -80,9 +83,16 @@ class GradingPlugin:
 
         def check(outcome: CallOutcome, expected: np.ndarray, function: str, key: str = "return") -> None:
             verdict = judge(outcome, expected, tolerance, function, key)
+            mistake, values = None, ""
+            if not verdict.passed and outcome.status == OK and key in outcome.values:
+                mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance)
+                if not case.hidden:
+                    args = self.student_calls.arguments.get((function, case.id), ())
+                    values = show_values(function, args, expected, outcome.values[key])
             self.results[request.node.nodeid] = CaseResult(
                 part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
-                verdict.note, outcome.stdout)
+                verdict.note, outcome.stdout, mistake.id if mistake else "", mistake.message if mistake else "",
+                values)
             if not verdict.passed:
                 raise CaseFailed(f"{verdict.reason}\n{verdict.detail}".strip())
 
@@ -113,3 +123,13 @@ class GradingPlugin:
             out.append(self.results.get(nodeid) or CaseResult(
                 part, case.id, case.title, case.hidden, False, "internal grader error: this check did not run"))
         return out
+
+
+def show_values(function: str, args: tuple[np.ndarray, ...], expected: np.ndarray, received: np.ndarray) -> str:
+    """Markdown: what the function was given, what was expected, what it returned (summarised if large)."""
+    def text(a: np.ndarray) -> str:
+        return np.array2string(np.asarray(a), precision=5, threshold=40, edgeitems=3, max_line_width=100)
+
+    given = "\n".join(f"{name} = {text(a)}" for name, a in zip(ARGUMENTS[function], args))
+    return (f"Called `{function}` with:\n{code_block(given)}\n"
+            f"Expected:\n{code_block(text(expected))}\nReceived:\n{code_block(text(received))}")

@@ -30,7 +30,7 @@ def build_results(tests: list[ScoredTest], output: str, execution_time: float,
             {
                 "name": t.name, "number": t.number, "score": round(t.score, 4), "max_score": round(t.max_score, 4),
                 "status": "passed" if t.passed else "failed", "output": _cap(t.output),
-                "output_format": "text", "tags": [t.part], "visibility": t.visibility,
+                "output_format": "md", "tags": [t.part], "visibility": t.visibility,
             }
             for t in tests
         ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
+from .diagnose import TITLES
 from .parts import PARTS, PARTS_BY_ID
 
 
@@ -27,6 +28,9 @@ class CaseResult:
     detail: str = ""  # where and by how much (visible cases only)
     note: str = ""  # e.g. an accepted singleton-axis shape
     stdout: str = ""  # what the student's code printed during the call (capped)
+    mistake: str = ""  # id of the diagnosed mistake (diagnose.py), if one explains a wrong answer
+    diagnosis: str = ""  # its explanation for the student
+    values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ScoredTest:
     passed: bool
     output: str
     visibility: str
+    mistakes: tuple[str, ...] = ()  # ids of the mistakes diagnosed on its failing visible cases
 
 
 def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
@@ -63,42 +68,55 @@ def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
                 score=max_score * passed / len(rs), max_score=max_score,
                 passed=passed == len(rs), output=_output(rs, hidden),
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
+                mistakes=() if hidden else tuple(dict.fromkeys(r.mistake for r in rs if r.mistake)),
             ))
     return tests
 
 
 def _output(results: list[CaseResult], hidden: bool) -> str:
+    """Markdown: a line per case; for failing visible cases the diagnosis, the values and where they differ."""
     passed = sum(r.passed for r in results)
-    lines = [f"{passed}/{len(results)} cases passed."]
+    lines = [f"{passed}/{len(results)} cases passed.", ""]
     shown: set[str] = set()  # a detail repeated case after case is printed once
     for r in results:
-        mark = "PASS" if r.passed else "FAIL"
-        line = f"[{mark}] {r.case_title}"
+        line = f"- {'PASS' if r.passed else '**FAIL**'} {r.case_title}"
         if not r.passed and r.reason:
             line += f": {r.reason}"
         lines.append(line)
         if not hidden:
-            for text in (r.detail if not r.passed else "", r.note):
-                if text and text not in shown:
-                    lines.append(_indent(text))
-                    shown.add(text)
+            if not r.passed and r.diagnosis and r.diagnosis not in shown:
+                lines.append(f"\n  **Diagnosis:** {r.diagnosis}\n")
+                shown.add(r.diagnosis)
+            blocks = [r.values, code_block(r.detail) if r.detail else ""] if not r.passed else []
+            for block in blocks + [code_block(r.note) if r.note else ""]:
+                if block and block not in shown:
+                    lines.append(_indent(block))
+                    shown.add(block)
         if r.stdout:
-            lines.append(_indent("Your code printed:\n" + r.stdout))
+            lines.append(_indent("Your code printed:\n" + code_block(r.stdout)))
     return "\n".join(lines)
 
 
+def code_block(text: str) -> str:
+    """A Markdown code block that the text inside cannot close."""
+    fence = "```"
+    return f"{fence}text\n{text.replace(fence, '` ` `')}\n{fence}"
+
+
 def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join("  " + line for line in text.splitlines())
 
 
-def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float]]:
-    """(part title, score, max score) per part, in part order."""
-    rows: dict[str, list[float]] = {}
+def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float, str]]:
+    """(part title, score, max score, the likely mistakes in a few words) per part, in part order."""
+    rows: dict[str, list] = {}
     for t in tests:
-        row = rows.setdefault(t.part, [0.0, 0.0])
+        row = rows.setdefault(t.part, [0.0, 0.0, []])
         row[0] += t.score
         row[1] += t.max_score
-    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4)) for pid, (s, m) in rows.items()]
+        row[2] += [m for m in t.mistakes if m not in row[2]]
+    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4), ", ".join(TITLES[x] for x in mistakes))
+            for pid, (s, m, mistakes) in rows.items()]
 
 
 def complete(results: list[CaseResult], cases: list, reason: str) -> list[CaseResult]:

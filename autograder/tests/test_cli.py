@@ -33,7 +33,7 @@ def test_grade_prints_a_table_and_writes_the_same_results_as_run_autograder(tmp_
     out = cli("grade", str(EXAMPLES / "relu_ge"), "--results", str(results), "--submission-id", "123456")
     assert out.returncode == 0, out.stderr
     assert "ReLU Jacobian dz2/dz1" in out.stdout and "FAIL" in out.stdout
-    assert "Total" in out.stdout and "/20" in out.stdout
+    assert "Total" in out.stdout and "/ 20" in out.stdout
     local = json.loads(results.read_text())
     jsonschema.validate(local, SCHEMA)
     on_gradescope = gradescope(EXAMPLES / "relu_ge", metadata={"id": 123456}).results

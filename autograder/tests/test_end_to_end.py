@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -24,6 +25,29 @@ MISTAKES = {
     "transposed_dW1": {"grad.W1"},
     "missing_relu_mask": {"grad.W1", "grad.b1"},
     "missing_function": {"output_jacobian"},
+    "dW2_from_z1": {"grad.W2"},
+    "jacobian_not_diagonal": {"relu_jacobian"},
+    "float16_mse_grad": {"mse_grad"},
+    "integer_affine": {"affine"},
+    "flat_dW1": {"grad.W1"},
+    "relu_on_output": {"forward.y_hat"} | GRADIENTS,
+}
+
+# example -> (part, words of the diagnosis its visible output must carry) for every diagnosis
+DIAGNOSES = {
+    "missing_factor_2": [("mse_grad", "the factor 2"), ("grad.W1", "the factor 2")],
+    "sign_error": [("mse_grad", "wrong sign"), ("grad.b2", "wrong sign")],
+    "mean_loss": [("loss", "not their mean")],
+    "relu_ge": [("relu_jacobian", "Use z1 > 0, not z1 >= 0"), ("grad.b1", "Use z1 > 0, not z1 >= 0")],
+    "jacobians_as_vectors": [("relu_jacobian", "diagonal as a vector"), ("output_jacobian", "diagonal as a vector")],
+    "jacobian_not_diagonal": [("relu_jacobian", "off the diagonal")],
+    "transposed_dW1": [("grad.W1", "transpose of the right one")],
+    "missing_relu_mask": [("grad.W1", "ReLU step is missing"), ("grad.b1", "ReLU step is missing")],
+    "relu_on_output": [("forward.y_hat", "ReLU to the output"), ("grad.W2", "ReLU to the output")],
+    "dW2_from_z1": [("grad.W2", "built from z1")],
+    "float16_mse_grad": [("mse_grad", "low-precision type")],
+    "integer_affine": [("affine", "whole numbers")],
+    "flat_dW1": [("grad.W1", "the shape is not")],
 }
 CORRECT = ["correct", "float32", "column_vectors", "plain_python"]
 # a function that misbehaves: its own part fails with a named reason, the others are graded
@@ -82,11 +106,38 @@ def test_each_mistake_loses_exactly_its_own_parts(gradescope, example):
         assert score < max_score
 
 
+@pytest.mark.parametrize("example", sorted(DIAGNOSES))
+def test_each_mistake_gets_its_diagnosis_on_the_visible_output(gradescope, example):
+    run = gradescope(EXAMPLES / example)
+    for part, words in DIAGNOSES[example]:
+        visible = [t for t in run.results["tests"] if part in t["tags"] and "visible cases" in t["name"]]
+        assert "**Diagnosis:**" in visible[0]["output"] and words in visible[0]["output"], visible[0]["output"]
+        assert visible[0]["output_format"] == "md"
+        assert "likely:" in run.results["output"]  # and in the summary a student reads first
+    for test in run.results["tests"]:
+        if "hidden cases" in test["name"]:
+            assert "Diagnosis" not in test["output"] and "Expected" not in test["output"]
+
+
+@pytest.mark.parametrize("example", CORRECT)
+def test_correct_code_never_gets_a_diagnosis(gradescope, example):
+    run = gradescope(EXAMPLES / example)
+    assert "Diagnosis" not in json.dumps(run.results) and "likely" not in run.results["output"]
+
+
+def test_visible_failures_show_inputs_expected_and_received(gradescope):
+    run = gradescope(EXAMPLES / "relu_ge")
+    out = run.output_of("relu_jacobian")
+    assert "Called `relu_jacobian` with:" in out and "z1 = [0." in out
+    assert "Expected:" in out and "Received:" in out
+    assert run.results["output"].startswith("Total: ")
+
+
 def test_relu_ge_is_caught_on_the_exact_zero_case(gradescope):
     run = gradescope(EXAMPLES / "relu_ge")
     out = run.output_of("relu_jacobian")
-    assert "[FAIL] some entries of z1 exactly 0" in out
-    assert "[PASS] small random inputs" in out
+    assert "**FAIL** some entries of z1 exactly 0" in out
+    assert "PASS small random inputs" in out
 
 
 def test_failures_explain_where_and_by_how_much(gradescope):
