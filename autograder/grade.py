@@ -19,6 +19,8 @@ from . import bubblewrap
 from .cases import hidden_cases, visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
 from .isolation import choose_user, give_to, remove_files_of
+from .notebook import NotebookError
+from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, part_summary, score_tests
 from .sandbox import ImportReport, Sandbox
 from .seccomp import available_filter
@@ -96,7 +98,12 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local",
                   "bubblewrap: no network, read-only files, private /tmp, grader files hidden" if wrapper else
                   "no bubblewrap layer"]
         isolation = "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
-        module = stage(located, scratch)
+        try:
+            module = stage(located, scratch, config.limits.import_timeout)
+        except NotebookError as e:
+            results = complete([], cases, "not graded: your notebook could not be read")
+            return _report(results, config, started, "import error", [str(e)], str(located.relative),
+                           isolation=isolation)
         give_to(user, scratch / "submission")
         with Sandbox(module, scratch / "run", config.limits, deadline, user, network_filter, wrapper) as sandbox:
             import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
@@ -109,6 +116,11 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local",
                                str(located.relative), isolation=isolation)
             if report.stdout:
                 notes.append("Your file printed this while being imported:\n" + report.stdout)
+            missing = [name for name in FUNCTIONS if name not in report.functions]
+            if len(missing) == len(FUNCTIONS):
+                notes.append(f"Your file defines none of the functions the autograder calls ({', '.join(FUNCTIONS)}).")
+            elif missing:
+                notes.append(f"Not defined in your file: {', '.join(missing)}.")
             results, log = _run_tests(config, cases, sandbox)
             fd_output = sandbox.worker_output()
         if fd_output:

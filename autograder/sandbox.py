@@ -58,6 +58,7 @@ class ImportReport:
     message: str = ""  # one line, e.g. "SyntaxError: invalid syntax (line 12, column 5)"
     details: str = ""  # the traceback, from the student's own frames
     stdout: str = ""  # what the module printed while being imported (capped)
+    functions: tuple[str, ...] = ()  # the public callables the module defines
 
 
 class _WorkerDied(Exception):
@@ -187,7 +188,8 @@ class Sandbox:
             return ImportReport(False, f"importing the file killed the process: {died.message}")
         stdout = _text(header.get("stdout"))
         if header.get("status") == "ready":
-            return ImportReport(True, stdout=stdout)
+            names = header.get("functions") if isinstance(header.get("functions"), list) else []
+            return ImportReport(True, stdout=stdout, functions=tuple(_text(n, 100) for n in names[:200]))
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         message = f"{_text(error.get('type'))}: {_text(error.get('message'))}"
         if error.get("type") == "MemoryError" or "failed to map segment" in message:

@@ -6,6 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .notebook import code_cells, module_source
 from .parts import SUBMISSION_FILE
 
 IGNORED = {"__MACOSX", "__pycache__", ".DS_Store", ".git", ".ipynb_checkpoints"}
@@ -52,22 +53,31 @@ def locate(path: Path) -> Located:
                                              f"{', '.join(map(str, named[:MAX_LISTED]))}. Upload only one.")
         note = f"Graded {chosen} (found in a subfolder)." if len(chosen.parts) > 1 else ""
         return Located(path, chosen, note=note)
-    python_files = [f for f in files if f.suffix == ".py"]
-    if len(python_files) == 1:
-        return Located(path, python_files[0], note=(
-            f"No file named {SUBMISSION_FILE} was uploaded, so {python_files[0]} (the only Python file) "
-            f"was graded instead. Please name your file {SUBMISSION_FILE}."))
+    candidates = [f for f in files if f.suffix in (".py", ".ipynb")]
+    if len(candidates) == 1:
+        chosen = candidates[0]
+        what = "the only Python file" if chosen.suffix == ".py" else "the only notebook; its code cells"
+        return Located(path, chosen, note=(
+            f"No file named {SUBMISSION_FILE} was uploaded, so {chosen} ({what}) was graded instead. "
+            f"Please name your file {SUBMISSION_FILE}."))
     listing = ", ".join(map(str, files[:MAX_LISTED])) + (" ..." if len(files) > MAX_LISTED else "")
+    if len(candidates) > 1:
+        return Located(path, None, error=(
+            f"No {SUBMISSION_FILE} found, and several files could be it: "
+            f"{', '.join(map(str, candidates[:MAX_LISTED]))}. Upload only your {SUBMISSION_FILE} "
+            f"(or a single notebook). Uploaded: {listing}."))
     return Located(path, None, error=(
         f"No {SUBMISSION_FILE} found in your submission. Uploaded: {listing or 'nothing'}. "
         f"Please upload your completed {SUBMISSION_FILE}."))
 
 
-def stage(located: Located, scratch: Path) -> Path:
-    """Copy the upload into scratch/submission and return the graded file's path there.
+def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Path:
+    """Copy the upload into scratch/submission and return the path of the module to import there.
 
     A whole uploaded folder is copied (helper modules beside the file keep working; symlinks are
-    copied as links, never followed); a file given on its own is copied alone.
+    copied as links, never followed); a file given on its own is copied alone. A notebook becomes
+    a module beside it that runs its code cells (notebook.py), within `import_seconds` in all.
+    Raises NotebookError for a notebook that cannot be read.
     """
     assert located.relative is not None
     target = scratch / "submission"
@@ -75,6 +85,14 @@ def stage(located: Located, scratch: Path) -> Path:
     if located.single_file or len(uploaded_files(located.root)) > MAX_COPIED_FILES:
         target.mkdir(parents=True)
         shutil.copyfile(source, target / located.relative.name)
-        return target / located.relative.name
-    shutil.copytree(located.root, target, symlinks=True, ignore=shutil.ignore_patterns(*IGNORED))
-    return target / located.relative
+        staged = target / located.relative.name
+    else:
+        shutil.copytree(located.root, target, symlinks=True, ignore=shutil.ignore_patterns(*IGNORED))
+        staged = target / located.relative
+    if staged.suffix != ".ipynb":
+        return staged
+    cells = code_cells(staged)
+    module = staged.with_name(SUBMISSION_FILE)
+    cell_seconds = max(0.2, 0.7 * import_seconds / max(1, len(cells)))  # the whole import stays in time
+    module.write_text(module_source(cells, staged.name, round(cell_seconds, 2)), encoding="utf-8")
+    return module

@@ -127,7 +127,8 @@ def main(argv):
     except BaseException as e:  # SystemExit and KeyboardInterrupt included: report, never die silently
         send({"status": "import_error", "error": _describe_error(e), "stdout": capture.text()})
         return 0
-    send({"status": "ready", "stdout": capture.text()})
+    functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")][:200]
+    send({"status": "ready", "stdout": capture.text(), "functions": functions})
 
     while True:
         frame = protocol.read_frame_blocking(request_fd)

@@ -242,3 +242,53 @@ def test_missing_python_still_writes_valid_results(gradescope):
     run = gradescope(EXAMPLES / "correct", python="/nonexistent/python")
     assert run.results["score"] == 0
     assert "course staff" in run.results["output"]
+
+
+# --- notebooks -------------------------------------------------------------------------------
+
+def test_notebook_is_graded_with_its_magics_prints_plots_and_endless_loop(gradescope):
+    run = gradescope(EXAMPLES / "notebook_correct")
+    assert run.results["score"] == 20, run.results["output"]
+    out = run.results["output"]
+    assert "homework2.ipynb" in out
+    assert "cell 7 failed: ModuleNotFoundError" in out  # matplotlib is not installed where it runs
+    assert "cell 8 was stopped after" in out and "grading goes on" in out
+
+
+def test_failing_cells_are_named_and_the_rest_still_graded(gradescope):
+    run = gradescope(EXAMPLES / "notebook_failing_cell")
+    assert run.results["score"] == 20
+    assert "cell 4 failed: NameError" in run.results["output"]
+    assert "cell 5 has a syntax error" in run.results["output"]
+
+
+def test_notebook_without_the_functions_says_so(gradescope):
+    run = gradescope(EXAMPLES / "notebook_no_functions")
+    assert run.results["score"] == 0
+    assert "defines none of the functions" in run.results["output"]
+
+
+def test_notebook_is_graded_like_the_same_code_in_a_py_file(gradescope):
+    as_notebook = gradescope(EXAMPLES / "notebook_missing_factor_2")
+    as_py = gradescope(EXAMPLES / "missing_factor_2")
+    assert as_notebook.part_scores() == as_py.part_scores()
+    assert as_notebook.results["score"] == as_py.results["score"] < 20
+
+
+def test_several_candidates_including_a_notebook_are_listed(gradescope, tmp_path):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "helpers.py").write_text("x = 1\n")
+    (upload / "hw.ipynb").write_text((EXAMPLES / "notebook_correct" / "homework2.ipynb").read_text())
+    run = gradescope(upload)
+    assert run.results["score"] == 0
+    assert "several files could be it: helpers.py, hw.ipynb" in run.results["output"]
+
+
+def test_unreadable_notebook_gets_a_clear_message(gradescope, tmp_path):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "hw.ipynb").write_text("{ this is not json")
+    run = gradescope(upload)
+    assert run.results["score"] == 0
+    assert "hw.ipynb is not a valid notebook" in run.results["output"]
