@@ -47,12 +47,35 @@ def main(argv: list[str] | None = None) -> int:
     handout.add_argument("--out", type=Path, required=True, metavar="DIR")
     handout.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
+    zip_ = sub.add_parser("build-zip", help="build the zip to upload to Gradescope (smoke-tested first)",
+                          description="Write the Gradescope upload zip: setup.sh and run_autograder at its root and "
+                                      "what grading needs. It is unpacked and smoke-tested first: the reference "
+                                      "solution must score full marks and the template 0, or no zip is written.")
+    zip_.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
+    zip_.add_argument("--config", type=Path, metavar="FILE", help="package this config as grading.toml")
+
     args = parser.parse_args(argv)
+    if args.command == "build-zip":
+        return _build_zip(args)
     if args.command == "grade":
         return _grade(args)
     if args.command == "handout":
         return _handout(args)
     return _gradescope(args)
+
+
+def _build_zip(args) -> int:
+    from .bundle import SmokeTestFailed, build_zip
+
+    try:
+        load_config(args.config)  # a bad config fails here, with its message
+        print("building and smoke-testing the zip ...", file=sys.stderr)
+        build_zip(args.out, args.config)
+    except (ConfigError, SmokeTestFailed) as e:
+        print(f"error: {e}\nno zip was written", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: upload it in Gradescope's Configure Autograder page (Ubuntu 22.04 base image)")
+    return 0
 
 
 def _handout(args) -> int:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 2.5
-GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "grading.toml", "autograder", "reference", "tests")
+sys.path.insert(0, str(REPO))
+from autograder.bundle import copy_grading_files  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
@@ -44,11 +45,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)
-        source = root / "source"
-        source.mkdir()
-        for name in GRADING_FILES:
-            copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy2
-            copy(REPO / name, source / name)
+        source = copy_grading_files(root / "source")
         shutil.copy(REPO / "run_autograder", root / "run_autograder")
         shutil.copytree(REPO / "examples" / "submissions" / args.example, root / "submission")
         (root / "submission_metadata.json").write_text(json.dumps({"id": 1}))

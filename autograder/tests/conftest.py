@@ -9,34 +9,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from autograder.bundle import build_zip
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
 SCHEMA = json.loads((Path(__file__).with_name("results.schema.json")).read_text())
-# What an instructor uploads (README, "Upload to Gradescope"): nothing else may be needed to grade.
-GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "grading.toml", "autograder", "reference", "tests")
-
-
-def copy_grading_files(dest: Path, config_text: str | None = None) -> Path:
-    """A grader source folder as Gradescope unpacks it: the grading files only, optionally another config."""
-    dest.mkdir(parents=True)
-    for name in GRADING_FILES:
-        if (REPO / name).is_dir():
-            # the project's own tests stay out; tests/ at the top holds the grading tests and goes in
-            skip = ("__pycache__",) if name == "tests" else ("__pycache__", "tests")
-            shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns(*skip))
-        else:
-            shutil.copy2(REPO / name, dest / name)
-    if config_text is not None:
-        (dest / "grading.toml").write_text(config_text)
-    return dest
-
-
 def without_bubblewrap(config_text: str) -> str:
     assert 'bubblewrap = "auto"' in config_text
     return config_text.replace('bubblewrap = "auto"', 'bubblewrap = "off"')
@@ -53,17 +37,30 @@ def base_python() -> str:
 
 
 @pytest.fixture(scope="session")
-def runtime() -> Path:
-    """A Gradescope-like root made once by setup.sh (as root when the tests are); its venv's python.
+def built_zip() -> Path:
+    """The zip an instructor would upload, made (and smoke-tested) by build-zip, in a private folder.
 
-    Like /autograder on Gradescope it lies where the sandbox user can run its python. Every
-    end-to-end test grades with this runtime, so they run what Gradescope runs.
+    Its config turns bubblewrap off, as in Gradescope's Docker where namespaces are refused: the
+    layers that must hold without it are the ones the end-to-end tests test (test_bubblewrap.py
+    tests that layer).
+    """
+    build = Path(tempfile.mkdtemp(prefix="autograder-build-"))
+    config = build / "grading.toml"
+    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()))
+    yield build_zip(build / "autograder.zip", config)
+    shutil.rmtree(build, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def runtime(built_zip) -> Path:
+    """A Gradescope-like root: the zip unpacked into source/, then setup.sh run once (as root when
+    the tests are). Like /autograder it lies where the sandbox user can run the venv's python.
+    Every end-to-end test grades with this runtime, so they run what Gradescope runs.
     """
     root = Path(tempfile.mkdtemp(prefix="autograder-runtime-"))
     os.chmod(root, 0o755)
-    # As in Gradescope's Docker, where namespaces are refused: the layers that must hold without bwrap
-    # are the ones tested here; test_bubblewrap.py tests the extra layer.
-    copy_grading_files(root / "source", without_bubblewrap((REPO / "grading.toml").read_text()))
+    with zipfile.ZipFile(built_zip) as zf:
+        zf.extractall(root / "source")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
     env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=base_python())
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
@@ -107,6 +104,7 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     if not (root / "source").exists():
         (root / "source").symlink_to(source)
     shutil.copy(source / "run_autograder", root / "run_autograder")
+    os.chmod(root / "run_autograder", 0o755)  # Gradescope's image build does chmod +x
     if submission is not None:
         if submission.is_dir():
             shutil.copytree(submission, root / "submission")

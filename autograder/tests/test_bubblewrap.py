@@ -10,7 +10,9 @@ import tempfile
 
 import pytest
 
-from .conftest import REPO, copy_grading_files
+from autograder.bundle import copy_grading_files
+
+from .conftest import REPO
 
 HOSTILE = REPO / "examples" / "hostile"
 

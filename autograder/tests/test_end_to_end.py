@@ -8,10 +8,11 @@ import sys
 
 import pytest
 
+from autograder.bundle import copy_grading_files
 from autograder.isolation import running_as_root
 from autograder.parts import PART_IDS
 
-from .conftest import EXAMPLES, REPO, copy_grading_files
+from .conftest import EXAMPLES, REPO
 
 GRADIENTS = {"grad.W1", "grad.b1", "grad.W2", "grad.b2"}
 

@@ -14,14 +14,16 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from autograder import bubblewrap
+from autograder.bundle import copy_grading_files
 from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
 
-from .conftest import REPO, copy_grading_files, run_autograder
+from .conftest import REPO, run_autograder
 
 HOSTILE = REPO / "examples" / "hostile"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if p.name != "honest_base.py")
@@ -43,6 +45,17 @@ def sandbox_uid() -> int | None:
         return pwd.getpwnam("ag-student").pw_uid
     except KeyError:
         return None
+
+
+def no_process_within(uid: int, seconds: float) -> bool:
+    """True once `uid` has no live process; killed processes may take a moment to leave the table
+    (a pid namespace is torn down asynchronously after its init dies)."""
+    deadline = time.monotonic() + seconds
+    while processes_of(uid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def left_behind(uid: int) -> list[str]:
@@ -126,7 +139,7 @@ def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, run
         assert "MISSING" in run.results["extra_data"]["isolation"]
         assert run.seconds < SECONDS.get(attack, 15)
         assert digest(source) == before
-        assert processes_of(pwd.getpwnam(grader_user).pw_uid) == []  # zombies (reaped by init) aside
+        assert no_process_within(pwd.getpwnam(grader_user).pw_uid, seconds=3), run.results["extra_data"]["isolation"]
     finally:
         subprocess.run(["pkill", "-KILL", "-u", grader_user], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

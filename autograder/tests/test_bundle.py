@@ -1,0 +1,46 @@
+"""build-zip: what goes into the Gradescope upload, and the smoke test that guards it."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+import zipfile
+
+from autograder.bundle import smoke_test, write_zip
+
+from .conftest import REPO
+
+
+def test_zip_holds_what_grading_needs_and_nothing_else(built_zip):
+    with zipfile.ZipFile(built_zip) as zf:
+        names = zf.namelist()
+        modes = {info.filename: info.external_attr >> 16 for info in zf.infolist()}
+    assert {"setup.sh", "run_autograder", "requirements.txt", "grading.toml"} <= set(names)
+    assert all(modes[name] & stat.S_IXUSR for name in ("setup.sh", "run_autograder"))
+    assert "reference/two_layer_net.py" in names and "tests/test_backward.py" in names
+    assert "autograder/grade.py" in names and "autograder/worker.py" in names
+    for name in names:
+        assert not name.startswith(("examples/", "handout/", "bench/", "autograder/tests/", "reference/tests/"))
+        assert "__pycache__" not in name
+
+
+def test_smoke_test_catches_a_broken_grader(tmp_path):
+    archive = tmp_path / "broken.zip"
+    write_zip(archive)
+    with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(tmp_path / "no-tests.zip", "w") as out:
+        for info in zf.infolist():
+            if not info.filename.startswith("tests/test_backward"):  # the backward parts would never run
+                out.writestr(info, zf.read(info))
+    problems = smoke_test(tmp_path / "no-tests.zip")
+    assert len(problems) == 1 and problems[0].startswith("the reference solution scored")
+
+
+def test_cli_refuses_a_bad_config_and_writes_no_zip(tmp_path):
+    config = tmp_path / "grading.toml"
+    config.write_text('[parts]\n"loss" = { points = "one" }\n')
+    out = subprocess.run([sys.executable, "-m", "autograder", "build-zip", "--out", str(tmp_path / "a.zip"),
+                          "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "must be a number" in out.stderr and "no zip was written" in out.stderr
+    assert not (tmp_path / "a.zip").exists()
