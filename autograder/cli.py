@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, load_config
 from .grade import GradingReport, grade_submission
-from .results import build_results, failure_results, write_results
+from .results import failure_results, report_to_results, write_results
 from .rubric import part_summary
 
 
@@ -54,7 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     zip_.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
     zip_.add_argument("--config", type=Path, metavar="FILE", help="package this config as grading.toml")
 
+    batch = sub.add_parser("batch", help="grade a whole class: a folder, a zip, or Gradescope's export",
+                           description="Grade every submission under INPUT (a folder of files or folders, a zip of "
+                                       "one, or Gradescope's Export Submissions) into DIR: results/<id>.json, "
+                                       "grades.csv and report.html. A re-run grades only what changed.")
+    batch.add_argument("input", type=Path, metavar="INPUT")
+    batch.add_argument("--out", type=Path, required=True, metavar="DIR")
+    batch.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    batch.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+
     args = parser.parse_args(argv)
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "build-zip":
         return _build_zip(args)
     if args.command == "grade":
@@ -62,6 +73,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "handout":
         return _handout(args)
     return _gradescope(args)
+
+
+def _batch(args) -> int:
+    from .batch import run_batch
+
+    try:
+        config = load_config(args.config)
+        summary = run_batch(args.input, args.out, config, args.jobs, args.config, progress=sys.stderr.isatty())
+    except (ConfigError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if summary.interrupted:
+        print(f"interrupted: {summary.graded} graded this time; run the same command again to finish "
+              "(what was graded is kept)", file=sys.stderr)
+        return 130
+    scores = [float(r["total"]) for r in summary.rows]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    statuses = ", ".join(f"{s}: {sum(r['status'] == s for r in summary.rows)}"
+                         for s in sorted({r["status"] for r in summary.rows}))
+    print(f"{len(summary.rows)} submissions ({summary.graded} graded, {summary.cached} unchanged since the last run); "
+          f"mean {mean:.2f}/{config.total_points:g}; {statuses}")
+    print(f"wrote {args.out}/grades.csv, {args.out}/report.html and {args.out}/results/")
+    return 0
 
 
 def _build_zip(args) -> int:
@@ -102,7 +136,7 @@ def _grade(args) -> int:
         return 1
     report = grade_submission(args.path, config, args.submission_id, [args.config] if args.config else [])
     if args.results:
-        write_results(args.results, _results(report))
+        write_results(args.results, report_to_results(report))
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     if report.log:
         print(report.log, file=sys.stderr)
@@ -120,7 +154,7 @@ def _gradescope(args) -> int:
         metadata = _read_metadata(args.root / "submission_metadata.json")
         report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
                                   [args.config] if args.config else [])
-        results = _results(report)
+        results = report_to_results(report)
         if report.log:
             print(report.log)
         print(f"graded {report.graded_file or '(nothing)'}: {report.score:g}/{report.max_score:g} "
@@ -143,12 +177,6 @@ def _read_metadata(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _results(report: GradingReport) -> dict:
-    return build_results(report.tests, report.output, report.execution_time,
-                         {"status": report.status, "graded_file": report.graded_file, "version": __version__,
-                          "isolation": report.isolation})
 
 
 def render_table(report: GradingReport, verbose: bool = False, color: bool = False) -> str:

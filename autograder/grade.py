@@ -22,7 +22,7 @@ from .isolation import choose_user, give_to, remove_files_of
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, part_summary, score_tests
-from .sandbox import ImportReport, Sandbox
+from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
 from .submission import locate, stage
 
@@ -45,7 +45,7 @@ class GradingReport:
     tests: list[ScoredTest]
     notes: list[str]  # submission-wide messages: which file, import errors, import-time prints
     execution_time: float
-    status: str  # ok | no submission | import error
+    status: str  # ok | timeout | crash | import error | no submission (the worst that happened)
     graded_file: str = ""
     log: str = ""  # for instructors only (pytest's own report when something went wrong)
     isolation: str = ""  # for instructors: which protections were active
@@ -125,7 +125,9 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local",
             fd_output = sandbox.worker_output()
         if fd_output:
             notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
-        return _report(results, config, started, "ok", notes, str(located.relative), log, isolation)
+        statuses = {r.call_status for r in results}
+        status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
+        return _report(results, config, started, status, notes, str(located.relative), log, isolation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         remove_files_of(user)

@@ -92,7 +92,7 @@ class GradingPlugin:
             self.results[request.node.nodeid] = CaseResult(
                 part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
                 verdict.note, outcome.stdout, mistake.id if mistake else "", mistake.message if mistake else "",
-                values)
+                values, outcome.status)
             if not verdict.passed:
                 raise CaseFailed(f"{verdict.reason}\n{verdict.detail}".strip())
 

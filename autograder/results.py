@@ -10,8 +10,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import __version__
 from .rubric import ScoredTest
+
+if TYPE_CHECKING:
+    from .grade import GradingReport
 
 # Gradescope cuts any output beyond 100,000 characters; we stay well under it ourselves.
 MAX_OUTPUT = 50_000
@@ -36,6 +41,14 @@ def build_results(tests: list[ScoredTest], output: str, execution_time: float,
         ],
         "extra_data": dict(extra_data or {}),
     }
+
+
+def report_to_results(report: GradingReport) -> dict:
+    """results.json for a graded submission; extra_data keeps what instructors' tools need."""
+    return build_results(report.tests, report.output, report.execution_time, {
+        "status": report.status, "graded_file": report.graded_file, "version": __version__,
+        "isolation": report.isolation, "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
+    })
 
 
 def failure_results(message: str, execution_time: float = 0.0) -> dict:

@@ -31,6 +31,7 @@ class CaseResult:
     mistake: str = ""  # id of the diagnosed mistake (diagnose.py), if one explains a wrong answer
     diagnosis: str = ""  # its explanation for the student
     values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
+    call_status: str = "ok"  # how the call ended: ok, timeout, crash, out of memory, error, ...
 
 
 @dataclass(frozen=True)

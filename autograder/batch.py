@@ -1,0 +1,269 @@
+"""Grade a whole class: a folder or zip of submissions, or Gradescope's "Export Submissions".
+
+Each submission goes through grade_submission, the path run_autograder takes, in a pool of
+processes. Per submission, results.json is written as soon as it is graded (atomically), so an
+interrupted batch loses nothing; the cache (submission content + grader version) makes a re-run
+grade only what changed. At the end: grades.csv (written atomically) and a self-contained HTML
+report. One bad submission never stops the batch: a failure to grade it is its status.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .bundle import grading_files
+from .config import Config
+from .parts import PART_IDS
+from .report import write_report
+from .results import failure_results, report_to_results, write_results
+from .submission import IGNORED
+
+EXPORT_METADATA = "submission_metadata.yml"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One student's submission in the batch."""
+
+    id: str  # unique in the batch; names its results file
+    path: Path  # a file or a folder
+    identity: dict[str, str] = field(default_factory=dict)  # name, email, sid (from an export)
+
+
+# -- finding the submissions -------------------------------------------------------------------
+
+def discover(input_path: Path, workdir: Path) -> list[Entry]:
+    """The submissions in a folder, a zip of one, or a Gradescope export (folder or zip)."""
+    if input_path.is_file() and zipfile.is_zipfile(input_path):
+        target = workdir / "input"
+        _safe_extract(input_path, target)
+        input_path = _single_top_folder(target)
+    if not input_path.is_dir():
+        raise ValueError(f"{input_path} is neither a folder nor a zip of submissions")
+    export = next(iter(sorted(input_path.rglob(EXPORT_METADATA))), None)
+    if export is not None:
+        return _from_export(export)
+    entries = []
+    for child in sorted(input_path.iterdir()):
+        if child.name in IGNORED or child.name.startswith("."):
+            continue
+        entries.append(Entry(_slug(child.stem if child.is_file() else child.name), child))
+    return entries
+
+
+def _from_export(metadata: Path) -> list[Entry]:
+    """Gradescope's export: submission_metadata.yml (Ruby-symbol keys) beside submission_<id>/ folders."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(metadata.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{metadata}: not readable YAML ({e})") from None
+    entries = []
+    for folder in sorted(p for p in metadata.parent.iterdir() if p.is_dir() and p.name.startswith("submission_")):
+        info = data.get(folder.name) if isinstance(data, dict) else None
+        submitters = (_get(info, "submitters") or []) if isinstance(info, dict) else []
+        people = [s for s in submitters if isinstance(s, dict)]
+        identity = {key: "; ".join(str(_get(p, key) or "") for p in people) for key in ("name", "email", "sid")}
+        entries.append(Entry(folder.name.removeprefix("submission_"), folder, identity))
+    return entries
+
+
+def _get(mapping: dict, key: str):
+    """A value under `key` or its Ruby-symbol spelling `:key`."""
+    return mapping.get(key, mapping.get(f":{key}"))
+
+
+def _safe_extract(archive: Path, target: Path) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        for member in zf.infolist():
+            path = (target / member.filename).resolve()
+            if not str(path).startswith(str(target.resolve())):
+                raise ValueError(f"{archive}: unsafe path in the zip: {member.filename}")
+        zf.extractall(target)
+
+
+def _single_top_folder(folder: Path) -> Path:
+    children = [c for c in folder.iterdir() if c.name not in IGNORED]
+    return children[0] if len(children) == 1 and children[0].is_dir() else folder
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", name)[:100] or "submission"
+
+
+# -- caching -----------------------------------------------------------------------------------
+
+def grader_version(config_path: Path | None) -> str:
+    """A hash of every grading file and the config: results cached under another version are stale."""
+    digest = hashlib.sha256()
+    for file, name in grading_files():
+        if name == "grading.toml" and config_path is not None:
+            file = config_path
+        digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def submission_key(entry: Entry, version: str) -> str:
+    digest = hashlib.sha256(version.encode() + b"\0" + entry.id.encode())
+    files = [entry.path] if entry.path.is_file() else sorted(p for p in entry.path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(entry.path.parent)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+# -- grading -----------------------------------------------------------------------------------
+
+def _grade_one(entry: Entry, config: Config, config_files: list[Path]) -> dict:
+    """Grade in a pool process; never raises: a grader failure is the submission's status."""
+    from .grade import grade_submission
+
+    try:
+        report = grade_submission(entry.path, config, entry.id, config_files)
+        return report_to_results(report)
+    except BaseException as e:  # noqa: BLE001 - the batch goes on
+        results = failure_results(f"internal error ({type(e).__name__}: {e})")
+        results["extra_data"] = {"status": "grader error"}
+        return results
+
+
+@dataclass
+class Progress:
+    """A one-line progress bar on stderr: count, rate, time left."""
+
+    total: int
+    stream: object = sys.stderr
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+
+    def advance(self, label: str = "") -> None:
+        self.done += 1
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate else 0
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:5.1f}/s  {int(left) // 60}:{int(left) % 60:02d} left  {label[:30]:<30}")
+        self.stream.write(line)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+@dataclass
+class BatchSummary:
+    graded: int
+    cached: int
+    rows: list[dict]
+    interrupted: bool = False
+
+
+def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = None,
+              config_path: Path | None = None, progress: bool = True) -> BatchSummary:
+    """Grade every submission under input_path into out/ (results/, grades.csv, report.html)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
+        entries = discover(Path(input_path), Path(tmp))
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two submissions have the same name once made file-safe; rename one")
+        version = grader_version(config_path)
+        cache_path = out / "cache.json"
+        cache = _read_json(cache_path) if cache_path.exists() else {}
+        keys = {e.id: submission_key(e, version) for e in entries}
+        todo = [e for e in entries if cache.get(e.id) != keys[e.id] or not (out / "results" / f"{e.id}.json").exists()]
+        bar = Progress(len(todo)) if progress and todo else None
+        graded, interrupted = 0, False
+        config_files = [config_path] if config_path else []
+        pool = ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+        try:
+            pending = {pool.submit(_grade_one, e, config, config_files): e for e in todo}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    entry = pending.pop(future)
+                    write_results(out / "results" / f"{entry.id}.json", future.result())
+                    cache[entry.id] = keys[entry.id]
+                    _write_json(cache_path, cache)  # after the results: a cached id always has its file
+                    graded += 1
+                    if bar:
+                        bar.advance(entry.id)
+        except (KeyboardInterrupt, BrokenProcessPool):  # Ctrl-C reaches the pool's processes too
+            interrupted = True
+        finally:
+            pool.shutdown(wait=not interrupted, cancel_futures=True)
+            if bar:
+                bar.finish()
+        rows = [_row(e, _read_json(out / "results" / f"{e.id}.json")) for e in entries
+                if (out / "results" / f"{e.id}.json").exists()]
+        if not interrupted:
+            _write_csv(out / "grades.csv", rows)
+            write_report(out / "report.html", rows, config)
+    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted)
+
+
+def _row(entry: Entry, results: dict) -> dict:
+    parts = {pid: 0.0 for pid in PART_IDS}
+    for test in results.get("tests", []):
+        for tag in test.get("tags", []):
+            if tag in parts:
+                parts[tag] += test.get("score", 0.0)
+    extra = results.get("extra_data", {})
+    return {
+        "submission_id": entry.id, "name": entry.identity.get("name", ""), "email": entry.identity.get("email", ""),
+        "sid": entry.identity.get("sid", ""), "status": extra.get("status", "grader error"),
+        "total": results.get("score", 0.0),
+        "max": round(sum(t.get("max_score", 0) for t in results.get("tests", [])), 4),
+        "seconds": results.get("execution_time", 0.0), "mistakes": extra.get("mistakes", {}),
+        **{f"part:{pid}": round(v, 4) for pid, v in parts.items()},
+    }
+
+
+CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds",
+               *[f"part:{pid}" for pid in PART_IDS]]
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    """grades.csv, written to a temporary file and renamed: never half-written."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    _atomic_write(path, buffer.getvalue())
+
+
+def _write_json(path: Path, data) -> None:
+    _atomic_write(path, json.dumps(data, indent=0))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+

@@ -1,0 +1,76 @@
+"""The batch's HTML report: one self-contained page (inline CSS and SVG), no server, no scripts."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from pathlib import Path
+
+from .config import Config
+from .diagnose import TITLES
+from .parts import PARTS
+
+
+def write_report(path: Path, rows: list[dict], config: Config) -> None:
+    path.write_text(render_report(rows, config), encoding="utf-8")
+
+
+def render_report(rows: list[dict], config: Config) -> str:
+    total_max = config.total_points
+    scores = [float(r["total"]) for r in rows]
+    statuses = Counter(r["status"] for r in rows)
+    mistakes = Counter(m for r in rows for ids in r.get("mistakes", {}).values() for m in ids)
+    slowest = sorted(rows, key=lambda r: float(r["seconds"]), reverse=True)[:10]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    median = sorted(scores)[len(scores) // 2] if scores else 0.0
+
+    part_rows = []
+    for part in PARTS:
+        points = config.parts[part.id].points
+        full = sum(1 for r in rows if float(r[f"part:{part.id}"]) >= points - 1e-9)
+        rate = full / len(rows) if rows else 0.0
+        part_rows.append(f"<tr><td>{html.escape(part.title)}</td><td>{full}/{len(rows)}</td>"
+                         f"<td><div class=bar style='width:{rate * 200:.0f}px'></div> {rate:.0%}</td></tr>")
+    mistake_rows = "".join(f"<tr><td>{html.escape(TITLES.get(m, m))}</td><td>{n}</td></tr>"
+                           for m, n in mistakes.most_common(10)) or "<tr><td colspan=2>none</td></tr>"
+    slow_rows = "".join(f"<tr><td>{html.escape(r['submission_id'])}</td><td>{html.escape(r['name'])}</td>"
+                        f"<td>{float(r['seconds']):.2f} s</td><td>{html.escape(r['status'])}</td></tr>"
+                        for r in slowest)
+    status_text = ", ".join(f"{html.escape(s)}: {n}" for s, n in statuses.most_common())
+    return f"""<!doctype html>
+<html lang=en><head><meta charset=utf-8><title>Two-layer network: class report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 60em; }}
+table {{ border-collapse: collapse; margin-bottom: 2em; }} td, th {{ padding: .2em .8em; text-align: left; }}
+tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
+</style></head><body>
+<h1>Two-layer network: class report</h1>
+<p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
+<h2>Scores</h2>
+{_histogram(scores, total_max)}
+<h2>Parts: submissions with full points</h2>
+<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{"".join(part_rows)}</table>
+<h2>Most common diagnoses</h2>
+<table><tr><th>mistake</th><th>submissions' parts</th></tr>{mistake_rows}</table>
+<h2>Slowest submissions</h2>
+<table><tr><th>submission</th><th>name</th><th>time</th><th>status</th></tr>{slow_rows}</table>
+</body></html>
+"""
+
+
+def _histogram(scores: list[float], top: float, bins: int = 10) -> str:
+    """An inline SVG bar chart of the scores in `bins` equal bins from 0 to top."""
+    counts = [0] * bins
+    for s in scores:
+        counts[min(bins - 1, int(bins * s / top)) if top else 0] += 1
+    height, width = 120, 40
+    peak = max(counts) or 1
+    bars = []
+    for i, n in enumerate(counts):
+        h = height * n / peak
+        low = top * i / bins
+        bars.append(f"<rect x={i * width} y={height - h:.1f} width={width - 4} height={h:.1f} fill='#4a7'>"
+                    f"<title>{low:g}-{low + top / bins:g}: {n}</title></rect>"
+                    f"<text x={i * width + 2} y={height + 14} font-size=10>{low:g}</text>"
+                    f"<text x={i * width + 2} y={height - h - 3:.1f} font-size=10>{n or ''}</text>")
+    return f"<svg width={bins * width} height={height + 20} role=img aria-label='score histogram'>{''.join(bars)}</svg>"
