@@ -28,7 +28,7 @@ from .bundle import grading_files
 from .config import Config
 from .parts import PART_IDS
 from .report import write_report
-from .results import failure_results, report_to_results, write_results
+from .results import atomic_write_text, failure_results, report_to_results, write_results
 from .submission import IGNORED
 
 EXPORT_METADATA = "submission_metadata.yml"
@@ -246,18 +246,11 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(path, buffer.getvalue())
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _write_json(path: Path, data) -> None:
-    _atomic_write(path, json.dumps(data, indent=0))
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=0))
 
 
 def _read_json(path: Path):

@@ -66,12 +66,16 @@ def failure_results(message: str, execution_time: float = 0.0) -> dict:
 
 def write_results(path: Path, results: dict) -> None:
     """Write results.json atomically: a reader sees the old file or the whole new one, never a part."""
+    atomic_write_text(path, json.dumps(results, indent=2, allow_nan=False))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path` (mode 644)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(results, indent=2, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -124,14 +124,14 @@ def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 60
-    while not list((out / "results").glob("*.json")) if (out / "results").exists() else True:
+    while not list((out / "results").glob("[!.]*.json")) if (out / "results").exists() else True:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert not (out / "grades.csv").exists()
-    kept = len(list((out / "results").glob("*.json")))
+    kept = len(list((out / "results").glob("[!.]*.json")))
     assert 1 <= kept < 6
     again = batch(str(folder), "--out", str(out), "-j", "2")
     assert again.returncode == 0
