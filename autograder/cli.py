@@ -64,26 +64,28 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
     args = parser.parse_args(argv)
-    if args.command == "batch":
-        return _batch(args)
-    if args.command == "build-zip":
-        return _build_zip(args)
-    if args.command == "grade":
-        return _grade(args)
-    if args.command == "handout":
-        return _handout(args)
-    return _gradescope(args)
+    if args.command == "gradescope":
+        return _gradescope(args)  # handles every error itself: it must always leave a results.json
+    command = {"batch": _batch, "build-zip": _build_zip, "grade": _grade, "handout": _handout}[args.command]
+    try:
+        return command(args)
+    except (ConfigError, CommandError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; its message says why (exit status 1)."""
 
 
 def _batch(args) -> int:
     from .batch import run_batch
 
+    config = load_config(args.config)
     try:
-        config = load_config(args.config)
         summary = run_batch(args.input, args.out, config, args.jobs, args.config, progress=sys.stderr.isatty())
-    except (ConfigError, ValueError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    except (ValueError, OSError) as e:
+        raise CommandError(e) from None
     if summary.interrupted:
         print(f"interrupted: {summary.graded} graded this time; run the same command again to finish "
               "(what was graded is kept)", file=sys.stderr)
@@ -106,8 +108,7 @@ def _build_zip(args) -> int:
         print("building and smoke-testing the zip ...", file=sys.stderr)
         build_zip(args.out, args.config)
     except (ConfigError, SmokeTestFailed) as e:
-        print(f"error: {e}\nno zip was written", file=sys.stderr)
-        return 1
+        raise CommandError(f"{e}\nno zip was written") from None
     print(f"wrote {args.out}: upload it in Gradescope's Configure Autograder page (Ubuntu 22.04 base image)")
     return 0
 
@@ -115,25 +116,15 @@ def _build_zip(args) -> int:
 def _handout(args) -> int:
     from .handout import build_handout
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    archive = build_handout(args.out, config)
+    archive = build_handout(args.out, load_config(args.config))
     print(f"wrote {args.out}/ (two_layer_net.py, selfcheck.py, README.md) and {archive}")
     return 0
 
 
 def _grade(args) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    config = load_config(args.config)
     if not args.path.exists():
-        print(f"error: {args.path}: no such file or folder", file=sys.stderr)
-        return 1
+        raise CommandError(f"{args.path}: no such file or folder")
     report = grade_submission(args.path, config, args.submission_id, [args.config] if args.config else [])
     if args.results:
         write_results(args.results, report_to_results(report))
