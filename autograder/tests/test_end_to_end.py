@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from autograder.bundle import copy_grading_files
+from autograder.diagnose import MISTAKES as CATALOGUE
 from autograder.isolation import running_as_root
 from autograder.parts import PART_IDS
 
@@ -34,22 +35,31 @@ MISTAKES = {
     "relu_on_output": {"forward.y_hat"} | GRADIENTS,
 }
 
-# example -> (part, words of the diagnosis its visible output must carry) for every diagnosis
+# example -> (part, mistake id, words of the diagnosis its visible output must carry)
 DIAGNOSES = {
-    "missing_factor_2": [("mse_grad", "the factor 2"), ("grad.W1", "the factor 2")],
-    "sign_error": [("mse_grad", "wrong sign"), ("grad.b2", "wrong sign")],
-    "mean_loss": [("loss", "not their mean")],
-    "relu_ge": [("relu_jacobian", "Use z1 > 0, not z1 >= 0"), ("grad.b1", "Use z1 > 0, not z1 >= 0")],
-    "jacobians_as_vectors": [("relu_jacobian", "diagonal as a vector"), ("output_jacobian", "diagonal as a vector")],
-    "jacobian_not_diagonal": [("relu_jacobian", "off the diagonal")],
-    "transposed_dW1": [("grad.W1", "transpose of the right one")],
-    "missing_relu_mask": [("grad.W1", "ReLU step is missing"), ("grad.b1", "ReLU step is missing")],
-    "relu_on_output": [("forward.y_hat", "ReLU to the output"), ("grad.W2", "ReLU to the output")],
-    "dW2_from_z1": [("grad.W2", "built from z1")],
-    "float16_mse_grad": [("mse_grad", "low-precision type")],
-    "integer_affine": [("affine", "whole numbers")],
-    "flat_dW1": [("grad.W1", "the shape is not")],
+    "missing_factor_2": [("mse_grad", "missing_factor_2", "the factor 2"),
+                         ("grad.W1", "missing_factor_2", "the factor 2")],
+    "sign_error": [("mse_grad", "sign_flipped", "wrong sign"), ("grad.b2", "sign_flipped", "wrong sign")],
+    "mean_loss": [("loss", "mean_not_sum", "not their mean")],
+    "relu_ge": [("relu_jacobian", "relu_ge", "Use z1 > 0, not z1 >= 0"), ("grad.b1", "relu_ge", "Use z1 > 0")],
+    "jacobians_as_vectors": [("relu_jacobian", "jacobian_as_vector", "diagonal as a vector"),
+                             ("output_jacobian", "jacobian_as_vector", "diagonal as a vector")],
+    "jacobian_not_diagonal": [("relu_jacobian", "jacobian_not_diagonal", "off the diagonal")],
+    "transposed_dW1": [("grad.W1", "transposed", "transpose of the right one")],
+    "missing_relu_mask": [("grad.W1", "missing_relu_mask", "ReLU step is missing"),
+                          ("grad.b1", "missing_relu_mask", "ReLU step is missing")],
+    "relu_on_output": [("forward.y_hat", "relu_on_output", "ReLU to the output"),
+                       ("grad.W2", "relu_on_output", "ReLU to the output")],
+    "dW2_from_z1": [("grad.W2", "dW2_from_z1", "built from z1")],
+    "float16_mse_grad": [("mse_grad", "low_precision", "low-precision type")],
+    "integer_affine": [("affine", "integer_values", "whole numbers")],
+    "flat_dW1": [("grad.W1", "wrong_shape_same_values", "the shape is not")],
 }
+
+
+def test_every_diagnosis_in_the_catalogue_has_an_example():
+    assert {mistake for cases in DIAGNOSES.values() for _, mistake, _ in cases} == set(CATALOGUE)
+
 CORRECT = ["correct", "float32", "column_vectors", "plain_python"]
 # a function that misbehaves: its own part fails with a named reason, the others are graded
 MISBEHAVING = {
@@ -110,7 +120,8 @@ def test_each_mistake_loses_exactly_its_own_parts(gradescope, example):
 @pytest.mark.parametrize("example", sorted(DIAGNOSES))
 def test_each_mistake_gets_its_diagnosis_on_the_visible_output(gradescope, example):
     run = gradescope(EXAMPLES / example)
-    for part, words in DIAGNOSES[example]:
+    for part, mistake, words in DIAGNOSES[example]:
+        assert mistake in run.results["extra_data"]["mistakes"][part]
         visible = [t for t in run.results["tests"] if part in t["tags"] and "visible cases" in t["name"]]
         assert "**Diagnosis:**" in visible[0]["output"] and words in visible[0]["output"], visible[0]["output"]
         assert visible[0]["output_format"] == "md"
