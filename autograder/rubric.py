@@ -74,11 +74,15 @@ def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
     return tests
 
 
+MAX_VALUE_BLOCKS = 3  # failing visible cases per test whose inputs and values are shown in full
+
+
 def _output(results: list[CaseResult], hidden: bool) -> str:
     """Markdown: a line per case; for failing visible cases the diagnosis, the values and where they differ."""
     passed = sum(r.passed for r in results)
     lines = [f"{passed}/{len(results)} cases passed.", ""]
     shown: set[str] = set()  # a detail repeated case after case is printed once
+    values_left = MAX_VALUE_BLOCKS  # the values of a few failing cases say enough; the rest stay short
     for r in results:
         line = f"- {'PASS' if r.passed else '**FAIL**'} {r.case_title}"
         if not r.passed and r.reason:
@@ -88,13 +92,18 @@ def _output(results: list[CaseResult], hidden: bool) -> str:
             if not r.passed and r.diagnosis and r.diagnosis not in shown:
                 lines.append(f"\n  **Diagnosis:** {r.diagnosis}\n")
                 shown.add(r.diagnosis)
-            blocks = [r.values, code_block(r.detail) if r.detail else ""] if not r.passed else []
+            show_values = not r.passed and r.values and values_left > 0
+            values_left -= bool(show_values)
+            blocks = [r.values if show_values else "", code_block(r.detail) if r.detail else ""] if not r.passed else []
             for block in blocks + [code_block(r.note) if r.note else ""]:
                 if block and block not in shown:
                     lines.append(_indent(block))
                     shown.add(block)
         if r.stdout:
             lines.append(_indent("Your code printed:\n" + code_block(r.stdout)))
+    hidden_values = sum(1 for r in results if not r.passed and r.values) - MAX_VALUE_BLOCKS
+    if not hidden and hidden_values > 0:
+        lines.append(f"\n(The values of {hidden_values} more failing cases are not shown.)")
     return "\n".join(lines)
 
 

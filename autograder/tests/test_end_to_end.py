@@ -145,6 +145,13 @@ def test_visible_failures_show_inputs_expected_and_received(gradescope):
     assert run.results["output"].startswith("Total: ")
 
 
+def test_values_are_shown_for_a_few_failing_cases_only(gradescope):
+    run = gradescope(EXAMPLES / "missing_factor_2")
+    out = next(t["output"] for t in run.results["tests"] if t["tags"] == ["mse_grad"] and "visible" in t["name"])
+    assert out.count("Called `mse_grad` with:") == 3
+    assert "(The values of 8 more failing cases are not shown.)" in out  # 11 fail; each still says how much
+
+
 def test_relu_ge_is_caught_on_the_exact_zero_case(gradescope):
     run = gradescope(EXAMPLES / "relu_ge")
     out = run.output_of("relu_jacobian")
