@@ -14,7 +14,8 @@ from autograder.bundle import copy_grading_files
 
 from .conftest import REPO
 
-HOSTILE = REPO / "examples" / "hostile"
+# the honest part of every hostile submission: the correct example, beside it as honest.py
+HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed")
 
@@ -28,7 +29,7 @@ def grade_with_bwrap(gradescope, tmp_path):
         upload = tmp_path / "upload"
         upload.mkdir()
         (upload / "two_layer_net.py").write_text(attack_source)
-        shutil.copy(HOSTILE / "honest_base.py", upload / "honest.py")
+        shutil.copy(HONEST, upload / "honest.py")
         return gradescope(upload, source=source)
 
     return run
@@ -83,7 +84,7 @@ def test_grader_files_tmp_network_and_writes_are_out_of_reach(tmp_path):
         upload = tmp_path / "upload"
         upload.mkdir()
         (upload / "two_layer_net.py").write_text(ESCAPES.format(repo=str(REPO), marker=marker.name))
-        shutil.copy(HOSTILE / "honest_base.py", upload / "honest.py")
+        shutil.copy(HONEST, upload / "honest.py")
         results = tmp_path / "results.json"
         out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
                              cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -26,7 +26,9 @@ from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
 from .conftest import REPO, run_autograder
 
 HOSTILE = REPO / "examples" / "hostile"
-ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if p.name != "honest_base.py")
+# the honest part of every hostile submission: the correct example, beside it as honest.py
+HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
+ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py"))
 NOTHING_HONEST = {"exit_at_import": 0, "sys_exit_everywhere": 0}
 SECONDS = {"infinite_loop": 30}  # two timeouts of 2 s, then the loss's other cases are not run
 
@@ -94,7 +96,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
 def upload(attack: str, folder: Path) -> Path:
     folder.mkdir()
     shutil.copy(HOSTILE / f"{attack}.py", folder / "two_layer_net.py")
-    shutil.copy(HOSTILE / "honest_base.py", folder / "honest.py")
+    shutil.copy(HONEST, folder / "honest.py")
     return folder
 
 
