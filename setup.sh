@@ -24,7 +24,7 @@ if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
 fi
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
-"$ROOT/venv/bin/python" -I -c 'import numpy, pytest, gradescope_utils; print("setup.sh: numpy", numpy.__version__, "pytest", pytest.__version__)'
+"$ROOT/venv/bin/python" -I -c 'import numpy, gradescope_utils, yaml; print("setup.sh: numpy", numpy.__version__)'
 
 # The unprivileged user student code runs as (name from grading.toml's [sandbox] user), and the
 # grader's own files closed to it. The venv stays readable: the worker runs its python.

@@ -1,13 +1,11 @@
 """Grade one submission: locate it, run the grading tests against it in the sandbox, score it.
 
-This is the one grading path: run_autograder (Gradescope), `python -m autograder grade` and later
-batch grading all come through `grade_submission`.
+This is the one grading path: run_autograder (Gradescope), `python -m autograder grade` and
+batch grading all come through `Grader.grade` (`grade_submission` for a single one).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import tempfile
@@ -22,6 +20,7 @@ from .isolation import choose_user, give_to, remove_files_of
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, part_summary, score_tests
+from .runner import NOT_RUN_REASON, load_grading_tests, run_grading_tests
 from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
 from .submission import locate, stage
@@ -30,15 +29,6 @@ SOURCE_DIR = Path(__file__).absolute().parent.parent
 TESTS_DIR = SOURCE_DIR / "tests"
 # What student code must never see; bubblewrap covers these with empty mounts.
 GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, DEFAULT_CONFIG_PATH]
-# pytest's built-in plugins the grading tests do not use; each costs time on every test item.
-UNUSED_PYTEST_PLUGINS = [
-    arg
-    for name in ("terminal", "capture", "skipping", "logging", "warnings", "faulthandler", "junitxml", "pastebin",
-                 "doctest", "unittest", "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly", "setupplan",
-                 "stepwise", "cacheprovider", "threadexception", "unraisableexception", "debugging")
-    for arg in ("-p", f"no:{name}")
-]
-
 
 @dataclass(frozen=True)
 class GradingReport:
@@ -47,7 +37,7 @@ class GradingReport:
     execution_time: float
     status: str  # ok | timeout | crash | import error | no submission (the worst that happened)
     graded_file: str = ""
-    log: str = ""  # for instructors only (pytest's own report when something went wrong)
+    log: str = ""  # for instructors only: tracebacks of errors in the grading tests themselves
     isolation: str = ""  # for instructors: which protections were active
 
     @property
@@ -69,88 +59,93 @@ class GradingReport:
         return round(sum(t.max_score for t in self.tests), 4)
 
 
-def grade_submission(path: Path, config: Config, submission_id: str = "local",
-                     config_files: list[Path] = ()) -> GradingReport:
-    """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker.
+class Grader:
+    """Grades submissions one after another, sharing what needs no redoing: the grading tests,
+    the sandbox user, the probes of what this machine can enforce.
 
-    config_files: where the config was read from, to hide it from student code with the grader's files.
+    Nothing about a submission survives into the next: each gets fresh scratch folders, a fresh
+    worker, its own hidden cases; the sandbox user's processes and files are removed after it.
     """
-    started = time.monotonic()
-    deadline = started + config.limits.total_timeout
-    cases = visible_cases() + hidden_cases(config.secret, submission_id, config.hidden_cases)
-    located = locate(path)
-    if located.relative is None:
-        results = complete([], cases, "not graded: no submission file")
-        return _report(results, config, started, "no submission", [located.error])
 
-    user, missing = choose_user(config.sandbox_user)
-    network_filter = available_filter()
-    if network_filter is None:
-        missing.append("network access is not blocked (no seccomp filter on this machine)")
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
-    try:
-        os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
-        wrapper = bubblewrap.wrapper(scratch, GRADER_FILES + [Path(p).absolute() for p in config_files], user) \
-            if config.bubblewrap == "auto" else None
+    def __init__(self, config: Config, config_files: list[Path] = (), sandbox_user: str | None = None):
+        """config_files: where the config was read from, hidden from student code with the grader's files;
+        sandbox_user: the user student code runs as when we are root (default: the config's)."""
+        self.config = config
+        self.hidden_files = GRADER_FILES + [Path(p).absolute() for p in config_files]
+        self.tests = load_grading_tests(TESTS_DIR)
+        self.user, self.missing = choose_user(sandbox_user or config.sandbox_user)
+        self.network_filter = available_filter()
+        if self.network_filter is None:
+            self.missing.append("network access is not blocked (no seccomp filter on this machine)")
+
+    def grade(self, path: Path, submission_id: str = "local") -> GradingReport:
+        """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker."""
+        config = self.config
+        started = time.monotonic()
+        deadline = started + config.limits.total_timeout
+        cases = visible_cases() + hidden_cases(config.secret, submission_id, config.hidden_cases)
+        located = locate(path)
+        if located.relative is None:
+            results = complete([], cases, "not graded: no submission file")
+            return _report(results, config, started, "no submission", [located.error])
+
+        user = self.user
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+        try:
+            os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
+            wrapper = bubblewrap.wrapper(scratch, self.hidden_files, user) if config.bubblewrap == "auto" else None
+            isolation = self._isolation(wrapper is not None)
+            try:
+                module = stage(located, scratch, config.limits.import_timeout)
+            except NotebookError as e:
+                results = complete([], cases, "not graded: your notebook could not be read")
+                return _report(results, config, started, "import error", [str(e)], str(located.relative),
+                               isolation=isolation)
+            give_to(user, scratch / "submission")
+            with Sandbox(module, scratch / "run", config.limits, deadline, user, self.network_filter,
+                         wrapper) as sandbox:
+                report = sandbox.import_report()
+                notes = [located.note] if located.note else []
+                if not report.ok:
+                    results = complete([], cases, "not graded: your file could not be imported")
+                    return _report(results, config, started, "import error", notes + [_import_failure(report)],
+                                   str(located.relative), isolation=isolation)
+                if report.stdout:
+                    notes.append("Your file printed this while being imported:\n" + report.stdout)
+                missing = [name for name in FUNCTIONS if name not in report.functions]
+                if len(missing) == len(FUNCTIONS):
+                    notes.append(f"Your file defines none of the functions the autograder calls "
+                                 f"({', '.join(FUNCTIONS)}).")
+                elif missing:
+                    notes.append(f"Not defined in your file: {', '.join(missing)}.")
+                results, log = run_grading_tests(self.tests, cases, sandbox, config)
+                results = complete(results, cases, NOT_RUN_REASON)
+                fd_output = sandbox.worker_output()
+            if fd_output:
+                notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
+            statuses = {r.call_status for r in results}
+            status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
+            return _report(results, config, started, status, notes, str(located.relative), log, isolation)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            remove_files_of(user)
+
+    def _isolation(self, bubblewrapped: bool) -> str:
+        """For instructors: which protections were active, and which guarantees were missing."""
+        user = self.user
         layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
                   "student code ran as the grader's own user",
-                  "seccomp refused it network sockets" if network_filter else "network open",
-                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden" if wrapper else
+                  "seccomp refused it network sockets" if self.network_filter else "network open",
+                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden" if bubblewrapped else
                   "no bubblewrap layer"]
-        isolation = "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
-        try:
-            module = stage(located, scratch, config.limits.import_timeout)
-        except NotebookError as e:
-            results = complete([], cases, "not graded: your notebook could not be read")
-            return _report(results, config, started, "import error", [str(e)], str(located.relative),
-                           isolation=isolation)
-        give_to(user, scratch / "submission")
-        with Sandbox(module, scratch / "run", config.limits, deadline, user, network_filter, wrapper) as sandbox:
-            import pytest  # noqa: F401  (loads while the worker imports numpy and the submission)
-
-            report = sandbox.import_report()
-            notes = [located.note] if located.note else []
-            if not report.ok:
-                results = complete([], cases, "not graded: your file could not be imported")
-                return _report(results, config, started, "import error", notes + [_import_failure(report)],
-                               str(located.relative), isolation=isolation)
-            if report.stdout:
-                notes.append("Your file printed this while being imported:\n" + report.stdout)
-            missing = [name for name in FUNCTIONS if name not in report.functions]
-            if len(missing) == len(FUNCTIONS):
-                notes.append(f"Your file defines none of the functions the autograder calls ({', '.join(FUNCTIONS)}).")
-            elif missing:
-                notes.append(f"Not defined in your file: {', '.join(missing)}.")
-            results, log = _run_tests(config, cases, sandbox)
-            fd_output = sandbox.worker_output()
-        if fd_output:
-            notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
-        statuses = {r.call_status for r in results}
-        status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
-        return _report(results, config, started, status, notes, str(located.relative), log, isolation)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        remove_files_of(user)
+        missing = self.missing
+        return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
 
 
-
-def _run_tests(config: Config, cases: list, sandbox: Sandbox) -> tuple[list, str]:
-    """Run the grading tests in tests/ with our plugin; return every (part, case) verdict and pytest's log."""
-    import pytest
-
-    from .plugin import GradingPlugin
-
-    plugin = GradingPlugin(config, cases, sandbox)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugin: nothing installed can interfere
-    log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        exit_code = pytest.main(
-            [str(TESTS_DIR), "-c", str(TESTS_DIR / "pytest.ini"), "--rootdir", str(TESTS_DIR),
-             *UNUSED_PYTEST_PLUGINS],
-            plugins=[plugin])
-    results = complete(plugin.case_results(), cases, "internal grader error: this check did not run")
-    keep_log = exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
-    return results, log.getvalue()[-20000:] if keep_log else ""
+def grade_submission(path: Path, config: Config, submission_id: str = "local",
+                     config_files: list[Path] = ()) -> GradingReport:
+    """Grade one submission with a Grader of its own (see Grader.grade)."""
+    return Grader(config, config_files).grade(path, submission_id)
 
 
 def _import_failure(report: ImportReport) -> str:

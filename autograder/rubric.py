@@ -101,9 +101,10 @@ def _output(results: list[CaseResult], hidden: bool) -> str:
                     shown.add(block)
         if r.stdout:
             lines.append(_indent("Your code printed:\n" + code_block(r.stdout)))
-    hidden_values = sum(1 for r in results if not r.passed and r.values) - MAX_VALUE_BLOCKS
-    if not hidden and hidden_values > 0:
-        lines.append(f"\n(The values of {hidden_values} more failing cases are not shown.)")
+    # the runner renders values for the first MAX_VALUE_BLOCKS failing cases only; count the rest
+    unshown = sum(1 for r in results if not r.passed and r.call_status == "ok" and not r.values)
+    if not hidden and unshown and values_left <= 0:
+        lines.append(f"\n(The values of {unshown} more failing cases are not shown.)")
     return "\n".join(lines)
 
 

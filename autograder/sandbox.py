@@ -61,6 +61,15 @@ class ImportReport:
     functions: tuple[str, ...] = ()  # the public callables the module defines
 
 
+@dataclass(frozen=True)
+class Call:
+    """One call of a student function: `function(*args)`; for a dict result, the `keys` wanted."""
+
+    function: str
+    args: tuple[np.ndarray, ...]
+    keys: tuple[str, ...] | None = None
+
+
 class _WorkerDied(Exception):
     def __init__(self, status: str, message: str):
         super().__init__(message)
@@ -204,51 +213,88 @@ class Sandbox:
 
     # -- calls ---------------------------------------------------------------------------------
     def call(self, function: str, args: list[np.ndarray], keys: tuple[str, ...] | None = None) -> CallOutcome:
-        """Call the student's `function(*args)`; for a dict result, `keys` are the entries wanted.
+        """Call the student's `function(*args)`; for a dict result, `keys` are the entries wanted."""
+        return self.call_many([Call(function, tuple(args), keys)])[0]
 
-        args are sent as float64 copies, so the student can neither see nor change the grader's arrays.
+    def call_many(self, calls: list[Call]) -> list[CallOutcome]:
+        """Make the calls in order, one outcome each; sent in one batch, answered and timed one by one.
+
+        A call that times out, crashes or runs out of memory fails alone: the worker is restarted
+        and the calls after it go on in a new batch. Arguments are sent as float64 copies, so the
+        student can neither see nor change the grader's arrays.
         """
-        report = self.import_report()
+        outcomes: list[CallOutcome | None] = [None] * len(calls)
+        pending = list(range(len(calls)))
+        while pending:
+            report = self.import_report()
+            ready = []
+            for i in pending:
+                refusal = self._refusal(calls[i].function, report)
+                if refusal is None:
+                    ready.append(i)
+                else:
+                    outcomes[i] = refusal
+            pending = []
+            if not ready:
+                break
+            answered = 0
+            try:
+                if self._proc is None:  # restart after a failure: the new worker imports the submission again
+                    self.start()
+                    if not self._await_hello().ok:
+                        raise _WorkerDied(CRASH, "the submission failed to import again after a restart")
+                for i, outcome in zip(ready, self._call_batch([calls[i] for i in ready])):
+                    outcomes[i] = outcome
+                    answered += 1
+            except _WorkerDied as died:
+                self.close()
+                failed = ready[answered]
+                if died.status in (TIMEOUT, OOM):  # each costs seconds: stop trying after a few
+                    function = calls[failed].function
+                    self._timeouts[function] = self._timeouts.get(function, 0) + 1
+                outcomes[failed] = CallOutcome(died.status, message=died.message)
+                pending = ready[answered + 1:]
+        return outcomes  # type: ignore[return-value]  (every index is set above)
+
+    def _refusal(self, function: str, report: ImportReport) -> CallOutcome | None:
+        """Why a call cannot be made now (as its outcome), or None if it can."""
         if not report.ok:
             return CallOutcome(IMPORT_ERROR, message=f"the submission could not be imported ({report.message})")
         strikes = self._timeouts.get(function, 0)
         if strikes >= self.limits.timeouts_before_skip:
             return CallOutcome(NOT_RUN, message=f"not run: {function} already timed out or ran out of memory "
                                                 f"{strikes} times")
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
+        if self.deadline - time.monotonic() <= 0:
             return CallOutcome(NOT_RUN, message="not run: the grading time budget was used up by earlier calls")
-        try:
-            if self._proc is None:  # restart after a failure: the new worker imports the submission again
-                self.start()
-                if not self._await_hello().ok:
-                    raise _WorkerDied(CRASH, "the submission failed to import again after a restart")
-            return self._call(function, args, keys, min(self.limits.call_timeout, remaining))
-        except _WorkerDied as died:
-            self.close()
-            if died.status in (TIMEOUT, OOM):  # each costs seconds: stop trying after a few
-                self._timeouts[function] = strikes + 1
-            return CallOutcome(died.status, message=died.message)
+        return None
 
-    def _call(self, function, args, keys, timeout) -> CallOutcome:
-        self._request_id += 1
-        specs, payload = protocol.encode_arrays([np.array(a, dtype=np.float64) for a in args])
-        request = {"id": self._request_id, "function": function, "keys": list(keys) if keys else None,
-                   "arrays": specs}
+    def _call_batch(self, calls: list[Call]):
+        """Send the calls in one frame, then yield each answer's outcome (raises _WorkerDied)."""
+        specs, chunks, entries = [], [], []
+        for call in calls:
+            self._request_id += 1
+            arg_specs, payload = protocol.encode_arrays([np.array(a, dtype=np.float64) for a in call.args])
+            specs += arg_specs
+            chunks.append(payload)
+            entries.append({"id": self._request_id, "function": call.function,
+                            "keys": list(call.keys) if call.keys else None, "nargs": len(call.args)})
         try:
-            protocol.write_all(self._request_fd, protocol.pack_frame(request, payload))
+            protocol.write_all(self._request_fd, protocol.pack_frame({"calls": entries, "arrays": specs},
+                                                                     b"".join(chunks)))
         except OSError:  # the worker is gone (it exited between calls)
-            raise self._died(timeout) from None
-        header, payload = self._read_frame(time.monotonic() + timeout, timeout)
-        if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
-            raise _WorkerDied(OOM, "ran out of memory (MemoryError)")
-        if header.get("id") != self._request_id:
-            # student code wrote into the reply pipe itself; the stream can no longer be trusted
-            raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe")
-        try:
-            return _outcome(header, payload, self._max_result_bytes)
-        except protocol.ProtocolError as e:
-            raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
+            raise self._died(self.limits.call_timeout) from None
+        for entry in entries:
+            timeout = min(self.limits.call_timeout, self.deadline - time.monotonic())
+            header, payload = self._read_frame(time.monotonic() + timeout, timeout)
+            if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
+                raise _WorkerDied(OOM, "ran out of memory (MemoryError)")
+            if header.get("id") != entry["id"]:
+                # student code wrote into the reply pipe itself; the stream can no longer be trusted
+                raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe")
+            try:
+                yield _outcome(header, payload, self._max_result_bytes)
+            except protocol.ProtocolError as e:
+                raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
 
     # -- reading the worker's answers --------------------------------------------------------
     def _read_frame(self, deadline: float, timeout: float | None = None) -> tuple[dict, bytes]:

@@ -1,9 +1,10 @@
 """The sandboxed worker: imports the student's module and calls its functions on request.
 
 Runs in its own process (python -I), started by sandbox.py, never inside the grader. It reads
-request frames on one pipe and answers on another (protocol.py); the student's prints are captured
-per call and sent back as text, capped. Everything it returns is untrusted: the grader re-checks
-every array it receives and computes every score itself.
+request frames (each a batch of calls) on one pipe and answers each call on another
+(protocol.py); the student's prints are captured per call and sent back as text, capped.
+Everything it returns is untrusted: the grader re-checks every array it receives and computes
+every score itself.
 
 Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES [SECCOMP_HEX]
 Imports only the standard library and numpy (protocol.py and seccomp.py are loaded by file path).
@@ -131,14 +132,18 @@ def main(argv):
     send({"status": "ready", "stdout": capture.text(), "functions": functions})
 
     while True:
+        # A request holds a batch of calls, read in full before any student code runs; each call's
+        # answer goes back as soon as it is ready, so the grader times every call on its own.
         frame = protocol.read_frame_blocking(request_fd)
         if frame is None:
             return 0
         header, payload = frame
-        args = protocol.decode_arrays(header["arrays"], payload, max_bytes=1 << 30)
-        reply, arrays = _call(module, header["function"], header.get("keys"), args, np, max_chars, max_bytes)
-        reply["id"] = header["id"]  # lets the grader tell this answer from anything student code wrote
-        send(reply, arrays)
+        arrays = protocol.decode_arrays(header["arrays"], payload, max_bytes=1 << 30)
+        for call in header["calls"]:
+            args, arrays = arrays[:call["nargs"]], arrays[call["nargs"]:]
+            reply, results = _call(module, call["function"], call.get("keys"), args, np, max_chars, max_bytes)
+            reply["id"] = call["id"]  # lets the grader tell this answer from anything student code wrote
+            send(reply, results)
 
 
 def _call(module, function, keys, args, np, max_chars, max_bytes):

@@ -1,0 +1,192 @@
+"""Runs the grading tests in tests/ on every case: each (test, case) ends in exactly one CaseResult.
+
+The grading tests are plain functions `test_*(case, student, check)` in tests/test_*.py, each
+tagged with its part id through gradescope-utils' `@tags`, parametrized here over the cases:
+`case` (one visible or hidden case), `student` (calls into the sandboxed worker) and `check`
+(judges one returned value and records the verdict). The names are pytest's fixture names, so a
+grading test reads like any pytest test, but this runner calls them directly: pytest's per-item
+machinery costs about 1 ms per (test, case), more than the grading itself, and a batch grades
+hundreds of submissions of 224 items each.
+
+Two passes over the tests. Planning: each test runs with a `student` that only records the call
+it wants and stops it there. Those calls go to the worker as one batch (sandbox.call_many). Then
+each test runs for real, its calls answered from the batch; a call the plan missed is made alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cases import Case
+from .compare import judge
+from .config import Config
+from .diagnose import diagnose
+from .parts import ARGUMENTS, PART_IDS
+from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
+from .sandbox import OK, Call, CallOutcome, Sandbox
+
+FIXTURES = ("case", "student", "check")
+NOT_RUN_REASON = "internal grader error: this check did not run"
+INTERNAL_ERROR = "internal grader error (not your fault: please tell the course staff)"
+
+
+class GraderError(Exception):
+    """The grading tests themselves are broken (a missing or doubled part id, a bad signature)."""
+
+
+@dataclass(frozen=True)
+class GradingTest:
+    name: str
+    part: str  # the one part id among its @tags
+    function: Callable
+    fixtures: tuple[str, ...]  # the names among FIXTURES it takes
+
+
+def load_grading_tests(folder: Path) -> tuple[GradingTest, ...]:
+    """The test_* functions of folder/test_*.py, in file then definition order."""
+    tests = []
+    for path in sorted(folder.glob("test_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_autograder_grading_tests.{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # so tracebacks and dataclasses in the tests resolve
+        spec.loader.exec_module(module)
+        for name, function in vars(module).items():
+            if name.startswith("test_") and inspect.isfunction(function) and function.__module__ == spec.name:
+                tests.append(GradingTest(f"{path.stem}::{name}", _part_of(name, function), function,
+                                         tuple(inspect.signature(function).parameters)))
+    if not tests:
+        raise GraderError(f"no grading tests (test_* functions) in {folder}/test_*.py")
+    return tuple(tests)
+
+
+def _part_of(name: str, function: Callable) -> str:
+    parts = [t for t in getattr(function, "__tags__", ()) if t in PART_IDS]
+    if len(parts) != 1:
+        raise GraderError(f"grading test {name} must carry exactly one part id in @tags(...), found {parts}")
+    unknown = set(inspect.signature(function).parameters) - set(FIXTURES)
+    if unknown:
+        raise GraderError(f"grading test {name} takes {sorted(unknown)}; the runner provides {', '.join(FIXTURES)}")
+    return parts[0]
+
+
+class CaseFailed(Exception):
+    """A submission's wrong answer: its verdict is already recorded."""
+
+
+class _Planned(Exception):
+    """Stops a test in the planning pass once it has asked for its call."""
+
+
+class _Planner:
+    """The planning pass's `student`: records the first call a test makes, then stops the test."""
+
+    def __init__(self):
+        self.calls: dict[tuple[str, str], Call] = {}
+
+    def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
+        self.calls.setdefault((function, case.id), Call(function, tuple(args), keys))
+        raise _Planned
+
+
+class StudentCalls:
+    """The `student` of the real pass: each (function, case) called at most once.
+
+    forward and backward feed four parts each; the memo makes that one call, not four.
+    """
+
+    def __init__(self, sandbox: Sandbox, planned: dict[tuple[str, str], Call]):
+        self._sandbox = sandbox
+        keys = list(planned)
+        outcomes = sandbox.call_many([planned[k] for k in keys]) if keys else []
+        self._memo: dict[tuple[str, str], CallOutcome] = dict(zip(keys, outcomes))
+        self.arguments = {k: planned[k].args for k in keys}  # what each call was given, for show_values
+
+    def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
+        memo_key = (function, case.id)
+        if memo_key not in self._memo:
+            self.arguments[memo_key] = args
+            self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
+        return self._memo[memo_key]
+
+
+def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox,
+                      config: Config) -> tuple[list[CaseResult], str]:
+    """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log)."""
+    planner = _Planner()
+    for test in tests:
+        for case in cases:
+            try:
+                test.function(**_fixtures(test, case, planner, _refuse))
+            except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
+                pass
+    student = StudentCalls(sandbox, planner.calls)
+    results, log = [], []
+    for test in tests:
+        values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
+        for case in cases:
+            recorded: list[CaseResult] = []
+            check = _checker(test.part, case, config, student, recorded, values_left > 0)
+            try:
+                test.function(**_fixtures(test, case, student, check))
+            except CaseFailed:
+                pass
+            except Exception:  # noqa: BLE001 - a bug in the grader, not in the submission
+                text = traceback.format_exc()
+                log.append(f"{test.name}[{case.id}]\n{text}")
+                recorded = [CaseResult(test.part, case.id, case.title, case.hidden, False, INTERNAL_ERROR,
+                                       detail=text[-1500:])]
+            result = recorded[-1] if recorded else CaseResult(test.part, case.id, case.title, case.hidden,
+                                                              False, NOT_RUN_REASON)
+            values_left -= bool(result.values)
+            results.append(result)
+    return results, "\n".join(log)[-20000:]
+
+
+def _fixtures(test: GradingTest, case: Case, student, check) -> dict:
+    available = {"case": case, "student": student, "check": check}
+    return {name: available[name] for name in test.fixtures}
+
+
+def _refuse(*_args, **_kwargs):
+    raise _Planned
+
+
+def _checker(part: str, case: Case, config: Config, student: StudentCalls, recorded: list[CaseResult],
+             show: bool):
+    """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
+    tolerance = config.parts[part].tolerance
+
+    def check(outcome: CallOutcome, expected: np.ndarray, function: str, key: str = "return") -> None:
+        verdict = judge(outcome, expected, tolerance, function, key)
+        mistake, values = None, ""
+        if not verdict.passed and outcome.status == OK and key in outcome.values:
+            mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance)
+            if show and not case.hidden:
+                args = student.arguments.get((function, case.id), ())
+                values = show_values(function, args, expected, outcome.values[key])
+        recorded.append(CaseResult(
+            part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
+            verdict.note, outcome.stdout, mistake.id if mistake else "", mistake.message if mistake else "",
+            values, outcome.status))
+        if not verdict.passed:
+            raise CaseFailed(verdict.reason)
+
+    return check
+
+
+def show_values(function: str, args: tuple[np.ndarray, ...], expected: np.ndarray, received: np.ndarray) -> str:
+    """Markdown: what the function was given, what was expected, what it returned (summarised if large)."""
+    def text(a: np.ndarray) -> str:
+        return np.array2string(np.asarray(a), precision=5, threshold=40, edgeitems=3, max_line_width=100)
+
+    given = "\n".join(f"{name} = {text(a)}" for name, a in zip(ARGUMENTS[function], args))
+    return (f"Called `{function}` with:\n{code_block(given)}\n"
+            f"Expected:\n{code_block(text(expected))}\nReceived:\n{code_block(text(received))}")

@@ -1,0 +1,98 @@
+"""The grading-test runner: two passes, one batch of calls, exactly one verdict per (test, case)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder.cases import visible_cases
+from autograder.config import load_config
+from autograder.grade import TESTS_DIR
+from autograder.parts import PART_IDS
+from autograder.runner import GraderError, load_grading_tests, run_grading_tests
+from autograder.sandbox import OK, CallOutcome
+from reference import two_layer_net as ref
+
+
+class FakeSandbox:
+    """Answers like a worker running the reference solution; counts batches and single calls."""
+
+    def __init__(self):
+        self.batches, self.single_calls = [], 0
+
+    def _answer(self, function, args, keys):
+        value = getattr(ref, function)(*args)
+        values = {k: value[k] for k in keys} if keys else {"return": np.asarray(value, dtype=float)}
+        return CallOutcome(OK, values)
+
+    def call_many(self, calls):
+        self.batches.append(calls)
+        return [self._answer(c.function, c.args, c.keys) for c in calls]
+
+    def call(self, function, args, keys=None):
+        self.single_calls += 1
+        return self._answer(function, args, keys)
+
+
+def test_the_real_grading_tests_cover_every_part_in_one_batch_of_distinct_calls():
+    tests = load_grading_tests(TESTS_DIR)
+    assert sorted({t.part for t in tests}) == sorted(PART_IDS)
+    cases, sandbox = visible_cases(), FakeSandbox()
+    results, log = run_grading_tests(tests, cases, sandbox, load_config())
+    assert log == ""
+    assert len(results) == len(tests) * len(cases) and all(r.passed for r in results)
+    (batch,) = sandbox.batches  # forward and backward feed four parts each, but are called once per case
+    assert len(batch) == 8 * len(cases) and sandbox.single_calls == 0
+
+
+def write_tests(tmp_path, body: str):
+    (tmp_path / "test_custom.py").write_text(textwrap.dedent(body))
+    return load_grading_tests(tmp_path)
+
+
+def test_a_broken_grading_test_is_an_internal_error_with_its_traceback_in_the_log(tmp_path):
+    tests = write_tests(tmp_path, """
+        from gradescope_utils.autograder_utils.decorators import tags
+
+        @tags("relu")
+        def test_broken(case, student, check):
+            raise KeyError("grader bug")
+
+        @tags("affine")
+        def test_forgets_to_check(case, student):
+            pass
+    """)
+    cases = visible_cases()[:2]
+    results, log = run_grading_tests(tests, cases, FakeSandbox(), load_config())
+    assert [(r.part, r.passed) for r in results] == [("relu", False)] * 2 + [("affine", False)] * 2
+    assert results[0].reason.startswith("internal grader error") and "KeyError: 'grader bug'" in results[0].detail
+    assert results[2].reason == "internal grader error: this check did not run"
+    assert "test_custom::test_broken[" in log and "KeyError" in log
+
+
+def test_a_second_call_the_plan_missed_is_made_alone(tmp_path):
+    tests = write_tests(tmp_path, """
+        from gradescope_utils.autograder_utils.decorators import tags
+        from reference import two_layer_net as ref
+
+        @tags("relu")
+        def test_two_calls(case, student, check):
+            z = case.inputs.b1
+            student.call(case, "relu", z)
+            check(student.call(case, "relu_jacobian", z), ref.relu_jacobian(z), "relu_jacobian")
+    """)
+    sandbox = FakeSandbox()
+    results, _ = run_grading_tests(tests, visible_cases()[:3], sandbox, load_config())
+    assert all(r.passed for r in results) and sandbox.single_calls == 3
+
+
+@pytest.mark.parametrize("body, message", [
+    ("@tags('relu', 'affine')\ndef test_x(case, student, check): pass", "exactly one part id"),
+    ("def test_x(case, student, check): pass", "exactly one part id"),
+    ("@tags('relu')\ndef test_x(case, tmp_path): pass", "takes ['tmp_path']"),
+])
+def test_malformed_grading_tests_are_refused_with_a_reason(tmp_path, body, message):
+    with pytest.raises(GraderError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        write_tests(tmp_path, "from gradescope_utils.autograder_utils.decorators import tags\n" + body)
