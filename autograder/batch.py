@@ -1,9 +1,10 @@
 """Grade a whole class: a folder or zip of submissions, or Gradescope's "Export Submissions".
 
-Each submission goes through grade_submission, the path run_autograder takes, in a pool of
-processes. Per submission, results.json is written as soon as it is graded (atomically), so an
-interrupted batch loses nothing; the cache (submission content + grader version) makes a re-run
-grade only what changed. At the end: grades.csv (written atomically) and a self-contained HTML
+Each submission goes through Grader.grade, the path run_autograder takes, in a pool of
+processes, each with a Grader (and so a zygote and a sandbox user) of its own. Per submission,
+results.json is written as soon as it is graded (atomically), so an interrupted batch loses
+nothing; the cache (submission content + grader version) makes a re-run grade only what
+changed. At the end: grades.csv (written atomically) and a self-contained HTML
 report. One bad submission never stops the batch: a failure to grade it is its status.
 """
 
@@ -13,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -32,6 +34,7 @@ from .results import atomic_write_text, failure_results, report_to_results, writ
 from .submission import IGNORED
 
 EXPORT_METADATA = "submission_metadata.yml"
+CACHE_KEY = "batch_cache_key"  # in results.json's extra_data: submission content + grader version
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,30 @@ def submission_key(entry: Entry, version: str) -> str:
 
 # -- grading -----------------------------------------------------------------------------------
 
-def _grade_one(entry: Entry, config: Config, config_files: list[Path]) -> dict:
-    """Grade in a pool process; never raises: a grader failure is the submission's status."""
-    from .grade import grade_submission
+# One Grader per pool process, made by _start_grader: its zygote, sandbox user and scratch folder
+# serve every submission that process grades. Module-level because a pool process is the edge of
+# this program; nothing else reads it.
+_grader = None
 
+
+def _start_grader(config: Config, config_files: list[Path], slots, scratch_parent: Path) -> None:
+    """Pool process initializer. Each process takes a slot and, when root, a sandbox user of its own:
+    after a submission every process of that user is killed, which must not reach a neighbour's."""
+    from multiprocessing.util import Finalize
+
+    from .grade import Grader
+
+    global _grader
+    slot = slots.get()
+    user = config.sandbox_user if slot == 0 else f"{config.sandbox_user}{slot + 1}"
+    _grader = Grader(config, config_files, sandbox_user=user, scratch_parent=scratch_parent)
+    Finalize(_grader, _grader.close, exitpriority=10)  # runs when the pool shuts the process down
+
+
+def _grade_one(entry: Entry) -> dict:
+    """Grade in a pool process; never raises: a grader failure is the submission's status."""
     try:
-        report = grade_submission(entry.path, config, entry.id, config_files)
+        report = _grader.grade(entry.path, entry.id)
         return report_to_results(report)
     except BaseException as e:  # noqa: BLE001 - the batch goes on
         results = failure_results(f"internal error ({type(e).__name__}: {e})")
@@ -185,23 +206,32 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         if len(set(ids)) != len(ids):
             raise ValueError("two submissions have the same name once made file-safe; rename one")
         version = grader_version(config_path)
-        cache_path = out / "cache.json"
-        cache = _read_json(cache_path) if cache_path.exists() else {}
         keys = {e.id: submission_key(e, version) for e in entries}
-        todo = [e for e in entries if cache.get(e.id) != keys[e.id] or not (out / "results" / f"{e.id}.json").exists()]
+        todo = [e for e in entries if _cached_key(out / "results" / f"{e.id}.json") != keys[e.id]]
         bar = Progress(len(todo)) if progress and todo else None
         graded, interrupted = 0, False
         config_files = [config_path] if config_path else []
-        pool = ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        context = multiprocessing.get_context("spawn")  # pool processes start clean, as run_autograder does
+        slots = context.SimpleQueue()
+        for slot in range(workers):
+            slots.put(slot)
+        scratch = Path(tmp) / "scratch"  # removed with tmp, whatever happens to the pool processes
+        scratch.mkdir()
+        os.chmod(tmp, 0o711)
+        os.chmod(scratch, 0o711)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_grader,
+                                   initargs=(config, config_files, slots, scratch))
         try:
-            pending = {pool.submit(_grade_one, e, config, config_files): e for e in todo}
+            pending = {pool.submit(_grade_one, e): e for e in todo}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     entry = pending.pop(future)
-                    write_results(out / "results" / f"{entry.id}.json", future.result())
-                    cache[entry.id] = keys[entry.id]
-                    _write_json(cache_path, cache)  # after the results: a cached id always has its file
+                    results = future.result()
+                    # the cache key travels inside the results it stands for: one atomic write
+                    results.setdefault("extra_data", {})[CACHE_KEY] = keys[entry.id]
+                    write_results(out / "results" / f"{entry.id}.json", results, durable=False)
                     graded += 1
                     if bar:
                         bar.advance(entry.id)
@@ -249,8 +279,11 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def _write_json(path: Path, data) -> None:
-    atomic_write_text(path, json.dumps(data, indent=0))
+def _cached_key(results_path: Path) -> str | None:
+    """The cache key a batch stored in a results file it wrote, if the file is there and whole."""
+    results = _read_json(results_path) if results_path.exists() else {}
+    extra = results.get("extra_data") if isinstance(results, dict) else None
+    return extra.get(CACHE_KEY) if isinstance(extra, dict) else None
 
 
 def _read_json(path: Path):

@@ -30,6 +30,11 @@ class Inputs:
     b2: np.ndarray
     y: np.ndarray
 
+    def __post_init__(self):
+        # a Grader reuses the visible cases for every submission: nothing may change them
+        for array in (self.x, self.W1, self.b1, self.W2, self.b2, self.y):
+            array.flags.writeable = False
+
     @property
     def params(self) -> tuple[np.ndarray, ...]:
         return self.W1, self.b1, self.W2, self.b2

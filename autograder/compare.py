@@ -32,42 +32,70 @@ class Comparison:
     note: str = ""  # shown even on a pass, e.g. that a singleton-axis shape was accepted
 
 
-def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:
-    """Judge `received` (any shape, float64) against the reference `expected`."""
+def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain: bool = True) -> Comparison:
+    """Judge `received` (any shape, float64) against the reference `expected`.
+
+    explain=False leaves out the detail (for hidden cases, whose detail is never shown).
+    """
     received = np.asarray(received, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     note = ""
     if received.shape != expected.shape:
         if _squeezed(received.shape) != _squeezed(expected.shape):
             hint = " (it looks transposed)" if received.shape == expected.shape[::-1] else ""
-            return Comparison(False, "wrong shape",
-                              f"expected shape {_shape(expected.shape)}, received shape {_shape(received.shape)}{hint}")
+            detail = f"expected shape {_shape(expected.shape)}, received shape {_shape(received.shape)}{hint}"
+            return Comparison(False, "wrong shape", detail if explain else "")
         note = (f"returned shape {_shape(received.shape)} where {_shape(expected.shape)} is expected; "
                 "accepted because only singleton axes differ")
         received = received.reshape(expected.shape)
-    bad = ~np.isfinite(received)
-    if bad.any():
-        where = _index(np.argwhere(bad)[0])
+    finite = np.isfinite(received)
+    if not finite.all():
+        if not explain:
+            return Comparison(False, "not finite", note=note)
+        first = tuple(np.argwhere(~finite)[0])
         return Comparison(False, "not finite",
-                          f"{int(bad.sum())} of {received.size} entries are NaN or infinite "
-                          f"(first at {where}: {received[tuple(np.argwhere(bad)[0])]})", note)
-    error = np.abs(received - expected)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    bound = tol.rtol * np.abs(expected) + tol.atol * scale + ABS_FLOOR
+                          f"{received.size - int(finite.sum())} of {received.size} entries are NaN or infinite "
+                          f"(first at {_index(first)}: {received[first]})", note)
+    error, bound, scale = _error_and_bound(received, expected, tol)
     mismatched = error > bound
     if not mismatched.any():
         return Comparison(True, note=note)
+    if not explain:
+        return Comparison(False, "wrong values", note=note)
     worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(expected != 0, error / np.abs(expected), np.inf)
+    nonzero = mismatched & (expected != 0)
+    relative = float(np.max(error[nonzero] / np.abs(expected[nonzero]))) if nonzero.any() else float("inf")
+    count = int(mismatched.sum())
     lines = [
         f"Not equal to tolerance rtol={tol.rtol:g}, atol={tol.atol:g} x max|expected| = {tol.atol * scale:.3g}",
-        f"Mismatched elements: {int(mismatched.sum())} / {expected.size} ({100 * mismatched.mean():.0f}%)",
+        f"Mismatched elements: {count} / {expected.size} ({100 * count / expected.size:.0f}%)",
         f"Worst at index {_index(worst)}: received {float(received[worst])!r}, expected {float(expected[worst])!r}",
         f"Max absolute difference: {float(error.max()):.6g}",
-        f"Max relative difference: {float(np.max(relative[mismatched])):.6g}",
+        f"Max relative difference: {relative:.6g}",
     ]
     return Comparison(False, "wrong values", "\n".join(lines), note)
+
+
+def agrees(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """compare(received, expected, tol).passed, without composing a message (for repeated checks)."""
+    received = np.asarray(received, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if received.shape != expected.shape:
+        if _squeezed(received.shape) != _squeezed(expected.shape):
+            return False
+        received = received.reshape(expected.shape)
+    if not np.isfinite(received).all():
+        return False
+    error, bound, _ = _error_and_bound(received, expected, tol)
+    return not (error > bound).any()
+
+
+def _error_and_bound(received: np.ndarray, expected: np.ndarray, tol: Tolerance):
+    """|r - e|, the bound it must not exceed (both of expected's shape), and max|e|."""
+    error = np.abs(received - expected)
+    magnitude = np.abs(expected)
+    scale = float(magnitude.max()) if expected.size else 0.0
+    return error, tol.rtol * magnitude + (tol.atol * scale + ABS_FLOOR), scale
 
 
 def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -87,8 +115,11 @@ def _index(index) -> str:
 
 
 def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: str,
-          key: str = "return") -> Comparison:
-    """Judge one returned value (`key` of a dict result, or the plain return value) of a call."""
+          key: str = "return", explain: bool = True) -> Comparison:
+    """Judge one returned value (`key` of a dict result, or the plain return value) of a call.
+
+    explain=False: no detail of the values (see compare); messages about the call itself stay.
+    """
     if outcome.status == IMPORT_ERROR:
         return Comparison(False, "not graded: your file could not be imported (see the top of the results)")
     if outcome.status == MISSING:
@@ -103,4 +134,4 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
         return Comparison(False, f"{what} {outcome.problems[key]}")
     if key not in outcome.values:
         return Comparison(False, f"the dict returned by {function} has no '{key}' entry")
-    return compare(outcome.values[key], expected, tol)
+    return compare(outcome.values[key], expected, tol, explain)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cases import Inputs
-from .compare import compare
+from .compare import agrees
 from .config import Tolerance
 
 
@@ -133,24 +133,24 @@ def diagnose(part: str, i: Inputs, received: np.ndarray, expected: np.ndarray, t
     """The known mistake that explains `received` (which failed against `expected`), if there is one."""
     received = np.asarray(received, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    if not np.all(np.isfinite(received)) or compare(received, expected, tol).passed:
+    if not np.all(np.isfinite(received)) or agrees(received, expected, tol):
         return None  # nothing to explain: not a number, or not wrong
     for mistake, wrong in candidates(part, i):
         # a mistake that gives the right answer on these inputs explains nothing
-        if compare(wrong, expected, tol).passed:
+        if agrees(wrong, expected, tol):
             continue
-        if compare(received, wrong, tol).passed:
+        if agrees(received, wrong, tol):
             return MISTAKES[mistake]
     if received.size == expected.size and received.shape != expected.shape:
-        if received.ndim == 2 and expected.ndim == 2 and compare(received.T, expected, tol).passed:
+        if received.ndim == 2 and expected.ndim == 2 and agrees(received.T, expected, tol):
             return MISTAKES["transposed"]
-        if compare(received.reshape(expected.shape), expected, tol).passed:
+        if agrees(received.reshape(expected.shape), expected, tol):
             return MISTAKES["wrong_shape_same_values"]
     if received.shape == expected.shape and expected.size:
         fractional = np.abs(expected - np.round(expected)) > 1e-6
         if fractional.any() and np.array_equal(received, np.round(received)) and \
                 (np.array_equal(received, np.trunc(expected)) or np.array_equal(received, np.round(expected))):
             return MISTAKES["integer_values"]
-        if compare(received, expected, Tolerance(rtol=5e-2, atol=5e-2)).passed:
+        if agrees(received, expected, Tolerance(rtol=5e-2, atol=5e-2)):
             return MISTAKES["low_precision"]
     return None

@@ -16,7 +16,8 @@ from pathlib import Path
 from . import bubblewrap
 from .cases import hidden_cases, visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
-from .isolation import choose_user, give_to, remove_files_of
+from .forkserver import ForkServer
+from .isolation import choose_user, give_to, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, part_summary, score_tests
@@ -67,34 +68,61 @@ class Grader:
     worker, its own hidden cases; the sandbox user's processes and files are removed after it.
     """
 
-    def __init__(self, config: Config, config_files: list[Path] = (), sandbox_user: str | None = None):
+    def __init__(self, config: Config, config_files: list[Path] = (), sandbox_user: str | None = None,
+                 scratch_parent: Path | None = None):
         """config_files: where the config was read from, hidden from student code with the grader's files;
-        sandbox_user: the user student code runs as when we are root (default: the config's)."""
+        sandbox_user: the user student code runs as when we are root (default: the config's; graders
+        running side by side need one each, since each kills all of its user's processes);
+        scratch_parent: where to make the scratch folder (default: the system's temporary folder)."""
         self.config = config
-        self.hidden_files = GRADER_FILES + [Path(p).absolute() for p in config_files]
         self.tests = load_grading_tests(TESTS_DIR)
+        self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
         self.user, self.missing = choose_user(sandbox_user or config.sandbox_user)
         self.network_filter = available_filter()
         if self.network_filter is None:
             self.missing.append("network access is not blocked (no seccomp filter on this machine)")
+        # Every submission is staged in a folder of its own below this one (the only place bubblewrap
+        # leaves writable), deleted once it is graded.
+        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
+        os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
+        hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
+        wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root()) \
+            if config.bubblewrap == "auto" else None
+        self.bubblewrapped = wrapper is not None
+        # Started now, before this process has made a single case: the zygote is a fresh interpreter,
+        # but nothing secret should exist anywhere while it starts.
+        self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
+        self.forkserver.start()
+        self._graded = 0
+
+    def close(self) -> None:
+        self.forkserver.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def grade(self, path: Path, submission_id: str = "local") -> GradingReport:
         """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker."""
         config = self.config
         started = time.monotonic()
         deadline = started + config.limits.total_timeout
-        cases = visible_cases() + hidden_cases(config.secret, submission_id, config.hidden_cases)
+        cases = self.visible_cases + hidden_cases(config.secret, submission_id, config.hidden_cases)
         located = locate(path)
         if located.relative is None:
             results = complete([], cases, "not graded: no submission file")
             return _report(results, config, started, "no submission", [located.error])
 
         user = self.user
-        scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self._graded += 1
+        scratch = self.scratch / str(self._graded)
         try:
-            os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable
-            wrapper = bubblewrap.wrapper(scratch, self.hidden_files, user) if config.bubblewrap == "auto" else None
-            isolation = self._isolation(wrapper is not None)
+            scratch.mkdir(mode=0o711)
+            os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable (whatever the umask)
+            isolation = self._isolation()
             try:
                 module = stage(located, scratch, config.limits.import_timeout)
             except NotebookError as e:
@@ -103,7 +131,7 @@ class Grader:
                                isolation=isolation)
             give_to(user, scratch / "submission")
             with Sandbox(module, scratch / "run", config.limits, deadline, user, self.network_filter,
-                         wrapper) as sandbox:
+                         self.forkserver) as sandbox:
                 report = sandbox.import_report()
                 notes = [located.note] if located.note else []
                 if not report.ok:
@@ -129,15 +157,16 @@ class Grader:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             remove_files_of(user)
+            self.forkserver.clean_tmp()
 
-    def _isolation(self, bubblewrapped: bool) -> str:
+    def _isolation(self) -> str:
         """For instructors: which protections were active, and which guarantees were missing."""
         user = self.user
         layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
                   "student code ran as the grader's own user",
                   "seccomp refused it network sockets" if self.network_filter else "network open",
-                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden" if bubblewrapped else
-                  "no bubblewrap layer"]
+                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden"
+                  if self.bubblewrapped else "no bubblewrap layer"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
 
@@ -145,7 +174,8 @@ class Grader:
 def grade_submission(path: Path, config: Config, submission_id: str = "local",
                      config_files: list[Path] = ()) -> GradingReport:
     """Grade one submission with a Grader of its own (see Grader.grade)."""
-    return Grader(config, config_files).grade(path, submission_id)
+    with Grader(config, config_files) as grader:
+        return grader.grade(path, submission_id)
 
 
 def _import_failure(report: ImportReport) -> str:

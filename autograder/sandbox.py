@@ -1,6 +1,6 @@
 """The grading process's side of the worker: start it, call student functions, survive anything.
 
-A `Sandbox` owns one worker process (worker.py) at a time. Each call has a wall-clock timeout,
+A `Sandbox` owns one worker process (worker.py, forked by the zygote) at a time. Each call has a wall-clock timeout,
 enforced here by SIGKILL to the worker's whole process group. A call that hangs, crashes,
 segfaults, exits or runs out of memory fails with a named reason and the next call starts a
 fresh worker (which imports the submission again). Results arrive as plain arrays (protocol.py)
@@ -9,15 +9,11 @@ and leave here as fresh float64 arrays; what they mean is for compare.py to deci
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import resource
 import select
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +22,9 @@ import numpy as np
 
 from . import protocol
 from .config import Limits
+from .forkserver import ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all
 
-WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py")
 MAX_HEADER_BYTES = 1 << 20
 
 # Statuses of a call. ok: the function returned (its values may still be wrong or unusable).
@@ -77,36 +73,34 @@ class _WorkerDied(Exception):
 
 
 class Sandbox:
-    """Runs the student's module in a worker subprocess; one call at a time."""
+    """Runs the student's module in a worker process; one call at a time."""
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
                  user: SandboxUser | None = None, network_filter: bytes | None = None,
-                 wrapper: list[str] | None = None):
+                 forkserver: ForkServer | None = None):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
         network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
-        wrapper: a command prefix the worker runs under (bubblewrap.wrapper()), or None."""
+        forkserver: the zygote that forks the workers (shared between submissions), or None for one
+        of this sandbox's own."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
         self.network_filter = network_filter
-        self.wrapper = list(wrapper or [])
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
-        self._proc: subprocess.Popen | None = None
+        self._proc: WorkerProcess | None = None
         self._request_fd = self._response_fd = -1
+        self._received = bytearray()  # read from the worker, not yet consumed
         self._import: ImportReport | None = None
         self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function
         self._request_id = 0
-        # workdir (root's, traversable) holds the worker's code (readable), the log (root's only:
-        # the worker writes it through an inherited descriptor) and tmp/ (the student's).
-        self._worker_dir = self.workdir / "worker"
-        self._worker_dir.mkdir(parents=True, exist_ok=True)
+        # workdir (root's, traversable) holds the log (root's only: the worker writes it through an
+        # inherited descriptor) and tmp/ (the student's).
+        self.workdir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o711)
-        os.chmod(self._worker_dir, 0o755)
-        for name in WORKER_FILES:
-            shutil.copyfile(Path(__file__).with_name(name), self._worker_dir / name)
-            os.chmod(self._worker_dir / name, 0o644)
+        self._own_server = forkserver is None
+        self.forkserver = forkserver or ForkServer(self.workdir / "forkserver")
         self._log_path = self.workdir / "worker.log"
         self._tmp = self.workdir / "tmp"
         self._tmp.mkdir(mode=0o700, exist_ok=True)
@@ -121,49 +115,31 @@ class Sandbox:
         self.close()
 
     def start(self) -> None:
-        """Spawn a worker without waiting for it: it imports numpy and the submission meanwhile."""
+        """Fork a worker without waiting for it: it imports the submission meanwhile."""
         if self._proc is not None:
             return
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._tmp), "LANG": "C.UTF-8",
-            "TMPDIR": str(self._tmp), "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        }
-        as_user = {"user": self.user.uid, "group": self.user.gid, "extra_groups": []} if self.user else {}
-        fd = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with open(fd, "ab") as log:
-            self._proc = subprocess.Popen(
-                [*self.wrapper, sys.executable, "-I", str(self._worker_dir / "worker.py"), str(request_r),
-                 str(response_w), str(self.module_path), str(self.limits.max_output_chars),
-                 str(self._max_result_bytes), *([self.network_filter.hex()] if self.network_filter else [])],
-                pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.module_path.parent, env=env, start_new_session=True,
-                preexec_fn=self._limit_child, **as_user,
-            )
-        os.close(request_r)
-        os.close(response_w)
+        log = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        spec = WorkerSpec(
+            argv=(str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes),
+                  *([self.network_filter.hex()] if self.network_filter else [])),
+            cwd=str(self.module_path.parent),
+            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._tmp), "LANG": "C.UTF-8",
+                 "TMPDIR": str(self._tmp), "MPLBACKEND": "Agg",
+                 "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            rlimits=worker_rlimits(self.limits, self.user),
+            uid=self.user.uid if self.user else None, gid=self.user.gid if self.user else None)
+        try:
+            self._proc = self.forkserver.spawn(spec, (request_r, response_w, log))
+        except BaseException:
+            for fd in (request_w, response_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (request_r, response_w, log):
+                os.close(fd)
         self._request_fd, self._response_fd = request_w, response_r
-
-    def _limit_child(self) -> None:  # runs in the child between fork and exec, after the switch of user
-        memory = self.limits.memory_mb * 1024 * 1024
-        cpu = int(self.limits.total_timeout) + 5  # a backstop; calls are timed from here by wall clock
-        limits = [(resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, 64 << 20),
-                  (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 256)]
-        if self.user is not None:  # root ignores RLIMIT_NPROC; the sandbox user does not
-            limits.append((resource.RLIMIT_NPROC, self.limits.max_processes))
-        for limit, value in limits:
-            try:
-                resource.setrlimit(limit, (value, value))
-            except (ValueError, OSError):
-                if sys.platform.startswith("linux"):  # where grading is meant to run, a limit must hold
-                    raise
-                # elsewhere (an instructor's Mac: RLIMIT_AS is not enforceable there) best effort
-        try:  # die with the grader: no orphaned student process if the grader is killed
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
 
     def close(self) -> None:
         """Kill the worker's whole process group, reap it, then every other process of the sandbox user."""
@@ -172,13 +148,12 @@ class Sandbox:
             if fd >= 0:
                 os.close(fd)
         self._request_fd = self._response_fd = -1
+        self._received.clear()  # whatever the old worker sent is not the next worker's
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
+            proc.kill()
         kill_all(self.user)
+        if self._own_server:
+            self.forkserver.close()
 
     # -- the submission's import -------------------------------------------------------------
     def import_report(self) -> ImportReport:
@@ -311,26 +286,24 @@ class Sandbox:
         return header, self._read_exact(payload_len, deadline, timeout)
 
     def _read_exact(self, n: int, deadline: float, timeout: float | None) -> bytes:
-        chunks, remaining = [], n
-        while remaining:
+        """n bytes of the reply stream. Reads take whatever the pipe holds (replies to a batch arrive
+        back to back), so most frames cost one read, not three."""
+        while len(self._received) < n:
             wait = deadline - time.monotonic()
             if wait <= 0 or not select.select([self._response_fd], [], [], wait)[0]:
-                limit = f"{timeout:g} s" if timeout is not None else "its time limit"
+                limit = f"{max(timeout, 0):g} s" if timeout is not None else "its time limit"
                 raise _WorkerDied(TIMEOUT, f"timed out: no answer within {limit} (an infinite loop?)")
-            chunk = os.read(self._response_fd, min(remaining, 1 << 20))
+            chunk = os.read(self._response_fd, max(n - len(self._received), 1 << 16))
             if not chunk:
                 raise self._died(timeout)
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            self._received += chunk
+        data = bytes(self._received[:n])
+        del self._received[:n]
+        return data
 
     def _died(self, timeout: float | None) -> _WorkerDied:
         """The worker closed its end: wait briefly for its exit status and name the cause."""
-        proc = self._proc
-        try:
-            returncode = proc.wait(timeout=1.0) if proc else None
-        except subprocess.TimeoutExpired:
-            returncode = None
+        returncode = self._proc.wait(1.0) if self._proc else None
         return _WorkerDied(*_death_reason(returncode))
 
     def worker_output(self) -> str:
@@ -342,6 +315,17 @@ class Sandbox:
             return ""
         text = data[: self.limits.max_output_chars].decode("utf-8", "replace")
         return text + ("\n... [output cut]" if len(data) > self.limits.max_output_chars else "")
+
+
+def worker_rlimits(limits: Limits, user: SandboxUser | None) -> tuple[tuple[int, int], ...]:
+    """The rlimits of a worker: memory, CPU time (a backstop: calls are timed here by wall clock),
+    file size, no core files, open files; and processes, which root would ignore, for the sandbox user."""
+    rlimits = [(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024),
+               (resource.RLIMIT_CPU, int(limits.total_timeout) + 5),
+               (resource.RLIMIT_FSIZE, 64 << 20), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 256)]
+    if user is not None:
+        rlimits.append((resource.RLIMIT_NPROC, limits.max_processes))
+    return tuple(rlimits)
 
 
 def _death_reason(returncode: int | None) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """The sandboxed worker: imports the student's module and calls its functions on request.
 
-Runs in its own process (python -I), started by sandbox.py, never inside the grader. It reads
-request frames (each a batch of calls) on one pipe and answers each call on another
-(protocol.py); the student's prints are captured per call and sent back as text, capped.
+Runs in its own process, forked by the zygote (zygote.py) for sandbox.py, never inside the
+grader; it can also run as a script (below). It reads request frames (each a batch of calls) on
+one pipe and answers each call on another (protocol.py); the student's prints are captured per
+call and sent back as text, capped.
 Everything it returns is untrusted: the grader re-checks every array it receives and computes
 every score itself.
 
@@ -21,11 +22,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBMISSION_DIR = ""  # set by main(): stripped from traceback paths, which then read "two_layer_net.py"
 
 
+_LOADED = {}
+
+
 def _load(name):
-    spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """protocol.py or seccomp.py, loaded by file path (once per process)."""
+    if name not in _LOADED:
+        spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED[name] = module
+    return _LOADED[name]
+
+
+def preload():
+    """Load what main() needs before any submission exists (the zygote calls this once)."""
+    _load("protocol")
+    _load("seccomp")
 
 
 class CappedText(io.TextIOBase):
