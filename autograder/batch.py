@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -144,21 +145,44 @@ def _start_grader(config: Config, config_files: list[Path], slots, scratch_paren
     from .grade import Grader
 
     global _grader
+    # Ctrl-C is the parent's to handle: it stops this process with SIGTERM, which unwinds whatever
+    # is being graded (the sandbox's cleanup runs) and leaves nothing written for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     slot = slots.get()
     user = config.sandbox_user if slot == 0 else f"{config.sandbox_user}{slot + 1}"
     _grader = Grader(config, config_files, sandbox_user=user, scratch_parent=scratch_parent)
     Finalize(_grader, _grader.close, exitpriority=10)  # runs when the pool shuts the process down
 
 
-def _grade_one(entry: Entry) -> dict:
-    """Grade in a pool process; never raises: a grader failure is the submission's status."""
+class _Stopped(BaseException):
+    """The parent stopped this pool process (SIGTERM) in the middle of a submission."""
+
+
+def _stop(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough (the pool may send another)
+    raise _Stopped
+
+
+def _grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
+    """Grade in a pool process and write the results there (the parent only counts).
+
+    Never raises for a submission: a grader failure is written as its status (without a cache key,
+    so the next run tries again). Being stopped is the one exception: nothing is written then.
+    """
     try:
-        report = _grader.grade(entry.path, entry.id)
-        return report_to_results(report)
+        results = report_to_results(_grader.grade(entry.path, entry.id))
+        # the cache key travels inside the results it stands for: one atomic write
+        results["extra_data"][CACHE_KEY] = cache_key
+    except _Stopped:
+        # grade() has cleaned up the submission; close the zygote and leave at once (raising would
+        # only fail this task, and the pool process would go on with the next)
+        _grader.close()
+        os._exit(143)
     except BaseException as e:  # noqa: BLE001 - the batch goes on
         results = failure_results(f"internal error ({type(e).__name__}: {e})")
         results["extra_data"] = {"status": "grader error"}
-        return results
+    write_results(results_path, results, durable=False)
 
 
 @dataclass
@@ -223,22 +247,22 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_grader,
                                    initargs=(config, config_files, slots, scratch))
         try:
-            pending = {pool.submit(_grade_one, e): e for e in todo}
+            pending = {pool.submit(_grade_one, e, out / "results" / f"{e.id}.json", keys[e.id]): e for e in todo}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     entry = pending.pop(future)
-                    results = future.result()
-                    # the cache key travels inside the results it stands for: one atomic write
-                    results.setdefault("extra_data", {})[CACHE_KEY] = keys[entry.id]
-                    write_results(out / "results" / f"{entry.id}.json", results, durable=False)
+                    future.result()  # re-raises what stopped the pool process (Ctrl-C)
                     graded += 1
                     if bar:
                         bar.advance(entry.id)
-        except (KeyboardInterrupt, BrokenProcessPool):  # Ctrl-C reaches the pool's processes too
+        except (KeyboardInterrupt, BrokenProcessPool):
             interrupted = True
+            for process in multiprocessing.active_children():  # the pool's: stop them mid-submission
+                process.terminate()
         finally:
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
+            # wait for the pool either way: its processes must be gone before their scratch folders go
+            pool.shutdown(wait=True, cancel_futures=True)
             if bar:
                 bar.finish()
         rows = [_row(e, _read_json(out / "results" / f"{e.id}.json")) for e in entries
@@ -246,6 +270,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         if not interrupted:
             _write_csv(out / "grades.csv", rows)
             write_report(out / "report.html", rows, config)
+    if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
+        graded = sum(_cached_key(out / "results" / f"{e.id}.json") == keys[e.id] for e in todo)
     return BatchSummary(graded, len(entries) - len(todo), rows, interrupted)
 
 

@@ -107,7 +107,10 @@ class ForkServer:
             if not message:
                 raise OSError("it exited")
         except OSError as e:
-            raise ForkServerError(f"the fork server failed ({e}); its log: {self.log()[-2000:]}") from None
+            status = self._proc.poll() if self._proc else None
+            died = f", it exited with status {status}" if status is not None else ""
+            raise ForkServerError(f"the fork server failed to {request['op']} ({e}{died}); "
+                                  f"its log: {self.log()[-2000:]}") from None
         reply = json.loads(message)
         if "error" in reply:
             raise ForkServerError(f"the fork server refused {request['op']}: {reply['error']}")

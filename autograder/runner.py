@@ -1,9 +1,11 @@
 """Runs the grading tests in tests/ on every case: each (test, case) ends in exactly one CaseResult.
 
-The grading tests are plain functions `test_*(case, student, check)` in tests/test_*.py, each
-tagged with its part id through gradescope-utils' `@tags`, parametrized here over the cases:
-`case` (one visible or hidden case), `student` (calls into the sandboxed worker) and `check`
-(judges one returned value and records the verdict). The names are pytest's fixture names, so a
+The grading tests are plain functions `test_*(case, student, reference, check)` in
+tests/test_*.py, each tagged with its part id through gradescope-utils' `@tags`, parametrized
+here over the cases: `case` (one visible or hidden case), `student` (calls into the sandboxed
+worker), `reference` (the reference solution) and `check` (judges one returned value and records
+the verdict). `student.call` and `reference.call` take the same arguments and make each distinct
+call once per submission. The names are pytest's fixture names, so a
 grading test reads like any pytest test, but this runner calls them directly: pytest's per-item
 machinery costs about 1 ms per (test, case), more than the grading itself, and a batch grades
 hundreds of submissions of 224 items each.
@@ -25,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reference import two_layer_net as ref
+
 from .cases import Case
 from .compare import judge
 from .config import Config
@@ -33,7 +37,7 @@ from .parts import ARGUMENTS, PART_IDS
 from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
 from .sandbox import OK, Call, CallOutcome, Sandbox
 
-FIXTURES = ("case", "student", "check")
+FIXTURES = ("case", "student", "reference", "check")
 NOT_RUN_REASON = "internal grader error: this check did not run"
 INTERNAL_ERROR = "internal grader error (not your fault: please tell the course staff)"
 
@@ -85,46 +89,62 @@ class _Planned(Exception):
     """Stops a test in the planning pass once it has asked for its call."""
 
 
+def _memo_key(function: str, args: tuple, keys: tuple[str, ...] | None = None) -> tuple:
+    """Calls with the same function, keys and argument values are one call."""
+    return (function, keys, tuple((a.dtype.str, a.shape, a.tobytes()) for a in map(np.asarray, args)))
+
+
 class _Planner:
     """The planning pass's `student`: records the first call a test makes, then stops the test."""
 
     def __init__(self):
-        self.calls: dict[tuple[str, str], Call] = {}
+        self.calls: dict[tuple, Call] = {}
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
-        self.calls.setdefault((function, case.id), Call(function, tuple(args), keys))
+        self.calls.setdefault(_memo_key(function, args, keys), Call(function, tuple(args), keys))
         raise _Planned
 
 
 class StudentCalls:
-    """The `student` of the real pass: each (function, case) called at most once.
+    """The `student` of the real pass: each distinct call made once.
 
     forward and backward feed four parts each; the memo makes that one call, not four.
     """
 
-    def __init__(self, sandbox: Sandbox, planned: dict[tuple[str, str], Call]):
+    def __init__(self, sandbox: Sandbox, planned: dict[tuple, Call]):
         self._sandbox = sandbox
         keys = list(planned)
         outcomes = sandbox.call_many([planned[k] for k in keys]) if keys else []
-        self._memo: dict[tuple[str, str], CallOutcome] = dict(zip(keys, outcomes))
-        self.arguments = {k: planned[k].args for k in keys}  # what each call was given, for show_values
+        self._memo: dict[tuple, CallOutcome] = dict(zip(keys, outcomes))
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
-        memo_key = (function, case.id)
+        memo_key = _memo_key(function, args, keys)
         if memo_key not in self._memo:
-            self.arguments[memo_key] = args
             self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
+        return self._memo[memo_key]
+
+
+class ReferenceCalls:
+    """The `reference` fixture: the reference solution's answers, each distinct call computed once."""
+
+    def __init__(self):
+        self._memo: dict[tuple, object] = {}
+
+    def call(self, case: Case, function: str, *args: np.ndarray):
+        memo_key = _memo_key(function, args)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = getattr(ref, function)(*args)
         return self._memo[memo_key]
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox,
                       config: Config) -> tuple[list[CaseResult], str]:
     """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log)."""
-    planner = _Planner()
+    planner, reference = _Planner(), ReferenceCalls()
     for test in tests:
         for case in cases:
             try:
-                test.function(**_fixtures(test, case, planner, _refuse))
+                test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
                 pass
     student = StudentCalls(sandbox, planner.calls)
@@ -133,9 +153,9 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
         for case in cases:
             recorded: list[CaseResult] = []
-            check = _checker(test.part, case, config, student, recorded, values_left > 0)
+            check = _checker(test.part, case, config, recorded, values_left > 0)
             try:
-                test.function(**_fixtures(test, case, student, check))
+                test.function(**_fixtures(test, case, student, reference, check))
             except CaseFailed:
                 pass
             except Exception:  # noqa: BLE001 - a bug in the grader, not in the submission
@@ -150,8 +170,8 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
     return results, "\n".join(log)[-20000:]
 
 
-def _fixtures(test: GradingTest, case: Case, student, check) -> dict:
-    available = {"case": case, "student": student, "check": check}
+def _fixtures(test: GradingTest, case: Case, student, reference, check) -> dict:
+    available = {"case": case, "student": student, "reference": reference, "check": check}
     return {name: available[name] for name in test.fixtures}
 
 
@@ -159,8 +179,7 @@ def _refuse(*_args, **_kwargs):
     raise _Planned
 
 
-def _checker(part: str, case: Case, config: Config, student: StudentCalls, recorded: list[CaseResult],
-             show: bool):
+def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool):
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
     tolerance = config.parts[part].tolerance
 
@@ -171,8 +190,7 @@ def _checker(part: str, case: Case, config: Config, student: StudentCalls, recor
         if not verdict.passed and not case.hidden and outcome.status == OK and key in outcome.values:
             mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance)
             if show:
-                args = student.arguments.get((function, case.id), ())
-                values = show_values(function, args, expected, outcome.values[key])
+                values = show_values(function, outcome.arguments, expected, outcome.values[key])
         recorded.append(CaseResult(
             part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
             verdict.note, outcome.stdout, mistake.id if mistake else "", mistake.message if mistake else "",

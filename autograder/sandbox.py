@@ -15,7 +15,7 @@ import resource
 import select
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ class CallOutcome:
     message: str = ""  # for a status other than ok: what happened, in one line
     traceback: str = ""  # for an exception: the traceback from the student's own frames
     stdout: str = ""
+    arguments: tuple[np.ndarray, ...] = ()  # what the function was given (the grader's own arrays)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ class Sandbox:
                     self._timeouts[function] = self._timeouts.get(function, 0) + 1
                 outcomes[failed] = CallOutcome(died.status, message=died.message)
                 pending = ready[answered + 1:]
-        return outcomes  # type: ignore[return-value]  (every index is set above)
+        return [replace(outcome, arguments=call.args) for outcome, call in zip(outcomes, calls)]
 
     def _refusal(self, function: str, report: ImportReport) -> CallOutcome | None:
         """Why a call cannot be made now (as its outcome), or None if it can."""

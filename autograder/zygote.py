@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -99,16 +100,28 @@ def _handle(request, fds, control, worker, private_tmp):
 def _wait(pid, timeout):
     """The worker's exit code (negative: killed by that signal), or None if still running at timeout."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None  # already reaped
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.001)
+    try:  # a pidfd becomes readable the moment the process exits (Linux 5.3+): no polling
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return None  # already reaped
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if pidfd is None:
+                time.sleep(min(left, 0.001))
+            else:
+                select.select([pidfd], [], [], left)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def _become_worker(request, fds, control, worker):

@@ -3,34 +3,33 @@
 from gradescope_utils.autograder_utils.decorators import number, tags
 
 from autograder.parts import DICT_KEYS
-from reference import two_layer_net as ref
 
 
-def check_backward(case, student, check, key):
+def check_backward(case, student, reference, check, key):
     i = case.inputs
     outcome = student.call(case, "backward", i.x, i.y, *i.params, keys=DICT_KEYS["backward"])
-    check(outcome, ref.backward(i.x, i.y, *i.params)[key], "backward", key)
+    check(outcome, reference.call(case, "backward", i.x, i.y, *i.params)[key], "backward", key)
 
 
 @tags("grad.W1")
 @number("11")
-def test_grad_W1(case, student, check):
-    check_backward(case, student, check, "W1")
+def test_grad_W1(case, student, reference, check):
+    check_backward(case, student, reference, check, "W1")
 
 
 @tags("grad.b1")
 @number("12")
-def test_grad_b1(case, student, check):
-    check_backward(case, student, check, "b1")
+def test_grad_b1(case, student, reference, check):
+    check_backward(case, student, reference, check, "b1")
 
 
 @tags("grad.W2")
 @number("13")
-def test_grad_W2(case, student, check):
-    check_backward(case, student, check, "W2")
+def test_grad_W2(case, student, reference, check):
+    check_backward(case, student, reference, check, "W2")
 
 
 @tags("grad.b2")
 @number("14")
-def test_grad_b2(case, student, check):
-    check_backward(case, student, check, "b2")
+def test_grad_b2(case, student, reference, check):
+    check_backward(case, student, reference, check, "b2")

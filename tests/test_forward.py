@@ -3,36 +3,35 @@
 from gradescope_utils.autograder_utils.decorators import number, tags
 
 from autograder.parts import DICT_KEYS
-from reference import two_layer_net as ref
 
 
-def check_forward(case, student, check, key):
+def check_forward(case, student, reference, check, key):
     i = case.inputs
     outcome = student.call(case, "forward", i.x, *i.params, keys=DICT_KEYS["forward"])
-    check(outcome, ref.forward(i.x, *i.params)[key], "forward", key)
+    check(outcome, reference.call(case, "forward", i.x, *i.params)[key], "forward", key)
 
 
 @tags("forward.z1")
 @number("3")
-def test_forward_z1(case, student, check):
-    check_forward(case, student, check, "z1")
+def test_forward_z1(case, student, reference, check):
+    check_forward(case, student, reference, check, "z1")
 
 
 @tags("forward.z2")
 @number("4")
-def test_forward_z2(case, student, check):
-    check_forward(case, student, check, "z2")
+def test_forward_z2(case, student, reference, check):
+    check_forward(case, student, reference, check, "z2")
 
 
 @tags("forward.z3")
 @number("5")
-def test_forward_z3(case, student, check):
-    check_forward(case, student, check, "z3")
+def test_forward_z3(case, student, reference, check):
+    check_forward(case, student, reference, check, "z3")
 
 
 @tags("forward.y_hat")
 @number("6")
-def test_forward_y_hat(case, student, check):
-    check_forward(case, student, check, "y_hat")
+def test_forward_y_hat(case, student, reference, check):
+    check_forward(case, student, reference, check, "y_hat")
 
 
