@@ -236,7 +236,9 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         graded, interrupted = 0, False
         config_files = [config_path] if config_path else []
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        context = multiprocessing.get_context("spawn")  # pool processes start clean, as run_autograder does
+        # Forked pool processes start at once, numpy already loaded (before any thread exists: the pool
+        # forks them all up front). macOS: its BLAS is not fork-safe, so they start afresh there.
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         slots = context.SimpleQueue()
         for slot in range(workers):
             slots.put(slot)

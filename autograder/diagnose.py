@@ -129,16 +129,23 @@ def candidates(part: str, i: Inputs) -> list[tuple[str, np.ndarray]]:
     return [(mistake, make()) for mistake, make in out]
 
 
-def diagnose(part: str, i: Inputs, received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Mistake | None:
-    """The known mistake that explains `received` (which failed against `expected`), if there is one."""
+def telling_candidates(part: str, i: Inputs, expected: np.ndarray, tol: Tolerance) -> list[tuple[str, np.ndarray]]:
+    """The candidates whose answer differs from `expected` on these inputs: a mistake that gives the
+    right answer explains nothing. Depends only on the case, so a grader may keep it for the next."""
+    return [(mistake, wrong) for mistake, wrong in candidates(part, i) if not agrees(wrong, expected, tol)]
+
+
+def diagnose(part: str, i: Inputs, received: np.ndarray, expected: np.ndarray, tol: Tolerance,
+             telling: list[tuple[str, np.ndarray]] | None = None) -> Mistake | None:
+    """The known mistake that explains `received` (which failed against `expected`), if there is one.
+
+    telling: telling_candidates(part, i, expected, tol), if already known.
+    """
     received = np.asarray(received, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if not np.all(np.isfinite(received)) or agrees(received, expected, tol):
         return None  # nothing to explain: not a number, or not wrong
-    for mistake, wrong in candidates(part, i):
-        # a mistake that gives the right answer on these inputs explains nothing
-        if agrees(wrong, expected, tol):
-            continue
+    for mistake, wrong in telling if telling is not None else telling_candidates(part, i, expected, tol):
         if agrees(received, wrong, tol):
             return MISTAKES[mistake]
     if received.size == expected.size and received.shape != expected.shape:

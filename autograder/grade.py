@@ -21,7 +21,7 @@ from .isolation import choose_user, give_to, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, part_summary, score_tests
-from .runner import NOT_RUN_REASON, load_grading_tests, run_grading_tests
+from .runner import NOT_RUN_REASON, load_grading_tests, plan_calls, run_grading_tests
 from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
 from .submission import locate, stage
@@ -77,6 +77,7 @@ class Grader:
         self.config = config
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
+        self._diagnoses: dict = {}  # what diagnosing a visible case needs: computed once too
         self.user, self.missing = choose_user(sandbox_user or config.sandbox_user)
         self.network_filter = available_filter()
         if self.network_filter is None:
@@ -132,6 +133,7 @@ class Grader:
             give_to(user, scratch / "submission")
             with Sandbox(module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
+                plan = plan_calls(self.tests, cases)  # while the worker imports the submission
                 report = sandbox.import_report()
                 notes = [located.note] if located.note else []
                 if not report.ok:
@@ -146,7 +148,7 @@ class Grader:
                                  f"({', '.join(FUNCTIONS)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
-                results, log = run_grading_tests(self.tests, cases, sandbox, config)
+                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan, self._diagnoses)
                 results = complete(results, cases, NOT_RUN_REASON)
                 fd_output = sandbox.worker_output()
             if fd_output:

@@ -32,7 +32,7 @@ from reference import two_layer_net as ref
 from .cases import Case
 from .compare import judge
 from .config import Config
-from .diagnose import diagnose
+from .diagnose import diagnose, telling_candidates
 from .parts import ARGUMENTS, PART_IDS
 from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
 from .sandbox import OK, Call, CallOutcome, Sandbox
@@ -90,8 +90,14 @@ class _Planned(Exception):
 
 
 def _memo_key(function: str, args: tuple, keys: tuple[str, ...] | None = None) -> tuple:
-    """Calls with the same function, keys and argument values are one call."""
-    return (function, keys, tuple((a.dtype.str, a.shape, a.tobytes()) for a in map(np.asarray, args)))
+    """Calls with the same function, keys and argument values are one call.
+
+    A read-only array (a case's input, an answer of `reference`) stands for itself by identity:
+    hashing its bytes at every call cost more than the comparisons. Every memo keeps the arguments
+    of its calls alive, so an identity cannot be reused while its key is in use.
+    """
+    return (function, keys, tuple(id(a) if type(a) is np.ndarray and not a.flags.writeable else
+                                  (a.dtype.str, a.shape, a.tobytes()) for a in map(np.asarray, args)))
 
 
 class _Planner:
@@ -108,38 +114,66 @@ class _Planner:
 class StudentCalls:
     """The `student` of the real pass: each distinct call made once.
 
-    forward and backward feed four parts each; the memo makes that one call, not four.
+    forward and backward feed four parts each; the memo makes that one call, not four. The planned
+    calls' answers are read as the tests need them, so the worker runs ahead while tests judge.
     """
 
     def __init__(self, sandbox: Sandbox, planned: dict[tuple, Call]):
         self._sandbox = sandbox
-        keys = list(planned)
-        outcomes = sandbox.call_many([planned[k] for k in keys]) if keys else []
-        self._memo: dict[tuple, CallOutcome] = dict(zip(keys, outcomes))
+        self._calls = planned  # (also keeps their arguments alive: see _memo_key)
+        self._planned = list(planned)  # memo keys, in the order the answers arrive
+        self._unread = set(planned)
+        self._answers = sandbox.stream([planned[k] for k in self._planned]) if planned else iter(())
+        self._memo: dict[tuple, CallOutcome] = {}
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = _memo_key(function, args, keys)
-        if memo_key not in self._memo:
+        if memo_key in self._unread:
+            self._read_until(memo_key)
+        if memo_key not in self._memo:  # not planned: made alone, once the batch is all read
+            self._read_until(None)
             self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
         return self._memo[memo_key]
+
+    def _read_until(self, memo_key: tuple | None) -> None:
+        """Read planned answers up to the one for memo_key (None: all of them)."""
+        for outcome in self._answers:
+            received = self._planned[len(self._planned) - len(self._unread)]
+            self._unread.discard(received)
+            self._memo[received] = outcome
+            if received == memo_key:
+                return
 
 
 class ReferenceCalls:
     """The `reference` fixture: the reference solution's answers, each distinct call computed once."""
 
     def __init__(self):
-        self._memo: dict[tuple, object] = {}
+        self._memo: dict[tuple, tuple] = {}  # memo key -> (arguments, kept alive; answer)
 
     def call(self, case: Case, function: str, *args: np.ndarray):
+        """The reference's answer, its arrays read-only (they are shared by every test that asks)."""
         memo_key = _memo_key(function, args)
         if memo_key not in self._memo:
-            self._memo[memo_key] = getattr(ref, function)(*args)
-        return self._memo[memo_key]
+            answer = getattr(ref, function)(*args)
+            for array in answer.values() if isinstance(answer, dict) else [answer]:
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+            self._memo[memo_key] = (args, answer)
+        return self._memo[memo_key][1]
 
 
-def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox,
-                      config: Config) -> tuple[list[CaseResult], str]:
-    """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log)."""
+@dataclass(frozen=True)
+class Plan:
+    """What the planning pass found: the calls the tests will make, in order, and the reference
+    answers it computed on the way (kept for the real pass)."""
+
+    calls: dict[tuple, Call]
+    reference: ReferenceCalls
+
+
+def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
+    """The planning pass. It needs no worker, so it runs while the worker imports the submission."""
     planner, reference = _Planner(), ReferenceCalls()
     for test in tests:
         for case in cases:
@@ -147,13 +181,25 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
                 test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
                 pass
-    student = StudentCalls(sandbox, planner.calls)
+    return Plan(planner.calls, reference)
+
+
+def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
+                      plan: Plan | None = None, diagnoses: dict | None = None) -> tuple[list[CaseResult], str]:
+    """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log).
+
+    diagnoses: where to keep what diagnosing a visible case needs (diagnose.telling_candidates),
+    for the next submission graded against the same visible cases.
+    """
+    diagnoses = {} if diagnoses is None else diagnoses
+    plan = plan or plan_calls(tests, cases)
+    student, reference = StudentCalls(sandbox, plan.calls), plan.reference
     results, log = [], []
     for test in tests:
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
         for case in cases:
             recorded: list[CaseResult] = []
-            check = _checker(test.part, case, config, recorded, values_left > 0)
+            check = _checker(test.part, case, config, recorded, values_left > 0, diagnoses)
             try:
                 test.function(**_fixtures(test, case, student, reference, check))
             except CaseFailed:
@@ -179,7 +225,7 @@ def _refuse(*_args, **_kwargs):
     raise _Planned
 
 
-def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool):
+def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool, diagnoses: dict):
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
     tolerance = config.parts[part].tolerance
 
@@ -188,7 +234,10 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
         verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden)
         mistake, values = None, ""
         if not verdict.passed and not case.hidden and outcome.status == OK and key in outcome.values:
-            mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance)
+            telling_key = (part, case.id, function, key)
+            if telling_key not in diagnoses:
+                diagnoses[telling_key] = telling_candidates(part, case.inputs, expected, tolerance)
+            mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance, diagnoses[telling_key])
             if show:
                 values = show_values(function, outcome.arguments, expected, outcome.values[key])
         recorded.append(CaseResult(

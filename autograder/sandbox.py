@@ -15,6 +15,7 @@ import resource
 import select
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -193,13 +194,29 @@ class Sandbox:
         return self.call_many([Call(function, tuple(args), keys)])[0]
 
     def call_many(self, calls: list[Call]) -> list[CallOutcome]:
-        """Make the calls in order, one outcome each; sent in one batch, answered and timed one by one.
+        """Make the calls in order, one outcome each (see stream)."""
+        return list(self.stream(calls))
+
+    def stream(self, calls: list[Call]) -> Iterator[CallOutcome]:
+        """Make the calls in order and yield their outcomes as they are read: sent in one batch, so
+        the worker computes the next answers while the caller judges the last; each call is timed
+        on its own, from when its answer is awaited.
 
         A call that times out, crashes or runs out of memory fails alone: the worker is restarted
         and the calls after it go on in a new batch. Arguments are sent as float64 copies, so the
-        student can neither see nor change the grader's arrays.
+        student can neither see nor change the grader's arrays. Nothing else may use the sandbox
+        until the stream is exhausted.
         """
         outcomes: list[CallOutcome | None] = [None] * len(calls)
+        done = 0  # outcomes yielded so far
+
+        def finished():  # the outcomes now known, in call order
+            nonlocal done
+            while done < len(calls) and outcomes[done] is not None:
+                outcome = outcomes[done]
+                yield outcome if outcome.arguments is calls[done].args else replace(outcome, arguments=calls[done].args)
+                done += 1
+
         pending = list(range(len(calls)))
         while pending:
             report = self.import_report()
@@ -222,6 +239,7 @@ class Sandbox:
                 for i, outcome in zip(ready, self._call_batch([calls[i] for i in ready])):
                     outcomes[i] = outcome
                     answered += 1
+                    yield from finished()
             except _WorkerDied as died:
                 self.close()
                 failed = ready[answered]
@@ -230,7 +248,8 @@ class Sandbox:
                     self._timeouts[function] = self._timeouts.get(function, 0) + 1
                 outcomes[failed] = CallOutcome(died.status, message=died.message)
                 pending = ready[answered + 1:]
-        return [replace(outcome, arguments=call.args) for outcome, call in zip(outcomes, calls)]
+            yield from finished()
+        yield from finished()
 
     def _refusal(self, function: str, report: ImportReport) -> CallOutcome | None:
         """Why a call cannot be made now (as its outcome), or None if it can."""
@@ -259,7 +278,7 @@ class Sandbox:
                                                                      b"".join(chunks)))
         except OSError:  # the worker is gone (it exited between calls)
             raise self._died(self.limits.call_timeout) from None
-        for entry in entries:
+        for entry, call in zip(entries, calls):
             timeout = min(self.limits.call_timeout, self.deadline - time.monotonic())
             header, payload = self._read_frame(time.monotonic() + timeout, timeout)
             if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
@@ -268,7 +287,7 @@ class Sandbox:
                 # student code wrote into the reply pipe itself; the stream can no longer be trusted
                 raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe")
             try:
-                yield _outcome(header, payload, self._max_result_bytes)
+                yield _outcome(header, payload, self._max_result_bytes, call.args)
             except protocol.ProtocolError as e:
                 raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
 
@@ -346,16 +365,18 @@ def _death_reason(returncode: int | None) -> tuple[str, str]:
                    "(os._exit() or a crash in native code)")
 
 
-def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome:
+def _outcome(header: dict, payload: bytes, max_result_bytes: int, arguments: tuple = ()) -> CallOutcome:
     """Turn a worker's answer into a CallOutcome, trusting none of it (ProtocolError if malformed)."""
     status = header.get("status")
     stdout = _text(header.get("stdout"))
     if status == "missing":
-        return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout)
+        return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout,
+                           arguments=arguments)
     if status != "ok":
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         message = f"raised {_text(error.get('type'))}: {_text(error.get('message'))}"
-        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout)
+        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout,
+                           arguments=arguments)
     names = header.get("names")
     problems = header.get("problems")
     if not isinstance(names, list) or not isinstance(problems, dict):
@@ -364,7 +385,8 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
     if len(arrays) != len(names):
         raise protocol.ProtocolError("names and arrays do not match")
     values = {_text(k): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
-    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout)
+    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout,
+                       arguments=arguments)
 
 
 def _text(value, limit: int = 20000) -> str:

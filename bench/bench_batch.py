@@ -15,6 +15,7 @@ Exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -37,25 +38,45 @@ def timed(cmd: list[str]) -> float:
 
 
 def memory_probe(count: int) -> tuple[float, float]:
-    """Peak RSS (MB) of this process after grading one submission, then after `count` more."""
+    """Peak RSS (MB) of the grader's own processes (this one, and the zygote with its bubblewrap
+    parents) after grading one submission, then after `count` more with the same Grader.
+    Workers run student code and are not counted (none is alive when this measures)."""
     from autograder.config import load_config
-    from autograder.grade import grade_submission
+    from autograder.grade import Grader
 
-    config = load_config()
-    grade_submission(REPO / "examples" / "submissions" / "correct", config)
-    one = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for i in range(count):
-        grade_submission(REPO / "examples" / "submissions" / MIX[i % len(MIX)], config, str(i))
-    return one, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def peak() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return own + sum(_peak_rss_mb(pid) for pid in _descendants(os.getpid()))
+
+    examples = REPO / "examples" / "submissions"
+    with Grader(load_config()) as grader:
+        grader.grade(examples / "correct")
+        one = peak()
+        for i in range(count):
+            grader.grade(examples / MIX[i % len(MIX)], str(i))
+        return one, peak()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100, help="submissions in the batch (the target is set for 500)")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
+def _descendants(pid: int) -> list[int]:
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return children + [d for c in children for d in _descendants(c)]
 
-    floor = statistics.median(timed([sys.executable, "-c", "import numpy"]) for _ in range(7))
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
+def round_ratio(args, floor_cmd: list[str]) -> tuple[float, float, float]:
+    """One round: the floor (median of 5), then the batch; (floor s, batch s, ratio per submission)."""
+    floor = statistics.median(timed(floor_cmd) for _ in range(5))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "class"
         folder.mkdir()
@@ -63,16 +84,31 @@ def main() -> int:
             shutil.copytree(REPO / "examples" / "submissions" / MIX[i % len(MIX)], folder / f"s{i:04d}")
         wall = timed([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(Path(tmp) / "out"),
                       "-j", str(args.jobs)])
+    return floor, wall, wall / args.n / floor
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=500, help="submissions in the batch (the target is set for 500)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="floor-then-batch rounds; the median counts")
+    args = parser.parse_args()
+
+    floor_cmd = [sys.executable, "-c", "import numpy"]
+    # This machine's speed drifts by a third from minute to minute: each round measures its own floor
+    # next to its batch, and the median round decides.
+    rounds = sorted((round_ratio(args, floor_cmd) for _ in range(args.rounds)), key=lambda r: r[2])
+    floor, wall, ratio = rounds[len(rounds) // 2]
     per = wall / args.n
-    ratio = per / floor
     ok_batch = ratio <= 0.25
+    print(f"rounds {', '.join(f'{r[2]:.2f}x' for r in rounds)} (median reported)")
     print(f"floor  python -c 'import numpy'      median {floor * 1000:7.1f} ms")
     print(f"batch  {args.n} submissions, -j {args.jobs}      {wall:7.1f} s, {per * 1000:.1f} ms per submission")
     print(f"ratio  {ratio:.2f}x the floor per submission   target <= 0.25x   {'ok' if ok_batch else 'MISSED'}")
 
     one, many = memory_probe(20)
     ok_memory = one <= 150 and many <= max(150, one * 1.1)
-    print(f"memory grading process: {one:.0f} MB after 1 submission, {many:.0f} MB after 21   "
+    print(f"memory grader + zygote: {one:.0f} MB after 1 submission, {many:.0f} MB after 21   "
           f"target <= 150 MB and flat   {'ok' if ok_memory else 'MISSED'}")
     return 0 if ok_batch and ok_memory else 1
 

@@ -27,9 +27,9 @@ class FakeSandbox:
         values = {k: value[k] for k in keys} if keys else {"return": np.asarray(value, dtype=float)}
         return CallOutcome(OK, values)
 
-    def call_many(self, calls):
+    def stream(self, calls):
         self.batches.append(calls)
-        return [self._answer(c.function, c.args, c.keys) for c in calls]
+        return (self._answer(c.function, c.args, c.keys) for c in calls)
 
     def call(self, function, args, keys=None):
         self.single_calls += 1
