@@ -69,9 +69,10 @@ class Call:
 
 
 class _WorkerDied(Exception):
-    def __init__(self, status: str, message: str):
+    def __init__(self, status: str, message: str, retry: bool = False):
+        """retry: the call at hand may not be to blame (another process wrote into the reply pipe)."""
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry = status, message, retry
 
 
 class Sandbox:
@@ -218,6 +219,7 @@ class Sandbox:
                 done += 1
 
         pending = list(range(len(calls)))
+        retried: set[int] = set()
         while pending:
             report = self.import_report()
             ready = []
@@ -243,6 +245,10 @@ class Sandbox:
             except _WorkerDied as died:
                 self.close()
                 failed = ready[answered]
+                if died.retry and failed not in retried:
+                    retried.add(failed)
+                    pending = ready[answered:]
+                    continue
                 if died.status in (TIMEOUT, OOM):  # each costs seconds: stop trying after a few
                     function = calls[failed].function
                     self._timeouts[function] = self._timeouts.get(function, 0) + 1
@@ -284,8 +290,10 @@ class Sandbox:
             if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
                 raise _WorkerDied(OOM, "ran out of memory (MemoryError)")
             if header.get("id") != entry["id"]:
-                # student code wrote into the reply pipe itself; the stream can no longer be trusted
-                raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe")
+                # Student code wrote into the reply pipe: the stream can no longer be trusted. Often a
+                # process forked during an earlier call (its copy of the worker answered too), so
+                # the call at hand gets one more chance in a fresh worker.
+                raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe", retry=True)
             try:
                 yield _outcome(header, payload, self._max_result_bytes, call.args)
             except protocol.ProtocolError as e:

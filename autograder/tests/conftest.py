@@ -21,6 +21,12 @@ from autograder.bundle import build_zip
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
 SCHEMA = json.loads((Path(__file__).with_name("results.schema.json")).read_text())
+def zygotes_and_workers() -> str:
+    """pgrep's lines for every live zygote or worker (workers are forks of a zygote: same command)."""
+    return subprocess.run(["pgrep", "-a", "-f", "forkserver/server/zygote.py"], capture_output=True,
+                          text=True).stdout.strip()
+
+
 def without_bubblewrap(config_text: str) -> str:
     assert 'bubblewrap = "auto"' in config_text
     return config_text.replace('bubblewrap = "auto"', 'bubblewrap = "off"')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
@@ -13,7 +12,7 @@ from autograder.diagnose import MISTAKES as CATALOGUE
 from autograder.isolation import running_as_root
 from autograder.parts import PART_IDS
 
-from .conftest import EXAMPLES, REPO
+from .conftest import EXAMPLES, REPO, zygotes_and_workers
 
 GRADIENTS = {"grad.W1", "grad.b1", "grad.W2", "grad.b2"}
 
@@ -185,8 +184,7 @@ def test_a_misbehaving_function_fails_alone_with_a_named_reason(gradescope, exam
 
 def test_no_worker_survives_a_hang(gradescope):
     gradescope(EXAMPLES / "hang_in_loss")
-    leftover = subprocess.run(["pgrep", "-f", "worker/worker.py"], capture_output=True, text=True).stdout
-    assert leftover.strip() == ""
+    assert zygotes_and_workers() == ""
 
 
 @pytest.mark.parametrize("example,expected", [

@@ -14,7 +14,7 @@ from autograder.config import load_config
 from autograder.grade import Grader
 from autograder.isolation import running_as_root
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, zygotes_and_workers
 
 HONEST = (EXAMPLES / "correct" / "two_layer_net.py").read_text()
 SECRET = "zygote-test-secret-4f1c9a"
@@ -112,6 +112,13 @@ def test_a_zygote_killed_from_outside_is_replaced(grader):
     assert grader.grade(EXAMPLES / "correct").score == 20
     os.killpg(grader.forkserver._proc.pid, signal.SIGKILL)
     assert grader.grade(EXAMPLES / "correct").score == 20
+
+
+def test_closing_the_grader_leaves_no_zygote():
+    with Grader(load_config()) as grader:
+        grader.grade(EXAMPLES / "hang_in_loss")
+        assert "zygote.py" in zygotes_and_workers()  # what the end-to-end tests look for is there to find
+    assert zygotes_and_workers() == ""
 
 
 KILLER = """

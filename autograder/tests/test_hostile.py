@@ -23,7 +23,7 @@ from autograder import bubblewrap
 from autograder.bundle import copy_grading_files
 from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
 
-from .conftest import REPO, run_autograder
+from .conftest import REPO, run_autograder, zygotes_and_workers
 
 HOSTILE = REPO / "examples" / "hostile"
 # the honest part of every hostile submission: the correct example, beside it as honest.py
@@ -84,8 +84,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     assert run.results["score"] == NOTHING_HONEST.get(attack, 19), run.results["output"]
     assert run.seconds < SECONDS.get(attack, 15)
     assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
-    leftover = subprocess.run(["pgrep", "-f", "worker/worker.py"], capture_output=True, text=True).stdout
-    assert leftover.strip() == ""
+    assert zygotes_and_workers() == ""
     uid = sandbox_uid()
     if running_as_root() and uid is not None:
         assert processes_of(uid) == []

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder.config import default_config
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Call, Sandbox
 
 LIMITS = replace(default_config().limits, call_timeout=1.0, max_result_mb=1.0)
 
@@ -151,3 +151,25 @@ def test_worker_sees_only_the_submission_folder_and_a_scrubbed_environment(sandb
     """)
     first_is_submission, grader_on_path, secret_seen, n_env = box.call("relu", [np.ones(1)]).values["return"]
     assert first_is_submission == 1 and grader_on_path == 0 and secret_seen == 0 and n_env < 12
+
+
+def test_a_call_spoiled_by_a_process_an_earlier_call_forked_is_retried_in_a_fresh_worker(sandbox):
+    box = sandbox("""
+        import json, os, struct, time
+        import numpy as np
+
+        def relu(z):  # leaves a child behind that writes a forged answer into the reply pipe later
+            if os.fork() == 0:
+                time.sleep(0.3)
+                header = json.dumps({"id": 999, "status": "ok", "names": [], "problems": {}, "arrays": []}).encode()
+                os.write(4, struct.pack(">II", len(header), 0) + header)
+                os._exit(0)
+            return z
+
+        def affine(x, W, b):
+            time.sleep(0.6)  # the forged answer arrives while the grader waits for this one
+            return W @ x + b
+    """)
+    first, second = box.call_many([Call("relu", (np.ones(2),)), Call("affine", (np.ones(1), np.eye(1), np.ones(1)))])
+    assert first.status == "ok"
+    assert second.status == "ok" and second.values["return"].tolist() == [2.0]
