@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SERVER_FILES = ("zygote.py", "worker.py", "protocol.py", "seccomp.py")
+# Message boundaries and a visible hang-up on Linux; macOS has no SOCK_SEQPACKET for AF_UNIX, and a
+# datagram pair keeps boundaries too (untested on macOS itself; Linux runs it in the tests).
+CONTROL_SOCKET = socket.SOCK_SEQPACKET if sys.platform.startswith("linux") else socket.SOCK_DGRAM
 REPLY_TIMEOUT = 30.0  # seconds; the zygote answers in milliseconds unless the machine is stuck
 # The zygote's environment: numpy reads the thread settings when it is imported there.
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
@@ -49,9 +52,11 @@ class WorkerSpec:
 
 
 class ForkServer:
-    def __init__(self, workdir: Path, wrapper: list[str] | None = None, private_tmp: bool = False):
+    def __init__(self, workdir: Path, wrapper: list[str] | None = None, private_tmp: bool = False,
+                 control_socket: int = CONTROL_SOCKET):
         """workdir: a fresh folder for the zygote's files and log; wrapper: a command prefix to run it
         under (bubblewrap.zygote_wrapper()), whose /tmp is then private to it (private_tmp)."""
+        self.control_socket = control_socket
         self.workdir = Path(workdir)
         self.wrapper = list(wrapper or [])
         self.private_tmp = private_tmp
@@ -68,7 +73,7 @@ class ForkServer:
         for name in SERVER_FILES:
             shutil.copyfile(Path(__file__).with_name(name), self.code_dir / name)
             os.chmod(self.code_dir / name, 0o644)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, self.control_socket)
         log = os.open(self.workdir / "zygote.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             self._proc = subprocess.Popen(
@@ -126,6 +131,10 @@ class ForkServer:
         """Stop the zygote (its workers die with it)."""
         proc, self._proc = self._proc, None
         if self._socket is not None:
+            try:
+                self._socket.send(b'{"op": "exit"}')  # not left to seeing the hang-up, which a datagram may not show
+            except OSError:
+                pass
             self._socket.close()
             self._socket = None
         if proc is not None:

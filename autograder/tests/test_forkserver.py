@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import textwrap
+import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from autograder.config import load_config
+from autograder.forkserver import ForkServer
 from autograder.grade import Grader
 from autograder.isolation import running_as_root
+from autograder.sandbox import Sandbox
 
 from .conftest import EXAMPLES, zygotes_and_workers
 
@@ -152,3 +157,16 @@ def test_in_a_batch_as_root_a_submission_cannot_kill_its_neighbours(runtime, tmp
     totals = {line.split(",")[0]: line.split(",")[5] for line in csv[1:]}
     assert {totals[f"s{i}"] for i in (0, 2, 4)} == {"20.0"}, csv
     assert {totals[f"s{i}"] for i in (1, 3, 5)} == {"0.0"}, csv
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_SEQPACKET, socket.SOCK_DGRAM], ids=["seqpacket", "datagram (macOS)"])
+def test_the_control_socket_kinds_serve_and_stop(tmp_path, kind):
+    module = tmp_path / "two_layer_net.py"
+    module.write_text(HONEST)
+    server = ForkServer(tmp_path / "forkserver", control_socket=kind)
+    with Sandbox(module, tmp_path / "run", load_config().limits, forkserver=server) as box:
+        assert box.call("relu", [np.array([-1.0, 2.0])]).values["return"].tolist() == [0.0, 2.0]
+    assert "zygote.py" in zygotes_and_workers()
+    started = time.monotonic()
+    server.close()  # the zygote is gone at once, not after close's 2 s of grace
+    assert time.monotonic() - started < 1.5 and zygotes_and_workers() == ""
