@@ -5,14 +5,15 @@ tests/test_*.py, each tagged with its part id through gradescope-utils' `@tags`,
 here over the cases: `case` (one visible or hidden case), `student` (calls into the sandboxed
 worker), `reference` (the reference solution) and `check` (judges one returned value and records
 the verdict). `student.call` and `reference.call` take the same arguments and make each distinct
-call once per submission. The names are pytest's fixture names, so a
-grading test reads like any pytest test, but this runner calls them directly: pytest's per-item
-machinery costs about 1 ms per (test, case), more than the grading itself, and a batch grades
-hundreds of submissions of 224 items each.
+call once per submission. The names are pytest's fixture names, so a grading test reads like any
+pytest test, but this runner calls them directly: pytest's per-item machinery costs about 1 ms
+per (test, case), more than the grading itself, and a batch grades hundreds of submissions of
+224 items each.
 
-Two passes over the tests. Planning: each test runs with a `student` that only records the call
-it wants and stops it there. Those calls go to the worker as one batch (sandbox.call_many). Then
-each test runs for real, its calls answered from the batch; a call the plan missed is made alone.
+Two passes over the tests. Planning (plan_calls, which needs no worker): each test runs with a
+`student` that only records the call it wants and stops it there. Those calls go to the worker
+as one batch (sandbox.stream). Then each test runs for real, reading its answers as it needs
+them while the worker computes the next; a call the plan missed is made alone.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The grading process's side of the worker: start it, call student functions, survive anything.
 
-A `Sandbox` owns one worker process (worker.py, forked by the zygote) at a time. Each call has a wall-clock timeout,
-enforced here by SIGKILL to the worker's whole process group. A call that hangs, crashes,
-segfaults, exits or runs out of memory fails with a named reason and the next call starts a
-fresh worker (which imports the submission again). Results arrive as plain arrays (protocol.py)
+A `Sandbox` owns one worker process (worker.py, forked by the zygote) at a time. Each call has a
+wall-clock timeout, enforced by SIGKILL to the worker's whole process group (the zygote sends it).
+A call that hangs, crashes, segfaults, exits or runs out of memory fails with a named reason and
+the next call starts a fresh worker (which imports the submission again). Results arrive as plain arrays (protocol.py)
 and leave here as fresh float64 arrays; what they mean is for compare.py to decide.
 """
 
