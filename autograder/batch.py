@@ -231,7 +231,9 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
             raise ValueError("two submissions have the same name once made file-safe; rename one")
         version = grader_version(config_path)
         keys = {e.id: submission_key(e, version) for e in entries}
-        todo = [e for e in entries if _cached_key(out / "results" / f"{e.id}.json") != keys[e.id]]
+        paths = {e.id: out / "results" / f"{e.id}.json" for e in entries}
+        results = {e.id: _read_json(paths[e.id]) for e in entries if paths[e.id].exists()}  # read once
+        todo = [e for e in entries if _cached_key(results.get(e.id)) != keys[e.id]]
         bar = Progress(len(todo)) if progress and todo else None
         graded, interrupted = 0, False
         config_files = [config_path] if config_path else []
@@ -249,7 +251,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_grader,
                                    initargs=(config, config_files, slots, scratch))
         try:
-            pending = {pool.submit(_grade_one, e, out / "results" / f"{e.id}.json", keys[e.id]): e for e in todo}
+            pending = {pool.submit(_grade_one, e, paths[e.id], keys[e.id]): e for e in todo}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -267,13 +269,13 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
             pool.shutdown(wait=True, cancel_futures=True)
             if bar:
                 bar.finish()
-        rows = [_row(e, _read_json(out / "results" / f"{e.id}.json")) for e in entries
-                if (out / "results" / f"{e.id}.json").exists()]
+        results.update({e.id: _read_json(paths[e.id]) for e in todo if paths[e.id].exists()})
+        rows = [_row(e, results[e.id]) for e in entries if e.id in results]
         if not interrupted:
             _write_csv(out / "grades.csv", rows)
             write_report(out / "report.html", rows, config)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
-        graded = sum(_cached_key(out / "results" / f"{e.id}.json") == keys[e.id] for e in todo)
+        graded = sum(_cached_key(results.get(e.id)) == keys[e.id] for e in todo)
     return BatchSummary(graded, len(entries) - len(todo), rows, interrupted)
 
 
@@ -307,9 +309,8 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def _cached_key(results_path: Path) -> str | None:
-    """The cache key a batch stored in a results file it wrote, if the file is there and whole."""
-    results = _read_json(results_path) if results_path.exists() else {}
+def _cached_key(results) -> str | None:
+    """The cache key a batch stored in results it wrote (None for anything else, or no results)."""
     extra = results.get("extra_data") if isinstance(results, dict) else None
     return extra.get(CACHE_KEY) if isinstance(extra, dict) else None
 

@@ -39,10 +39,6 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
     """
     received = np.asarray(received, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    if received.shape == expected.shape:  # the common case, decided in one pass (NaN and inf never pass it)
-        error, bound, _ = _error_and_bound(received, expected, tol)
-        if (error <= bound).all():
-            return Comparison(True)
     note = ""
     if received.shape != expected.shape:
         if _squeezed(received.shape) != _squeezed(expected.shape):
@@ -52,6 +48,9 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
         note = (f"returned shape {_shape(received.shape)} where {_shape(expected.shape)} is expected; "
                 "accepted because only singleton axes differ")
         received = received.reshape(expected.shape)
+    error, bound, scale = _error_and_bound(received, expected, tol)
+    if (error <= bound).all():  # NaN and inf never pass this, so a pass is finite too
+        return Comparison(True, note=note)
     finite = np.isfinite(received)
     if not finite.all():
         if not explain:
@@ -60,12 +59,9 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
         return Comparison(False, "not finite",
                           f"{received.size - int(finite.sum())} of {received.size} entries are NaN or infinite "
                           f"(first at {_index(first)}: {received[first]})", note)
-    error, bound, scale = _error_and_bound(received, expected, tol)
-    mismatched = error > bound
-    if not mismatched.any():
-        return Comparison(True, note=note)
     if not explain:
         return Comparison(False, "wrong values", note=note)
+    mismatched = error > bound
     worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
     nonzero = mismatched & (expected != 0)
     relative = float(np.max(error[nonzero] / np.abs(expected[nonzero]))) if nonzero.any() else float("inf")
@@ -82,16 +78,7 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
 
 def agrees(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
     """compare(received, expected, tol).passed, without composing a message (for repeated checks)."""
-    received = np.asarray(received, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    if received.shape != expected.shape:
-        if _squeezed(received.shape) != _squeezed(expected.shape):
-            return False
-        received = received.reshape(expected.shape)
-    if not np.isfinite(received).all():
-        return False
-    error, bound, _ = _error_and_bound(received, expected, tol)
-    return not (error > bound).any()
+    return compare(received, expected, tol, explain=False).passed
 
 
 def _error_and_bound(received: np.ndarray, expected: np.ndarray, tol: Tolerance):

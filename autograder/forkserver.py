@@ -26,9 +26,10 @@ SERVER_FILES = ("zygote.py", "worker.py", "protocol.py", "seccomp.py")
 # datagram pair keeps boundaries too (untested on macOS itself; Linux runs it in the tests).
 CONTROL_SOCKET = socket.SOCK_SEQPACKET if sys.platform.startswith("linux") else socket.SOCK_DGRAM
 REPLY_TIMEOUT = 30.0  # seconds; the zygote answers in milliseconds unless the machine is stuck
-# The zygote's environment: numpy reads the thread settings when it is imported there.
-ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-              "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+# The environment of the zygote and (with a HOME and TMPDIR of their own) of its workers; numpy
+# reads the thread settings when it is imported, in the zygote.
+SCRUBBED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 class ForkServerError(RuntimeError):
@@ -80,7 +81,7 @@ class ForkServer:
                 [*self.wrapper, sys.executable, "-I", str(self.code_dir / "zygote.py"), str(theirs.fileno()),
                  *(["--private-tmp"] if self.private_tmp else [])],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.code_dir, env=dict(ZYGOTE_ENV), start_new_session=True, preexec_fn=_die_with_parent)
+                cwd=self.code_dir, env=dict(SCRUBBED_ENV), start_new_session=True, preexec_fn=_die_with_parent)
         finally:
             theirs.close()
             os.close(log)

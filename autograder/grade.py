@@ -94,6 +94,7 @@ class Grader:
         # but nothing secret should exist anywhere while it starts.
         self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
         self.forkserver.start()
+        self.isolation = self._describe_isolation()  # for instructors, in every report
         self._graded = 0
 
     def close(self) -> None:
@@ -123,13 +124,12 @@ class Grader:
         try:
             scratch.mkdir(mode=0o711)
             os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable (whatever the umask)
-            isolation = self._isolation()
             try:
                 module = stage(located, scratch, config.limits.import_timeout)
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
-                               isolation=isolation)
+                               isolation=self.isolation)
             give_to(user, scratch / "submission")
             with Sandbox(module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
@@ -139,7 +139,7 @@ class Grader:
                 if not report.ok:
                     results = complete([], cases, "not graded: your file could not be imported")
                     return _report(results, config, started, "import error", notes + [_import_failure(report)],
-                                   str(located.relative), isolation=isolation)
+                                   str(located.relative), isolation=self.isolation)
                 if report.stdout:
                     notes.append("Your file printed this while being imported:\n" + report.stdout)
                 missing = [name for name in FUNCTIONS if name not in report.functions]
@@ -155,14 +155,14 @@ class Grader:
                 notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
-            return _report(results, config, started, status, notes, str(located.relative), log, isolation)
+            return _report(results, config, started, status, notes, str(located.relative), log, self.isolation)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             remove_files_of(user)
             self.forkserver.clean_tmp()
 
-    def _isolation(self) -> str:
-        """For instructors: which protections were active, and which guarantees were missing."""
+    def _describe_isolation(self) -> str:
+        """Which protections are active, and which guarantees are missing."""
         user = self.user
         layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
                   "student code ran as the grader's own user",

@@ -65,21 +65,21 @@ def load_grading_tests(folder: Path) -> tuple[GradingTest, ...]:
         spec.loader.exec_module(module)
         for name, function in vars(module).items():
             if name.startswith("test_") and inspect.isfunction(function) and function.__module__ == spec.name:
-                tests.append(GradingTest(f"{path.stem}::{name}", _part_of(name, function), function,
-                                         tuple(inspect.signature(function).parameters)))
+                tests.append(_grading_test(f"{path.stem}::{name}", function))
     if not tests:
         raise GraderError(f"no grading tests (test_* functions) in {folder}/test_*.py")
     return tuple(tests)
 
 
-def _part_of(name: str, function: Callable) -> str:
+def _grading_test(name: str, function: Callable) -> GradingTest:
     parts = [t for t in getattr(function, "__tags__", ()) if t in PART_IDS]
     if len(parts) != 1:
         raise GraderError(f"grading test {name} must carry exactly one part id in @tags(...), found {parts}")
-    unknown = set(inspect.signature(function).parameters) - set(FIXTURES)
+    fixtures = tuple(inspect.signature(function).parameters)
+    unknown = set(fixtures) - set(FIXTURES)
     if unknown:
         raise GraderError(f"grading test {name} takes {sorted(unknown)}; the runner provides {', '.join(FIXTURES)}")
-    return parts[0]
+    return GradingTest(name, parts[0], function, fixtures)
 
 
 class CaseFailed(Exception):
@@ -121,26 +121,26 @@ class StudentCalls:
 
     def __init__(self, sandbox: Sandbox, planned: dict[tuple, Call]):
         self._sandbox = sandbox
-        self._calls = planned  # (also keeps their arguments alive: see _memo_key)
-        self._planned = list(planned)  # memo keys, in the order the answers arrive
-        self._unread = set(planned)
-        self._answers = sandbox.stream([planned[k] for k in self._planned]) if planned else iter(())
+        self._planned = planned  # (also keeps their arguments alive: see _memo_key)
+        # (memo key, outcome) pairs, in call order, each read when first needed
+        self._answers = zip(planned, sandbox.stream(list(planned.values())) if planned else ())
         self._memo: dict[tuple, CallOutcome] = {}
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = _memo_key(function, args, keys)
-        if memo_key in self._unread:
+        if memo_key in self._planned:
             self._read_until(memo_key)
-        if memo_key not in self._memo:  # not planned: made alone, once the batch is all read
+        else:  # not planned: made alone, once the batch is all read
             self._read_until(None)
-            self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
+            if memo_key not in self._memo:
+                self._memo[memo_key] = self._sandbox.call(function, list(args), keys)
         return self._memo[memo_key]
 
     def _read_until(self, memo_key: tuple | None) -> None:
         """Read planned answers up to the one for memo_key (None: all of them)."""
-        for outcome in self._answers:
-            received = self._planned[len(self._planned) - len(self._unread)]
-            self._unread.discard(received)
+        if memo_key in self._memo:
+            return
+        for received, outcome in self._answers:
             self._memo[received] = outcome
             if received == memo_key:
                 return

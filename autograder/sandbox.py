@@ -23,7 +23,7 @@ import numpy as np
 
 from . import protocol
 from .config import Limits
-from .forkserver import ForkServer, WorkerProcess, WorkerSpec
+from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all
 
 MAX_HEADER_BYTES = 1 << 20
@@ -128,9 +128,7 @@ class Sandbox:
             argv=(str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes),
                   *([self.network_filter.hex()] if self.network_filter else [])),
             cwd=str(self.module_path.parent),
-            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._tmp), "LANG": "C.UTF-8",
-                 "TMPDIR": str(self._tmp), "MPLBACKEND": "Agg",
-                 "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},
             rlimits=worker_rlimits(self.limits, self.user),
             uid=self.user.uid if self.user else None, gid=self.user.gid if self.user else None)
         try:
@@ -214,8 +212,7 @@ class Sandbox:
         def finished():  # the outcomes now known, in call order
             nonlocal done
             while done < len(calls) and outcomes[done] is not None:
-                outcome = outcomes[done]
-                yield outcome if outcome.arguments is calls[done].args else replace(outcome, arguments=calls[done].args)
+                yield replace(outcomes[done], arguments=calls[done].args)
                 done += 1
 
         pending = list(range(len(calls)))
@@ -284,7 +281,7 @@ class Sandbox:
                                                                      b"".join(chunks)))
         except OSError:  # the worker is gone (it exited between calls)
             raise self._died(self.limits.call_timeout) from None
-        for entry, call in zip(entries, calls):
+        for entry in entries:
             timeout = min(self.limits.call_timeout, self.deadline - time.monotonic())
             header, payload = self._read_frame(time.monotonic() + timeout, timeout)
             if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
@@ -295,7 +292,7 @@ class Sandbox:
                 # the call at hand gets one more chance in a fresh worker.
                 raise _WorkerDied(CRASH, "the submission wrote its own data into the grader's pipe", retry=True)
             try:
-                yield _outcome(header, payload, self._max_result_bytes, call.args)
+                yield _outcome(header, payload, self._max_result_bytes)
             except protocol.ProtocolError as e:
                 raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
 
@@ -373,18 +370,16 @@ def _death_reason(returncode: int | None) -> tuple[str, str]:
                    "(os._exit() or a crash in native code)")
 
 
-def _outcome(header: dict, payload: bytes, max_result_bytes: int, arguments: tuple = ()) -> CallOutcome:
+def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome:
     """Turn a worker's answer into a CallOutcome, trusting none of it (ProtocolError if malformed)."""
     status = header.get("status")
     stdout = _text(header.get("stdout"))
     if status == "missing":
-        return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout,
-                           arguments=arguments)
+        return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout)
     if status != "ok":
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         message = f"raised {_text(error.get('type'))}: {_text(error.get('message'))}"
-        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout,
-                           arguments=arguments)
+        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout)
     names = header.get("names")
     problems = header.get("problems")
     if not isinstance(names, list) or not isinstance(problems, dict):
@@ -393,8 +388,7 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int, arguments: tup
     if len(arrays) != len(names):
         raise protocol.ProtocolError("names and arrays do not match")
     values = {_text(k): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
-    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout,
-                       arguments=arguments)
+    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout)
 
 
 def _text(value, limit: int = 20000) -> str:
