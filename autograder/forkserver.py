@@ -9,6 +9,7 @@ since workers switch to the sandbox user; with bubblewrap, the zygote itself run
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -101,7 +102,8 @@ class ForkServer:
     def clean_tmp(self) -> None:
         """Empty the zygote's private /tmp, /var/tmp and /dev/shm (between two submissions)."""
         if self.private_tmp and self._proc is not None:
-            self._request({"op": "clean"})
+            with contextlib.suppress(ForkServerError):  # a dead zygote's private /tmp died with it
+                self._request({"op": "clean"})
 
     def _request(self, request: dict, fds: tuple[int, ...] = ()) -> dict:
         self.start()

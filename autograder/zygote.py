@@ -16,6 +16,7 @@ Usage: python -I zygote.py CONTROL_FD [--private-tmp]
 Imports only the standard library, numpy (on Linux) and worker.py (by file path).
 """
 
+import contextlib
 import ctypes
 import fcntl
 import importlib.util
@@ -94,7 +95,8 @@ def _handle(request, fds, control, worker, private_tmp):
                     if entry.is_dir(follow_symlinks=False):
                         shutil.rmtree(entry.path, ignore_errors=True)
                     else:
-                        os.unlink(entry.path)
+                        with contextlib.suppress(OSError):  # best effort, like rmtree's
+                            os.unlink(entry.path)
         return {}
     raise ValueError(f"unknown request {op!r}")
 
