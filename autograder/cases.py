@@ -1,8 +1,7 @@
-"""The inputs the grader builds for each test case: pure functions of a seed.
+"""The inputs the grader builds for each test case, and the visible cases: pure functions of a seed.
 
-Visible cases are fixed (students can reason about them); hidden cases are random shapes and
-values whose seeds derive from the config's secret and the submission id, so they cannot be
-known in advance yet are the same when the same submission is regraded.
+Visible cases are fixed (students can reason about them); hidden cases (hidden.py) are designed
+problems whose values derive from the config's secret, relabelled for each submission id.
 
 Cases that need exact values (zeros in z1, outputs equal to targets) draw every input from the
 dyadic grid {-2, -1.75, ..., 2}: every product and partial sum is then exactly representable in
@@ -11,7 +10,6 @@ float32 and float64, so z1 is exactly 0 whatever the summation order or precisio
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +51,21 @@ class Case:
     inputs: Inputs
 
 
-def _grid(rng: np.random.Generator, *shape: int, nonzero: bool = False) -> np.ndarray:
+def expected_answers(i: Inputs) -> dict[str, np.ndarray]:
+    """The reference's answer for every part on these inputs."""
+    forward = ref.forward(i.x, *i.params)
+    backward = ref.backward(i.x, i.y, *i.params)
+    return {
+        "affine": ref.affine(i.x, i.W1, i.b1), "relu": ref.relu(forward["z1"]),
+        **{f"forward.{key}": value for key, value in forward.items()},
+        "loss": np.asarray(ref.mse_loss(forward["y_hat"], i.y)),
+        "relu_jacobian": ref.relu_jacobian(forward["z1"]), "output_jacobian": ref.output_jacobian(forward["z3"]),
+        "mse_grad": ref.mse_grad(forward["y_hat"], i.y),
+        **{f"grad.{key}": value for key, value in backward.items()},
+    }
+
+
+def grid(rng: np.random.Generator, *shape: int, nonzero: bool = False) -> np.ndarray:
     values = rng.integers(1, 9, size=shape) * rng.choice([-1, 1], size=shape) if nonzero \
         else rng.integers(-8, 9, size=shape)
     return values / 4.0
@@ -73,17 +85,17 @@ def _with(inputs: Inputs, **changes) -> Inputs:
 def zeros_in_z1(seed: int, n: int = 4, h: int = 6, k: int = 3) -> Inputs:
     """Dyadic inputs where z1 is exactly 0 in every other unit, and the gradient reaching them is not."""
     rng = np.random.default_rng(seed)
-    x, W1 = _grid(rng, n, nonzero=True), _grid(rng, h, n)
-    b1 = _grid(rng, h)
+    x, W1 = grid(rng, n, nonzero=True), grid(rng, h, n)
+    b1 = grid(rng, h)
     b1[::2] = -(W1 @ x)[::2]  # exact: all terms are small multiples of 1/16
-    W2 = _grid(rng, k, h, nonzero=True)
-    return Inputs(x, W1, b1, W2, _grid(rng, k), rng.standard_normal(k))
+    W2 = grid(rng, k, h, nonzero=True)
+    return Inputs(x, W1, b1, W2, grid(rng, k), rng.standard_normal(k))
 
 
 def exact_fit(seed: int, n: int = 3, h: int = 5, k: int = 2) -> Inputs:
     """Dyadic inputs with y equal to the network's output, so the loss and every gradient are exactly 0."""
     rng = np.random.default_rng(seed)
-    inputs = Inputs(_grid(rng, n), _grid(rng, h, n), _grid(rng, h), _grid(rng, k, h), _grid(rng, k), np.zeros(k))
+    inputs = Inputs(grid(rng, n), grid(rng, h, n), grid(rng, h), grid(rng, k, h), grid(rng, k), np.zeros(k))
     return _with(inputs, y=ref.forward(inputs.x, *inputs.params)["y_hat"])
 
 
@@ -121,19 +133,3 @@ def visible_cases() -> list[Case]:
         Case("exact_fit", "outputs equal to targets: y_hat = y (n=3, h=5, k=2)", False, exact_fit(11)),
         Case("large", "large magnitudes, inputs around 100 (n=5, h=4, k=3)", False, _random(12, 5, 4, 3, scale=100.0)),
     ]
-
-
-def hidden_seed(secret: str, submission_id: str, index: int) -> int:
-    digest = hashlib.sha256(f"{secret}\0{submission_id}\0{index}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def hidden_cases(secret: str, submission_id: str, count: int) -> list[Case]:
-    """Random shapes (1..12 each) and values, one of every three with exact zeros in z1."""
-    cases = []
-    for index in range(count):
-        seed = hidden_seed(secret, submission_id, index)
-        n, h, k = (int(d) for d in np.random.default_rng(seed).integers(1, 13, size=3))
-        inputs = zeros_in_z1(seed, n, max(h, 2), k) if index % 3 == 2 else _random(seed, n, h, k)
-        cases.append(Case(f"hidden-{index + 1}", f"hidden case {index + 1}", True, inputs))
-    return cases

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, load_config
+from .diagnose import TITLES
 from .grade import GradingReport, grade_submission
+from .parts import PARTS
 from .results import failure_results, report_to_results, write_results
-from .rubric import part_summary
+from .rubric import SHOWN_WHEN
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,16 +177,32 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
-    rows = part_summary(report.tests)
-    width = max(len(title) for title, _, _, _ in rows)
+    def cell(tests: list) -> str:
+        if not tests:
+            return f"{'-':^13}"
+        return f"{sum(t.score for t in tests):>6.4g} / {round(sum(t.max_score for t in tests), 4):<4g}"
+
+    width = max(len(part.title) for part in PARTS)
     lines = [f"Graded: {report.graded_file or '(no file)'}   status: {report.status}", ""]
-    lines.append(f"{'Part':<{width}}  {'Points':>11}")
-    lines.append("-" * (width + 13))
-    for title, score, max_score, mistakes in rows:
-        mark = paint("ok  ", "32") if score == max_score else paint("FAIL", "31")
-        lines.append(f"{title:<{width}}  {score:>6.3g} / {max_score:<3g} {mark}" + (f" {mistakes}" if mistakes else ""))
-    lines.append("-" * (width + 13))
-    lines.append(f"{'Total':<{width}}  {report.score:>6.4g} / {report.max_score:<3g}")
+    # The whole picture, for the instructor: a student sees the hidden column only once it is shown.
+    header = f"{'Part':<{width}}  {'Visible':^13}  {'Hidden':^13}  {'Points':^13}"
+    lines += [header, "-" * len(header)]
+    for part in PARTS:
+        tests = [t for t in report.tests if t.part == part.id]
+        if not tests:
+            continue
+        visible, hidden = [t for t in tests if not t.hidden], [t for t in tests if t.hidden]
+        mark = paint("ok  ", "32") if all(t.score == t.max_score for t in tests) else paint("FAIL", "31")
+        mistakes = ", ".join(TITLES[m] for m in dict.fromkeys(m for t in visible for m in t.mistakes))
+        lines.append(f"{part.title:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
+                     + (f" {mistakes}" if mistakes else ""))
+    lines.append("-" * len(header))
+    visible, hidden = [t for t in report.tests if not t.hidden], [t for t in report.tests if t.hidden]
+    lines.append(f"{'Total':<{width}}  {cell(visible)}  {cell(hidden)}  {cell(report.tests)}")
+    held = {t.visibility for t in report.tests if t.visibility != "visible"}
+    if held:
+        lines.append(f"(Tests that {' or '.join(SHOWN_WHEN[v] for v in sorted(held))} are not in the summary the "
+                     "student sees at once.)")
     failed = [t for t in report.tests if not t.passed]
     if verbose or failed:
         lines.append("")

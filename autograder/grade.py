@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import bubblewrap
-from .cases import hidden_cases, visible_cases
+from .cases import visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
 from .forkserver import ForkServer
+from .hidden import hidden_bases, relabel
 from .isolation import choose_user, give_to, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
-from .rubric import ScoredTest, complete, part_summary, score_tests
+from .rubric import ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, load_grading_tests, plan_calls, run_grading_tests
 from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
@@ -43,13 +44,8 @@ class GradingReport:
 
     @property
     def output(self) -> str:
-        """The top-level message for the student: the notes, then the score by part."""
-        summary = [f"Total: {self.score:g}/{self.max_score:g}. Score by part:"]
-        for title, score, max_score, mistakes in part_summary(self.tests):
-            summary.append(f"  {title}: {score:.3g}/{max_score:g}" + (f" (likely: {mistakes})" if mistakes else ""))
-        if any(t.hidden for t in self.tests):
-            summary.append("Hidden cases run on random inputs; their results may be shown later.")
-        return "\n\n".join(["\n".join(summary)] + self.notes)  # what a student reads first, then the notes
+        """The top-level message for the student: the score by part of the tests shown now, then the notes."""
+        return "\n\n".join(text for text in [summary(self.tests), *self.notes] if text)
 
     @property
     def score(self) -> float:
@@ -94,6 +90,7 @@ class Grader:
         # but nothing secret should exist anywhere while it starts.
         self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
         self.forkserver.start()
+        self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
         self.isolation = self._describe_isolation()  # for instructors, in every report
         self._graded = 0
 
@@ -112,7 +109,7 @@ class Grader:
         config = self.config
         started = time.monotonic()
         deadline = started + config.limits.total_timeout
-        cases = self.visible_cases + hidden_cases(config.secret, submission_id, config.hidden_cases)
+        cases = self.visible_cases + relabel(self.hidden_bases, config.secret, submission_id)
         located = locate(path)
         if located.relative is None:
             results = complete([], cases, "not graded: no submission file")
@@ -150,9 +147,16 @@ class Grader:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
                 results, log = run_grading_tests(self.tests, cases, sandbox, config, plan, self._diagnoses)
                 results = complete(results, cases, NOT_RUN_REASON)
-                fd_output = sandbox.worker_output()
+                # what was written while hidden cases ran could show their inputs: the student sees
+                # it only where the hidden tests are shown at once; instructors always (in the log)
+                fd_output, hidden_fd_output = sandbox.worker_output(), sandbox.worker_output(after_mark=True)
+            if config.hidden_cases_visibility == "visible":
+                fd_output, hidden_fd_output = fd_output + hidden_fd_output, ""
             if fd_output:
                 notes.append("Output written directly to the process's stdout/stderr:\n" + fd_output)
+            if hidden_fd_output:
+                log = "\n".join(x for x in [log, "Written straight to stdout/stderr while hidden cases ran (not "
+                                                  "shown to the student):\n" + hidden_fd_output] if x)
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
             return _report(results, config, started, status, notes, str(located.relative), log, self.isolation)

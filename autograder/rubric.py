@@ -130,6 +130,39 @@ def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float, str]]
             for pid, (s, m, mistakes) in rows.items()]
 
 
+# When tests that are not shown yet will be, in the words of a sentence's end.
+SHOWN_WHEN = {"after_due_date": "will be shown after the due date",
+              "after_published": "will be shown when grades are published",
+              "hidden": "are seen by the course staff only"}
+
+
+def summary(tests: list[ScoredTest]) -> str:
+    """The top-level message of results.json, which Gradescope shows to the student at once.
+
+    It speaks only of the tests the student may see now (visibility "visible"): their points by
+    part, then how many points the others are worth and when they will be shown. Nothing in it
+    depends on a test held back, so no hidden result can be read by subtraction before its time.
+    """
+    shown = [t for t in tests if t.visibility == "visible"]
+    held = [t for t in tests if t.visibility != "visible"]
+    score, max_score = round(sum(t.score for t in shown), 4), round(sum(t.max_score for t in shown), 4)
+    heading = "Total" if not held else "Tests shown now"
+    lines = [f"{heading}: {score:.4g}/{max_score:g}. Score by part:"] if shown else []
+    for title, part_score, part_max, mistakes in part_summary(shown):
+        lines.append(f"  {title}: {part_score:.3g}/{part_max:g}" + (f" (likely: {mistakes})" if mistakes else ""))
+    for visibility, words in SHOWN_WHEN.items():
+        group = [t for t in held if t.visibility == visibility]
+        if group:
+            kind = "Hidden tests" if all(t.hidden for t in group) else "Tests"
+            points = round(sum(t.max_score for t in group), 4)
+            lines.append(f"{kind} worth {points:g} more points {words}"
+                         + ("; they run your code on inputs you have not seen." if any(t.hidden for t in group)
+                            else "."))
+    if not held and any(t.hidden for t in tests):
+        lines.append("Hidden cases run your code on inputs you have not seen.")
+    return "\n".join(lines)
+
+
 def complete(results: list[CaseResult], cases: list, reason: str) -> list[CaseResult]:
     """Add a failed result, with `reason`, for every (part, case) that has none: nothing goes missing."""
     seen = {(r.part, r.case_id) for r in results}

@@ -12,8 +12,9 @@ per (test, case), more than the grading itself, and a batch grades hundreds of s
 
 Two passes over the tests. Planning (plan_calls, which needs no worker): each test runs with a
 `student` that only records the call it wants and stops it there. Those calls go to the worker
-as one batch (sandbox.stream). Then each test runs for real, reading its answers as it needs
-them while the worker computes the next; a call the plan missed is made alone.
+in two batches (sandbox.stream): the visible cases' calls, then, once all their answers are in,
+the hidden cases'. Then each test runs for real, reading its answers as it needs them while the
+worker computes the next; a call the plan missed is made alone.
 """
 
 from __future__ import annotations
@@ -106,9 +107,13 @@ class _Planner:
 
     def __init__(self):
         self.calls: dict[tuple, Call] = {}
+        self.visible: set[tuple] = set()  # the calls some visible case makes
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
-        self.calls.setdefault(_memo_key(function, args, keys), Call(function, tuple(args), keys))
+        memo_key = _memo_key(function, args, keys)
+        self.calls.setdefault(memo_key, Call(function, tuple(args), keys))
+        if not case.hidden:
+            self.visible.add(memo_key)
         raise _Planned
 
 
@@ -119,12 +124,23 @@ class StudentCalls:
     calls' answers are read as the tests need them, so the worker runs ahead while tests judge.
     """
 
-    def __init__(self, sandbox: Sandbox, planned: dict[tuple, Call]):
+    def __init__(self, sandbox: Sandbox, plan: Plan):
         self._sandbox = sandbox
-        self._planned = planned  # (also keeps their arguments alive: see _memo_key)
+        self._planned = {**plan.visible, **plan.hidden}  # (also keeps their arguments alive: see _memo_key)
         # (memo key, outcome) pairs, in call order, each read when first needed
-        self._answers = zip(planned, sandbox.stream(list(planned.values())) if planned else ())
+        self._answers = zip(self._planned, self._stream(plan))
         self._memo: dict[tuple, CallOutcome] = {}
+
+    def _stream(self, plan: Plan):
+        """The outcomes of the visible cases' calls, then of the hidden ones'. No hidden input reaches
+        the worker before every visible answer is in, so nothing the student sees before the hidden
+        tests are shown (the visible tests, the time budget they used, the output noted at the top)
+        can depend on a hidden input."""
+        if plan.visible:
+            yield from self._sandbox.stream(list(plan.visible.values()))
+        self._sandbox.mark_output()
+        if plan.hidden:
+            yield from self._sandbox.stream(list(plan.hidden.values()))
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = _memo_key(function, args, keys)
@@ -166,10 +182,12 @@ class ReferenceCalls:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the planning pass found: the calls the tests will make, in order, and the reference
-    answers it computed on the way (kept for the real pass)."""
+    """What the planning pass found: the calls the tests will make, in order, those of visible
+    cases apart from those only hidden cases make, and the reference answers it computed on the
+    way (kept for the real pass)."""
 
-    calls: dict[tuple, Call]
+    visible: dict[tuple, Call]
+    hidden: dict[tuple, Call]
     reference: ReferenceCalls
 
 
@@ -182,7 +200,9 @@ def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
                 test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
                 pass
-    return Plan(planner.calls, reference)
+    calls = planner.calls
+    return Plan({key: call for key, call in calls.items() if key in planner.visible},
+                {key: call for key, call in calls.items() if key not in planner.visible}, reference)
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
@@ -194,7 +214,7 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
     """
     diagnoses = {} if diagnoses is None else diagnoses
     plan = plan or plan_calls(tests, cases)
-    student, reference = StudentCalls(sandbox, plan.calls), plan.reference
+    student, reference = StudentCalls(sandbox, plan), plan.reference
     results, log = [], []
     for test in tests:
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases

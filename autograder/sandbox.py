@@ -98,6 +98,7 @@ class Sandbox:
         self._import: ImportReport | None = None
         self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function
         self._request_id = 0
+        self._output_mark: int | None = None  # see mark_output
         # workdir (root's, traversable) holds the log (root's only: the worker writes it through an
         # inherited descriptor) and tmp/ (the student's).
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -331,15 +332,28 @@ class Sandbox:
         returncode = self._proc.wait(1.0) if self._proc else None
         return _WorkerDied(*_death_reason(returncode))
 
-    def worker_output(self) -> str:
-        """What student code wrote straight to the process's stdout/stderr (fd level), capped."""
+    def mark_output(self) -> None:
+        """Remember how much the worker has written straight to stdout/stderr so far (worker_output)."""
+        try:
+            self._output_mark = os.stat(self._log_path).st_size
+        except OSError:
+            self._output_mark = 0
+
+    def worker_output(self, after_mark: bool = False) -> str:
+        """What student code wrote straight to the process's stdout/stderr (fd level), capped: up to
+        the mark (everything if none was set), or from it on."""
+        start, end = (self._output_mark, None) if after_mark else (0, self._output_mark)
+        if after_mark and start is None:
+            return ""
+        limit = self.limits.max_output_chars
         try:
             with open(self._log_path, "rb") as f:
-                data = f.read(self.limits.max_output_chars + 1)
+                f.seek(start or 0)
+                data = f.read(limit + 1 if end is None else min(limit + 1, end - (start or 0)))
         except OSError:
             return ""
-        text = data[: self.limits.max_output_chars].decode("utf-8", "replace")
-        return text + ("\n... [output cut]" if len(data) > self.limits.max_output_chars else "")
+        text = data[:limit].decode("utf-8", "replace")
+        return text + ("\n... [output cut]" if len(data) > limit else "")
 
 
 def worker_rlimits(limits: Limits, user: SandboxUser | None) -> tuple[tuple[int, int], ...]:

@@ -10,10 +10,10 @@ import zipfile
 
 import pytest
 
-from autograder.cases import hidden_cases
 from autograder.config import load_config
 from autograder.grade import grade_submission
 from autograder.handout import build_handout
+from autograder.hidden import hidden_cases
 
 from .conftest import EXAMPLES, REPO
 
@@ -65,7 +65,7 @@ def test_no_hidden_case_data_or_secret_in_the_handout(handout):
     config = load_config()
     text = "\n".join((out / name).read_text() for name in ("two_layer_net.py", "selfcheck.py", "README.md"))
     assert config.secret not in text
-    assert "hidden_seed" not in text and "hidden_cases" not in text
+    assert not any(name in text for name in ("hidden_cases", "hidden_bases", "relabel"))
     for submission_id in ("1", "123456", "local"):
         for case in hidden_cases(config.secret, submission_id, config.hidden_cases):
             assert repr(float(case.inputs.y[0])) not in text  # a draw of full precision in every kind of case

@@ -10,6 +10,7 @@ import pytest
 from autograder.cases import visible_cases
 from autograder.config import load_config
 from autograder.grade import TESTS_DIR
+from autograder.hidden import hidden_cases
 from autograder.parts import PART_IDS
 from autograder.runner import GraderError, load_grading_tests, run_grading_tests
 from autograder.sandbox import OK, CallOutcome
@@ -21,6 +22,10 @@ class FakeSandbox:
 
     def __init__(self):
         self.batches, self.single_calls = [], 0
+        self.marked_after: list[int] = []  # how many batches had been sent at each mark_output()
+
+    def mark_output(self):
+        self.marked_after.append(len(self.batches))
 
     def _answer(self, function, args, keys):
         value = getattr(ref, function)(*args)
@@ -45,6 +50,31 @@ def test_the_real_grading_tests_cover_every_part_in_one_batch_of_distinct_calls(
     assert len(results) == len(tests) * len(cases) and all(r.passed for r in results)
     (batch,) = sandbox.batches  # forward and backward feed four parts each, but are called once per case
     assert len(batch) == 8 * len(cases) and sandbox.single_calls == 0
+
+
+def test_no_hidden_input_reaches_the_worker_before_every_visible_answer_is_read():
+    tests = load_grading_tests(TESTS_DIR)
+    visible, hidden = visible_cases(), hidden_cases("secret", "7", 4)
+    sandbox = FakeSandbox()
+    results, _ = run_grading_tests(tests, visible + hidden, sandbox, load_config())
+    assert all(r.passed for r in results)
+    first, second = sandbox.batches
+    assert sandbox.marked_after == [1]  # the output so far is marked between the two batches
+
+    def fingerprints(cases):  # every array a call of these cases may carry: inputs and reference values
+        arrays = []
+        for c in cases:
+            i = c.inputs
+            arrays += [i.x, i.W1, i.b1, i.W2, i.b2, i.y, *ref.forward(i.x, *i.params).values()]
+        return {np.asarray(a, dtype=float).tobytes() for a in arrays}
+
+    def carries(call, prints):
+        return any(np.asarray(a, dtype=float).tobytes() in prints for a in call.args)
+
+    visible_prints, hidden_prints = fingerprints(visible), fingerprints(hidden)
+    assert all(carries(call, visible_prints) and not carries(call, hidden_prints) for call in first)
+    assert all(carries(call, hidden_prints) and not carries(call, visible_prints) for call in second)
+    assert len(first) == 8 * len(visible) and len(second) == 8 * len(hidden)
 
 
 def write_tests(tmp_path, body: str):

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from autograder.cases import all_dead, exact_fit, hidden_cases, visible_cases, zeros_in_z1
+from autograder.cases import all_dead, exact_fit, visible_cases, zeros_in_z1
+from autograder.hidden import hidden_cases
 from reference import two_layer_net as ref
 
 torch = pytest.importorskip("torch")
