@@ -30,8 +30,13 @@ class Inputs:
 
     def __post_init__(self):
         # a Grader reuses the visible cases for every submission: nothing may change them
-        for array in (self.x, self.W1, self.b1, self.W2, self.b2, self.y):
+        for array in self.arrays:
             array.flags.writeable = False
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """x, W1, b1, W2, b2, y"""
+        return self.x, self.W1, self.b1, self.W2, self.b2, self.y
 
     @property
     def params(self) -> tuple[np.ndarray, ...]:

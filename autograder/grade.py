@@ -122,17 +122,17 @@ class Grader:
             scratch.mkdir(mode=0o711)
             os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable (whatever the umask)
             try:
-                module = stage(located, scratch, config.limits.import_timeout)
+                staged = stage(located, scratch, config.limits.import_timeout)
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
                                isolation=self.isolation)
             give_to(user, scratch / "submission")
-            with Sandbox(module, scratch / "run", config.limits, deadline, user, self.network_filter,
+            with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
                 plan = plan_calls(self.tests, cases)  # while the worker imports the submission
                 report = sandbox.import_report()
-                notes = [located.note] if located.note else []
+                notes = [located.note, *staged.notes]
                 if not report.ok:
                     results = complete([], cases, "not graded: your file could not be imported")
                     return _report(results, config, started, "import error", notes + [_import_failure(report)],

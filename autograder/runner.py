@@ -12,9 +12,10 @@ per (test, case), more than the grading itself, and a batch grades hundreds of s
 
 Two passes over the tests. Planning (plan_calls, which needs no worker): each test runs with a
 `student` that only records the call it wants and stops it there. Those calls go to the worker
-in two batches (sandbox.stream): the visible cases' calls, then, once all their answers are in,
-the hidden cases'. Then each test runs for real, reading its answers as it needs them while the
-worker computes the next; a call the plan missed is made alone.
+in a few batches (sandbox.stream), each sent once every answer of the one before is in (Phase):
+visible cases before hidden ones, calls on a case's inputs before calls carrying reference values.
+Then each test runs for real, reading its answers as it needs them while the worker computes
+the next; a call the plan missed is made alone.
 """
 
 from __future__ import annotations
@@ -107,14 +108,24 @@ class _Planner:
 
     def __init__(self):
         self.calls: dict[tuple, Call] = {}
-        self.visible: set[tuple] = set()  # the calls some visible case makes
+        self.phase: dict[tuple, tuple[bool, bool]] = {}  # memo key -> (hidden, carries reference values)
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = _memo_key(function, args, keys)
         self.calls.setdefault(memo_key, Call(function, tuple(args), keys))
-        if not case.hidden:
-            self.visible.add(memo_key)
+        raw = all(any(a is given for given in case.inputs.arrays) for a in args)
+        phase = (case.hidden, not raw)
+        self.phase[memo_key] = min(self.phase.get(memo_key, phase), phase)  # the earliest that needs it
         raise _Planned
+
+    def phases(self) -> tuple[Phase, ...]:
+        """The calls in the order they may reach the worker (see Phase)."""
+        out = []
+        for hidden, derived in ((False, False), (False, True), (True, False), (True, True)):
+            calls = {key: call for key, call in self.calls.items() if self.phase[key] == (hidden, derived)}
+            if calls:
+                out.append(Phase(hidden, calls))
+        return tuple(out)
 
 
 class StudentCalls:
@@ -126,21 +137,24 @@ class StudentCalls:
 
     def __init__(self, sandbox: Sandbox, plan: Plan):
         self._sandbox = sandbox
-        self._planned = {**plan.visible, **plan.hidden}  # (also keeps their arguments alive: see _memo_key)
+        # (also keeps their arguments alive: see _memo_key)
+        self._planned = {key: call for phase in plan.phases for key, call in phase.calls.items()}
         # (memo key, outcome) pairs, in call order, each read when first needed
         self._answers = zip(self._planned, self._stream(plan))
         self._memo: dict[tuple, CallOutcome] = {}
 
     def _stream(self, plan: Plan):
-        """The outcomes of the visible cases' calls, then of the hidden ones'. No hidden input reaches
-        the worker before every visible answer is in, so nothing the student sees before the hidden
-        tests are shown (the visible tests, the time budget they used, the output noted at the top)
-        can depend on a hidden input."""
-        if plan.visible:
-            yield from self._sandbox.stream(list(plan.visible.values()))
-        self._sandbox.mark_output()
-        if plan.hidden:
-            yield from self._sandbox.stream(list(plan.hidden.values()))
+        """The outcomes of the plan's calls, phase after phase: a phase's calls reach the worker only
+        once every answer of the phase before is in (see Phase). The worker's output so far is
+        marked before the first hidden input reaches it."""
+        marked = False
+        for phase in plan.phases:
+            if phase.hidden and not marked:
+                self._sandbox.mark_output()
+                marked = True
+            yield from self._sandbox.stream(list(phase.calls.values()))
+        if not marked:
+            self._sandbox.mark_output()
 
     def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
         memo_key = _memo_key(function, args, keys)
@@ -181,13 +195,27 @@ class ReferenceCalls:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What the planning pass found: the calls the tests will make, in order, those of visible
-    cases apart from those only hidden cases make, and the reference answers it computed on the
-    way (kept for the real pass)."""
+class Phase:
+    """Calls sent to the worker together, only once every answer of the phase before has been read.
 
-    visible: dict[tuple, Call]
-    hidden: dict[tuple, Call]
+    Student code never runs while anything from which the answer to a call not yet answered can
+    be derived is in its process, its pipe or its files. The calls on a case's own inputs
+    (affine, forward, backward) come first; the calls that carry the reference's values (relu(z1),
+    output_jacobian(z3), mse_loss(y_hat, y), ...) only after every one of those is answered, so
+    forward cannot return the z1 a later relu(z1) holds. The visible cases' phases come before the
+    hidden cases': nothing shown before the hidden tests can depend on a hidden input.
+    """
+
+    hidden: bool
+    calls: dict[tuple, Call]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the planning pass found: the calls the tests will make, phase by phase, and the
+    reference answers it computed on the way (kept for the real pass)."""
+
+    phases: tuple[Phase, ...]
     reference: ReferenceCalls
 
 
@@ -200,9 +228,7 @@ def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
                 test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
                 pass
-    calls = planner.calls
-    return Plan({key: call for key, call in calls.items() if key in planner.visible},
-                {key: call for key, call in calls.items() if key not in planner.visible}, reference)
+    return Plan(planner.phases(), reference)
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,

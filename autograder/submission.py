@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,28 +73,105 @@ def locate(path: Path) -> Located:
         f"Please upload your completed {SUBMISSION_FILE}."))
 
 
-def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Path:
-    """Copy the upload into scratch/submission and return the path of the module to import there.
+@dataclass(frozen=True)
+class Staged:
+    """The upload's copy in the scratch folder."""
 
-    A whole uploaded folder is copied (helper modules beside the file keep working; symlinks are
-    copied as links, never followed); a file given on its own is copied alone. A notebook becomes
-    a module beside it that runs its code cells (notebook.py), within `import_seconds` in all.
+    module: Path  # the module the worker imports
+    notes: tuple[str, ...] = ()  # what was not copied, and why (said to the student)
+
+
+def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Staged:
+    """Copy the upload into scratch/submission; say which module to import there.
+
+    A whole uploaded folder is copied (helper modules beside the file keep working); a file given
+    on its own is copied alone. Nothing is followed: a link whose target lies inside the upload is
+    copied as a link, a link out of it is left out (with a note), and so are devices, fifos and
+    sockets. Files are copied with their permission bits only (no setuid). A notebook becomes a
+    module beside it that runs its code cells (notebook.py), within `import_seconds` in all; that
+    module is created anew, never written through whatever had its name.
     Raises NotebookError for a notebook that cannot be read.
     """
     assert located.relative is not None
     target = scratch / "submission"
     source = located.root / located.relative
+    notes: list[str] = []
     if located.single_file or len(uploaded_files(located.root)) > MAX_COPIED_FILES:
         target.mkdir(parents=True)
-        shutil.copyfile(source, target / located.relative.name)
         staged = target / located.relative.name
+        _copy_file(source.resolve() if located.single_file else source, staged)  # a file named: followed
     else:
-        shutil.copytree(located.root, target, symlinks=True, ignore=shutil.ignore_patterns(*IGNORED))
+        notes += copy_upload(located.root, target)
         staged = target / located.relative
     if staged.suffix != ".ipynb":
-        return staged
+        return Staged(staged, tuple(notes))
     cells = code_cells(staged)
     module = staged.with_name(SUBMISSION_FILE)
     cell_seconds = max(0.2, 0.7 * import_seconds / max(1, len(cells)))  # the whole import stays in time
-    module.write_text(module_source(cells, staged.name, round(cell_seconds, 2)), encoding="utf-8")
-    return module
+    _create(module, module_source(cells, staged.name, round(cell_seconds, 2)))
+    return Staged(module, tuple(notes))
+
+
+def copy_upload(root: Path, target: Path) -> list[str]:
+    """Copy the folder `root` to `target` (new) without following a link; notes on what was left out.
+
+    A link is copied as a link, then kept only if, in the copy, it leads to something inside the
+    copy (checked on the finished copy, so chains of links and ".." are judged as the system
+    resolves them).
+    """
+    root, target = Path(root), Path(target)
+    left_out: list[str] = []
+    links: list[tuple[Path, str]] = []
+    target.mkdir(parents=True)
+    for folder, dirs, files in os.walk(root):  # os.walk lists links to folders but never enters them
+        here = Path(folder)
+        rel = here.relative_to(root)
+        dirs[:] = [d for d in dirs if d not in IGNORED]
+        for name in sorted(dirs + files):
+            if name in IGNORED:
+                continue
+            source, copy = here / name, target / rel / name
+            mode = source.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                os.symlink(os.readlink(source), copy)
+                links.append((copy, str(rel / name)))
+            elif stat.S_ISDIR(mode):
+                copy.mkdir()
+            elif stat.S_ISREG(mode):
+                _copy_file(source, copy)
+            else:
+                left_out.append(f"{rel / name} (not a regular file)")
+    inside = target.resolve()
+    for copy, shown in links:
+        try:
+            ok = copy.resolve(strict=True).is_relative_to(inside)
+        except (OSError, RuntimeError):  # missing, or a loop of links
+            ok = False
+        if not ok:
+            left_out.append(f"{shown} (a link to {os.readlink(copy)}, which is not in your upload)")
+            copy.unlink()
+    if not left_out:
+        return []
+    shown = ", ".join(sorted(left_out)[:MAX_LISTED]) + (" ..." if len(left_out) > MAX_LISTED else "")
+    return [f"Not copied from your upload: {shown}."]
+
+
+def _copy_file(source: Path, copy: Path) -> None:
+    """Copy a regular file's bytes and its rwx bits; the copy is created anew (never through a link)."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as src:
+        mode = os.fstat(fd).st_mode & 0o777
+        with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    os.chmod(copy, mode)  # whatever the umask
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file at `path`; whatever was there (a link, a file, a folder) is removed, not followed."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "w",
+                   encoding="utf-8") as f:
+        f.write(text)

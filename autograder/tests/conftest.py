@@ -113,7 +113,7 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     os.chmod(root / "run_autograder", 0o755)  # Gradescope's image build does chmod +x
     if submission is not None:
         if submission.is_dir():
-            shutil.copytree(submission, root / "submission")
+            shutil.copytree(submission, root / "submission", symlinks=True)  # as uploads from GitHub keep them
         else:
             (root / "submission").mkdir()
             shutil.copy(submission, root / "submission")

@@ -21,6 +21,8 @@ import pytest
 
 from autograder import bubblewrap
 from autograder.bundle import copy_grading_files
+from autograder.config import load_config
+from autograder.grade import grade_submission
 from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
 
 from .conftest import REPO, run_autograder, zygotes_and_workers
@@ -29,7 +31,8 @@ HOSTILE = REPO / "examples" / "hostile"
 # the honest part of every hostile submission: the correct example, beside it as honest.py
 HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py"))
-NOTHING_HONEST = {"exit_at_import": 0, "sys_exit_everywhere": 0}
+# the score each earns when every defence holds: 19 (its honest part) unless said here
+EXPECTED = {"exit_at_import": 0, "sys_exit_everywhere": 0, "lookahead": 15}
 SECONDS = {"infinite_loop": 30}  # two timeouts of 2 s, then the loss's other cases are not run
 
 
@@ -81,7 +84,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
 
     run = gradescope(submission)
 
-    assert run.results["score"] == NOTHING_HONEST.get(attack, 19), run.results["output"]
+    assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
     assert run.seconds < SECONDS.get(attack, 15)
     assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
     assert zygotes_and_workers() == ""
@@ -136,7 +139,7 @@ def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, run
         shutil.chown(grader_root, grader_user)
         run = run_autograder(grader_root, root / "upload", source=source, as_user=grader_user,
                              python=str(runtime / "venv" / "bin" / "python"))
-        assert run.results["score"] == NOTHING_HONEST.get(attack, 19), run.results["output"]
+        assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
         assert "MISSING" in run.results["extra_data"]["isolation"]
         assert run.seconds < SECONDS.get(attack, 15)
         assert digest(source) == before
@@ -152,3 +155,30 @@ def test_hostile_runs_say_how_they_were_isolated(gradescope, tmp_path):
     assert "seccomp refused it network sockets" in isolation
     if running_as_root():
         assert "unprivileged user ag-student" in isolation and "MISSING" not in isolation
+
+
+def link_upload(folder: Path, victim: Path) -> Path:
+    """A notebook beside a two_layer_net.py that is a link to `victim` (outside the upload): staging
+    once wrote the module made from the notebook through the link, as root."""
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "submissions" / "notebook_correct" / "homework2.ipynb", folder)
+    (folder / "two_layer_net.py").symlink_to(victim)
+    (folder / "missing.py").symlink_to(victim.with_name("created-by-the-upload.py"))
+    return folder
+
+
+def test_links_in_an_upload_change_no_file_outside_it_through_run_autograder(gradescope, tmp_path):
+    victim = tmp_path / "victim.py"
+    victim.write_text("precious = True\n")
+    run = gradescope(link_upload(tmp_path / "upload", victim))
+    assert run.results["score"] == 20
+    assert victim.read_text() == "precious = True\n" and not (tmp_path / "created-by-the-upload.py").exists()
+    assert "Not copied from your upload: missing.py (a link to" in run.results["output"]
+
+
+def test_links_in_an_upload_change_no_file_outside_it_through_grade_with_every_layer(tmp_path):
+    victim = tmp_path / "victim.py"
+    victim.write_text("precious = True\n")
+    report = grade_submission(link_upload(tmp_path / "upload", victim), load_config())
+    assert report.score == 20, report.output
+    assert victim.read_text() == "precious = True\n" and not (tmp_path / "created-by-the-upload.py").exists()

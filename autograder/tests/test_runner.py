@@ -41,40 +41,56 @@ class FakeSandbox:
         return self._answer(function, args, keys)
 
 
-def test_the_real_grading_tests_cover_every_part_in_one_batch_of_distinct_calls():
+def test_the_real_grading_tests_cover_every_part_with_distinct_calls_in_few_batches():
     tests = load_grading_tests(TESTS_DIR)
     assert sorted({t.part for t in tests}) == sorted(PART_IDS)
     cases, sandbox = visible_cases(), FakeSandbox()
     results, log = run_grading_tests(tests, cases, sandbox, load_config())
     assert log == ""
     assert len(results) == len(tests) * len(cases) and all(r.passed for r in results)
-    (batch,) = sandbox.batches  # forward and backward feed four parts each, but are called once per case
-    assert len(batch) == 8 * len(cases) and sandbox.single_calls == 0
+    # forward and backward feed four parts each, but are called once per case; calls on the case's
+    # inputs go first, those carrying reference values after (see the sealing test below)
+    assert [len(batch) for batch in sandbox.batches] == [3 * len(cases), 5 * len(cases)]
+    assert sandbox.single_calls == 0
 
 
-def test_no_hidden_input_reaches_the_worker_before_every_visible_answer_is_read():
+def fingerprints(cases, reference_values: bool) -> set[bytes]:
+    """Every array a call of these cases may carry: their inputs, or the reference's forward values."""
+    arrays = []
+    for c in cases:
+        i = c.inputs
+        arrays += ref.forward(i.x, *i.params).values() if reference_values else i.arrays
+    return {np.asarray(a, dtype=float).tobytes() for a in arrays}
+
+
+def carries(call, prints) -> bool:
+    return any(np.asarray(a, dtype=float).tobytes() in prints for a in call.args)
+
+
+def test_calls_are_sealed_no_answer_can_be_read_ahead_and_no_hidden_input_comes_early():
+    """Four batches, each sent once the one before is all read: the visible cases' calls on their
+    own inputs, then their calls carrying reference values (relu(z1), mse_loss(y_hat, y), ...),
+    then the same two for the hidden cases."""
     tests = load_grading_tests(TESTS_DIR)
     visible, hidden = visible_cases(), hidden_cases("secret", "7", 4)
     sandbox = FakeSandbox()
     results, _ = run_grading_tests(tests, visible + hidden, sandbox, load_config())
     assert all(r.passed for r in results)
-    first, second = sandbox.batches
-    assert sandbox.marked_after == [1]  # the output so far is marked between the two batches
-
-    def fingerprints(cases):  # every array a call of these cases may carry: inputs and reference values
-        arrays = []
-        for c in cases:
-            i = c.inputs
-            arrays += [i.x, i.W1, i.b1, i.W2, i.b2, i.y, *ref.forward(i.x, *i.params).values()]
-        return {np.asarray(a, dtype=float).tobytes() for a in arrays}
-
-    def carries(call, prints):
-        return any(np.asarray(a, dtype=float).tobytes() in prints for a in call.args)
-
-    visible_prints, hidden_prints = fingerprints(visible), fingerprints(hidden)
-    assert all(carries(call, visible_prints) and not carries(call, hidden_prints) for call in first)
-    assert all(carries(call, hidden_prints) and not carries(call, visible_prints) for call in second)
-    assert len(first) == 8 * len(visible) and len(second) == 8 * len(hidden)
+    assert len(sandbox.batches) == 4 and sandbox.marked_after == [2]  # output marked before hidden inputs
+    visible_raw, visible_derived, hidden_raw, hidden_derived = sandbox.batches
+    for batch, cases in ((visible_raw, visible), (visible_derived, visible), (hidden_raw, hidden),
+                         (hidden_derived, hidden)):
+        others = hidden if cases is visible else visible
+        assert all(not carries(call, fingerprints(others, False) | fingerprints(others, True)) for call in batch)
+    inputs = fingerprints(visible + hidden, False)
+    reference_values = fingerprints(visible + hidden, True)
+    for batch in (visible_raw, hidden_raw):
+        assert {c.function for c in batch} == {"affine", "forward", "backward"}
+        assert all(all(np.asarray(a).tobytes() in inputs for a in c.args) for c in batch)
+        assert not any(carries(call, reference_values - inputs) for call in batch)
+    for batch in (visible_derived, hidden_derived):
+        assert {c.function for c in batch} == {"relu", "relu_jacobian", "output_jacobian", "mse_loss", "mse_grad"}
+    assert [len(b) for b in sandbox.batches] == [3 * len(visible), 5 * len(visible), 3 * len(hidden), 5 * len(hidden)]
 
 
 def write_tests(tmp_path, body: str):
