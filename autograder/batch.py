@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import re
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -32,7 +33,7 @@ from .config import Config
 from .parts import PART_IDS
 from .report import write_report
 from .results import atomic_write_text, failure_results, report_to_results, write_results
-from .submission import IGNORED
+from .submission import IGNORED, copy_upload
 
 EXPORT_METADATA = "submission_metadata.yml"
 CACHE_KEY = "batch_cache_key"  # in results.json's extra_data: submission content + grader version
@@ -49,17 +50,32 @@ class Entry:
 
 # -- finding the submissions -------------------------------------------------------------------
 
-def discover(input_path: Path, workdir: Path) -> list[Entry]:
-    """The submissions in a folder, a zip of one, or a Gradescope export (folder or zip)."""
+def discover(input_path: Path, workdir: Path, warn=None) -> list[Entry]:
+    """The submissions in a folder, a zip of one, or a Gradescope export (folder or zip).
+
+    The input is first copied (or extracted) into workdir/input, a folder the grader alone can
+    read: each submission then reaches its worker only through its own scratch copy, and no
+    student's code can read a classmate's submission where the instructor's folder is readable.
+    Only the export's own submission_metadata.yml (at the top of the folder or zip, or of the
+    zip's single top folder) is read: one a student uploaded inside a submission is just a file of
+    that submission.
+    warn(message) is told about what was left out.
+    """
+    warn = warn or (lambda message: None)
+    private = workdir / "input"
+    private.mkdir(mode=0o700)
     if input_path.is_file() and zipfile.is_zipfile(input_path):
-        target = workdir / "input"
-        _safe_extract(input_path, target)
-        input_path = _single_top_folder(target)
-    if not input_path.is_dir():
+        _safe_extract(input_path, private, warn)
+        input_path = _single_top_folder(private)
+    elif input_path.is_dir():
+        for note in copy_upload(input_path, private / "class"):
+            warn(f"{input_path}: {note}")
+        input_path = private / "class"
+    else:
         raise ValueError(f"{input_path} is neither a folder nor a zip of submissions")
-    export = next(iter(sorted(input_path.rglob(EXPORT_METADATA))), None)
-    if export is not None:
-        return _from_export(export)
+    metadata = input_path / EXPORT_METADATA
+    if metadata.is_file() and not metadata.is_symlink():
+        return _from_export(metadata)
     entries = []
     for child in sorted(input_path.iterdir()):
         if child.name in IGNORED or child.name.startswith("."):
@@ -91,13 +107,23 @@ def _get(mapping: dict, key: str):
     return mapping.get(key, mapping.get(f":{key}"))
 
 
-def _safe_extract(archive: Path, target: Path) -> None:
+def _safe_extract(archive: Path, target: Path, warn) -> None:
+    """Extract a zip into target: a member whose path leads out of it refuses the whole zip; links
+    and special files are left out (warn says which)."""
+    root = target.resolve()
     with zipfile.ZipFile(archive) as zf:
+        members = []
         for member in zf.infolist():
-            path = (target / member.filename).resolve()
-            if not str(path).startswith(str(target.resolve())):
-                raise ValueError(f"{archive}: unsafe path in the zip: {member.filename}")
-        zf.extractall(target)
+            try:
+                (root / member.filename).resolve().relative_to(root)
+            except ValueError:
+                raise ValueError(f"{archive}: unsafe path in the zip: {member.filename}") from None
+            kind = stat.S_IFMT(member.external_attr >> 16)
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+                warn(f"{archive}: left out {member.filename} (a link or special file)")
+                continue
+            members.append(member)
+        zf.extractall(target, members)
 
 
 def _single_top_folder(folder: Path) -> Path:
@@ -225,7 +251,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
-        entries = discover(Path(input_path), Path(tmp))
+        entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {message}",
+                                                                                 file=sys.stderr))
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):
             raise ValueError("two submissions have the same name once made file-safe; rename one")

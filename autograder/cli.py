@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import PLACEHOLDER_SECRET, ConfigError, load_config
 from .diagnose import TITLES
 from .grade import GradingReport, grade_submission
 from .parts import PARTS
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
                                       "solution must score full marks and the template 0, or no zip is written.")
     zip_.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
     zip_.add_argument("--config", type=Path, metavar="FILE", help="package this config as grading.toml")
+    zip_.add_argument("--allow-default-secret", action="store_true",
+                      help="package the placeholder secret published with the project (hidden cases then "
+                           "are no secret: for trying the zip out only)")
 
     batch = sub.add_parser("batch", help="grade a whole class: a folder, a zip, or Gradescope's export",
                            description="Grade every submission under INPUT (a folder of files or folders, a zip of "
@@ -106,7 +109,13 @@ def _build_zip(args) -> int:
     from .bundle import SmokeTestFailed, build_zip
 
     try:
-        load_config(args.config)  # a bad config fails here, with its message
+        config = load_config(args.config)  # a bad config fails here, with its message
+        if config.secret == PLACEHOLDER_SECRET and not args.allow_default_secret:
+            raise CommandError(
+                f"{args.config or 'grading.toml'}: [grading] secret is the placeholder published with this project "
+                f"({PLACEHOLDER_SECRET!r}): anyone with the project can compute every hidden case. Set one of "
+                "your own, e.g. from: python3 -c 'import secrets; print(secrets.token_hex(16))' "
+                "(or pass --allow-default-secret to try the zip out)\nno zip was written")
         print("building and smoke-testing the zip ...", file=sys.stderr)
         build_zip(args.out, args.config)
     except (ConfigError, SmokeTestFailed) as e:

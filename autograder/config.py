@@ -21,6 +21,8 @@ else:  # Gradescope's Ubuntu 22.04 runs Python 3.10
 
 DEFAULT_CONFIG_PATH = Path(__file__).absolute().parent.parent / "grading.toml"  # beside the package, as installed
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+# The secret published with the project: with it anyone can compute every hidden case (build-zip refuses it).
+PLACEHOLDER_SECRET = "change-me-each-term"
 
 
 class ConfigError(ValueError):
@@ -61,7 +63,7 @@ class Config:
     hidden_cases: int = 4
     visible_cases_visibility: str = "visible"
     hidden_cases_visibility: str = "after_due_date"
-    secret: str = "change-me-each-term"
+    secret: str = PLACEHOLDER_SECRET
     sandbox_user: str = "ag-student"
     bubblewrap: str = "auto"  # auto: use bwrap where it works; off: never
 

@@ -128,6 +128,7 @@ class Grader:
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
                                isolation=self.isolation)
             give_to(user, scratch / "submission")
+            os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
                 plan = plan_calls(self.tests, cases)  # while the worker imports the submission

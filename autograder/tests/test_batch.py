@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -138,3 +139,65 @@ def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
     assert again.returncode == 0
     assert f"({6 - kept} graded, {kept} unchanged" in again.stdout
     assert len(rows(out)) == 6
+
+
+def test_a_metadata_file_inside_a_students_folder_does_not_take_over_the_batch(export, tmp_path):
+    planted = export / "submission_1002"
+    (planted / "submission_metadata.yml").write_text("submission_9999:\n  :submitters:\n  - :name: Nobody\n")
+    shutil.copytree(EXAMPLES / "correct", planted / "submission_9999")
+    out = tmp_path / "out"
+    assert batch(str(export), "--out", str(out)).returncode == 0
+    graded = rows(out)
+    assert set(graded) == set(STUDENTS)
+    assert float(graded["1001"]["total"]) == 20 and float(graded["1002"]["total"]) < 20  # its own file
+
+
+def test_a_zip_member_leading_out_of_the_input_is_refused(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("class/alice/two_layer_net.py", (EXAMPLES / "correct" / "two_layer_net.py").read_text())
+        zf.writestr("../input_x/two_layer_net.py", "x = 1\n")  # passed a prefix test without a separator
+    proc = batch(str(archive), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1 and "unsafe path in the zip: ../input_x/two_layer_net.py" in proc.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_links_and_special_files_in_a_zip_are_left_out_with_a_warning(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("class/alice/two_layer_net.py", (EXAMPLES / "correct" / "two_layer_net.py").read_text())
+        link = zipfile.ZipInfo("class/bob/two_layer_net.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    out = tmp_path / "out"
+    proc = batch(str(archive), "--out", str(out))
+    assert proc.returncode == 0 and "left out class/bob/two_layer_net.py (a link or special file)" in proc.stderr
+    graded = rows(out)
+    assert set(graded) == {"alice"} and float(graded["alice"]["total"]) == 20  # nothing of bob was extracted
+
+
+def test_no_student_reads_a_classmates_submission_as_the_sandbox_user(runtime, tmp_path):
+    """Batch from a zip with the Gradescope runtime's Python (so as root the sandbox users run student
+    code): the extracted input and the other pool process's scratch copy are closed to it."""
+    root = tmp_path / "export"
+    for sid in ("2001", "2003", "2005"):
+        shutil.copytree(EXAMPLES / "correct", root / f"submission_{sid}")
+    (root / "submission_2002").mkdir()
+    shutil.copy(REPO / "examples" / "hostile" / "read_classmates.py", root / "submission_2002" / "two_layer_net.py")
+    shutil.copy(EXAMPLES / "correct" / "two_layer_net.py", root / "submission_2002" / "honest.py")
+    (root / "submission_metadata.yml").write_text("".join(f"submission_{s}:\n  :submitters: []\n"
+                                                          for s in ("2001", "2002", "2003", "2005")))
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(root.rglob("*")):
+            zf.write(path, path.relative_to(tmp_path))
+    out = tmp_path / "out"
+    proc = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-m", "autograder", "batch", str(archive),
+                           "--out", str(out), "-j", "2"], cwd=runtime / "source", capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    graded = rows(out)
+    assert {sid: float(r["total"]) for sid, r in graded.items()} == {"2001": 20, "2002": 19, "2003": 20, "2005": 20}
+    isolation = json.loads((out / "results" / "2002.json").read_text())["extra_data"]["isolation"]
+    if os.geteuid() == 0:
+        assert "unprivileged user ag-student" in isolation  # the attack ran as a sandbox user

@@ -44,3 +44,16 @@ def test_cli_refuses_a_bad_config_and_writes_no_zip(tmp_path):
     assert out.returncode == 1
     assert "must be a number" in out.stderr and "no zip was written" in out.stderr
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_cli_refuses_the_published_placeholder_secret_unless_told(tmp_path):
+    command = [sys.executable, "-m", "autograder", "build-zip", "--out", str(tmp_path / "a.zip")]
+    out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and not (tmp_path / "a.zip").exists()
+    assert "[grading] secret is the placeholder" in out.stderr and "--allow-default-secret" in out.stderr
+    assert "secrets.token_hex" in out.stderr and "no zip was written" in out.stderr
+    config = tmp_path / "grading.toml"
+    config.write_text((REPO / "grading.toml").read_text().replace('"change-me-each-term"', '"a-real-one-4d2f"'))
+    for extra in (["--allow-default-secret"], ["--config", str(config)]):
+        out = subprocess.run(command + extra, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr

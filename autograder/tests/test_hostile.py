@@ -106,7 +106,7 @@ def upload(attack: str, folder: Path) -> Path:
 # processes, or stop it from signalling the grader (same user) - unless bubblewrap works here, whose
 # namespaces do all that. The attacks only those defences stop are left out when it does not.
 NEED_ROOT_OR_BUBBLEWRAP = {"search_disk", "import_grader_modules", "read_grader_process", "kill_grader",
-                           "fork_storm", "write_results", "plant_files"}
+                           "fork_storm", "write_results", "plant_files", "read_classmates"}
 BUBBLEWRAP_WORKS = bubblewrap.zygote_wrapper(Path(tempfile.gettempdir()), [], as_root=False) is not None
 # under bubblewrap the "parent" read_grader_process reads is the sandbox's own init, not the grader
 WITHOUT_ROOT = sorted(set(ATTACKS) - ({"read_grader_process"} if BUBBLEWRAP_WORKS else NEED_ROOT_OR_BUBBLEWRAP))
