@@ -1,8 +1,11 @@
 """An extra sandbox layer where the machine allows it: bubblewrap (bwrap) namespaces.
 
-Inside, the whole filesystem is read-only, /tmp is private, the network is gone (a namespace with
-only loopback), and the grader's own files are covered by empty mounts, so even a checkout that
-other users can read (an instructor's machine) is out of reach. Writable: the scratch folder only.
+Inside, student code sees an allowlist, read-only: the system's programs and libraries (/usr and
+its links), a few files of /etc the dynamic loader and Python read, the Python running the grader
+(its prefix and the venv's), and the scratch folder (the one writable place). Nothing else of the
+machine exists there: not the checkout the grader runs from, its .git, examples/ or reference/,
+not /root or /home, not a batch's input or another copy of the project. /tmp is private, the
+network is gone (a namespace with only loopback).
 
 The zygote (zygote.py) runs inside it, so every worker it forks does too; a grading process
 starts bwrap once, not once per submission. Gradescope's Docker usually forbids the namespaces
@@ -12,6 +15,7 @@ bwrap needs; `zygote_wrapper()` tries it once and returns None there, and the ot
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,34 +26,93 @@ from pathlib import Path
 ZYGOTE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 
 
+# The system's programs and libraries (on merged-/usr systems the others are links into /usr).
+SYSTEM_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What the dynamic loader and Python read in /etc.
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/passwd",
+                "/etc/group", "/etc/nsswitch.conf")
+PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")  # empty, writable, the sandbox's own
+
+
 def zygote_wrapper(scratch: Path, hidden: list[Path], as_root: bool) -> list[str] | None:
     """The command prefix that runs the zygote (and so every worker) under bwrap, if bwrap works here.
 
-    scratch: the one folder left writable (every submission is staged below it). as_root: the
-    grader is root, and the zygote stays root inside (no user namespace) to fork workers as the
-    sandbox user; otherwise everything runs as the grader's user in a user namespace.
+    scratch: the one folder left writable (every submission is staged below it). hidden: grader
+    files to cover should one lie inside what is exposed (a package installed under /usr, say).
+    as_root: the grader is root, and the zygote stays root inside (no user namespace) to fork
+    workers as the sandbox user; otherwise everything runs as the grader's user in a user namespace.
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return None
     unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"] \
         if as_root else ["--unshare-all"]
-    command = [bwrap, *unshare, "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev",
-               "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm"]
-    for prefix in {sys.prefix, sys.base_prefix}:  # this Python, even if it lives under /tmp
-        command += ["--ro-bind-try", prefix, prefix]
-    for path in hidden:  # after the binds above, so these mounts cover them
-        if path.is_dir():
-            command += ["--tmpfs", str(path)]
-        elif path.exists():
-            command += ["--ro-bind", "/dev/null", str(path)]
-    command += ["--bind", str(scratch), str(scratch)]
+    command = [bwrap, *unshare, "--die-with-parent", *allowlist(Path(scratch), [Path(p) for p in hidden])]
     if as_root:
         for capability in ZYGOTE_CAPABILITIES:
             command += ["--cap-add", capability]
     command.append("--")
     try:
-        probe = subprocess.run([*command, "/bin/true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        # the interpreter itself starts in there (cheap: no site, no numpy)
+        probe = subprocess.run([*command, sys.executable, "-I", "-S", "-c", ""], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return command if probe.returncode == 0 else None
+
+
+def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
+    """bwrap arguments building a root that holds only what the zygote and its workers need.
+
+    A mount point's missing parents are created listable (0755): bwrap would make them 0700 and
+    root's, which the sandbox user cannot cross (a venv under /tmp, a batch's nested scratch).
+    """
+    args: list[str] = []
+    exposed: list[str] = []  # trees mounted so far
+    made: set[str] = set()
+
+    def within(path: str, trees) -> bool:
+        return any(path == tree or path.startswith(tree.rstrip("/") + "/") for tree in trees)
+
+    def parents(path: str) -> None:
+        for ancestor in reversed(Path(path).parents):
+            name = str(ancestor)
+            if name != "/" and name not in made and not within(name, exposed):
+                args.extend(["--perms", "0755", "--dir", name])
+                made.add(name)
+
+    for tree in SYSTEM_TREES:
+        if os.path.islink(tree):
+            args.extend(["--symlink", os.readlink(tree), tree])
+        elif os.path.isdir(tree):
+            args.extend(["--ro-bind", tree, tree])
+            exposed.append(tree)
+    for file in SYSTEM_FILES:
+        if os.path.exists(file):
+            parents(file)
+            args.extend(["--ro-bind", file, file])
+    args.extend(["--dev", "/dev", "--proc", "/proc"])
+    made.update(("/dev", "/proc"))
+    for folder in PRIVATE:
+        parents(folder)
+        args.extend(["--tmpfs", folder])
+        made.add(folder)
+    # this Python and the venv's packages, wherever they live (even under /tmp)
+    prefixes = {sys.prefix, sys.base_prefix}
+    for prefix in sorted(prefixes | {os.path.realpath(p) for p in prefixes}):
+        if not within(prefix, exposed) and os.path.isdir(prefix):
+            parents(prefix)
+            args.extend(["--ro-bind", prefix, prefix])
+            exposed.append(prefix)
+    parents(str(scratch))
+    args.extend(["--bind", str(scratch), str(scratch)])
+    exposed.append(str(scratch))
+    for path in hidden:  # after the binds above, so these mounts cover them
+        if not within(str(path), exposed) or within(str(path), [str(scratch)]):
+            continue
+        if path.is_dir():
+            args.extend(["--tmpfs", str(path)])
+        elif path.exists():
+            args.extend(["--ro-bind", "/dev/null", str(path)])
+    args.extend(["--remount-ro", "/"])  # the root bwrap built: only the scratch and private folders stay writable
+    return args

@@ -172,7 +172,7 @@ class Grader:
         layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
                   "student code ran as the grader's own user",
                   "seccomp refused it network sockets" if self.network_filter else "network open",
-                  "bubblewrap: no network, read-only files, private /tmp, grader files hidden"
+                  "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp"
                   if self.bubblewrapped else "no bubblewrap layer"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")

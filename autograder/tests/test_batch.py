@@ -201,3 +201,59 @@ def test_no_student_reads_a_classmates_submission_as_the_sandbox_user(runtime, t
     isolation = json.loads((out / "results" / "2002.json").read_text())["extra_data"]["isolation"]
     if os.geteuid() == 0:
         assert "unprivileged user ag-student" in isolation  # the attack ran as a sandbox user
+
+
+@pytest.mark.parametrize("form", ["folder", "zip", "export"])
+def test_batch_with_the_sandbox_user_and_bubblewrap_gives_what_grade_gives(runtime, tmp_path, form):
+    """The Gradescope runtime's Python (as root, student code runs as the sandbox users) with
+    bubblewrap on: each row equals `grade` of the same submission with the same id."""
+    source = runtime / "source"
+    config = tmp_path / "grading.toml"
+    config.write_text((source / "grading.toml").read_text().replace('bubblewrap = "off"', 'bubblewrap = "auto"'))
+    python = str(runtime / "venv" / "bin" / "python")
+    names = {"s1": "correct", "s2": "relu_ge", "s3": "missing_factor_2"}
+    folder = tmp_path / "class"
+    for sid, example in names.items():
+        shutil.copytree(EXAMPLES / example, folder / (f"submission_{sid}" if form == "export" else sid))
+    if form == "export":
+        (folder / "submission_metadata.yml").write_text("".join(f"submission_{s}:\n  :submitters: []\n"
+                                                                for s in names))
+    target = folder
+    if form == "zip":
+        target = tmp_path / "class.zip"
+        with zipfile.ZipFile(target, "w") as zf:
+            for path in sorted(folder.rglob("*")):
+                zf.write(path, path.relative_to(tmp_path))
+    out = tmp_path / "out"
+    proc = subprocess.run([python, "-m", "autograder", "batch", str(target), "--out", str(out), "-j", "2",
+                           "--config", str(config)], cwd=source, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    graded = rows(out)
+    for sid, example in names.items():
+        single = tmp_path / f"{sid}.json"
+        subprocess.run([python, "-m", "autograder", "grade", str(EXAMPLES / example), "--results", str(single),
+                        "--submission-id", sid, "--config", str(config)], cwd=source, check=True,
+                       capture_output=True, timeout=120)
+        alone = json.loads(single.read_text())
+        assert float(graded[sid]["total"]) == alone["score"], (sid, graded[sid]["status"])
+        isolation = json.loads((out / "results" / f"{sid}.json").read_text())["extra_data"]["isolation"]
+        if os.geteuid() == 0:
+            assert "unprivileged user ag-student" in isolation
+        if "no bubblewrap layer" not in alone["extra_data"]["isolation"]:
+            assert "bubblewrap:" in isolation
+    assert {float(graded[s]["total"]) for s in names} == {20.0, 19.0, 10.6667}
+
+
+def test_links_in_a_students_folder_change_nothing_outside_in_a_batch(tmp_path):
+    victim = tmp_path / "victim.py"
+    victim.write_text("precious = True\n")
+    folder = tmp_path / "class" / "alice"
+    folder.mkdir(parents=True)
+    shutil.copy(EXAMPLES / "notebook_correct" / "homework2.ipynb", folder)
+    (folder / "two_layer_net.py").symlink_to(victim)
+    out = tmp_path / "out"
+    proc = batch(str(tmp_path / "class"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert victim.read_text() == "precious = True\n"
+    assert float(rows(out)["alice"]["total"]) == 20
+    assert "alice/two_layer_net.py (a link to" in proc.stderr  # left out of the class's private copy

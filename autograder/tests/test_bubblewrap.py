@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def test_the_layer_is_used_and_said(grade_with_bwrap):
     isolation = run.results["extra_data"]["isolation"]
     if "no bubblewrap layer" in isolation:
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
-    assert "bubblewrap: no network, read-only files, private /tmp, grader files hidden" in isolation
+    assert "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp" in isolation
 
 
 ESCAPES = """
@@ -94,3 +95,69 @@ def test_grader_files_tmp_network_and_writes_are_out_of_reach(tmp_path):
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
     assert doc["score"] == 19, [t["output"] for t in doc["tests"] if "loss" in t["tags"]]
     assert not (REPO.parent / "etc" / "autograder-was-here").exists()
+
+
+WALK = """
+import os, time
+from honest import *
+
+found, started = [], time.monotonic()
+for folder, dirs, files in os.walk("/"):
+    if folder in ("/proc", "/sys") or time.monotonic() - started > 6:
+        dirs[:] = []
+        continue
+    found += [os.path.join(folder, d) for d in dirs if d == ".git"]
+    found += [os.path.join(folder, f) for f in files
+              if f in ("two_layer_net.py", "grading.toml", "cases.py", "test_backward.py", "homework2.ipynb")]
+print("FOUND", sorted(found), "IN", round(time.monotonic() - started, 1), "s")
+"""
+
+
+def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_path):
+    """From this checkout (which other users can read, with its .git, examples, reference and config),
+    graded with every layer: the allowlist exposes none of it, nor anything else but the system,
+    the interpreter and the scratch folder."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "two_layer_net.py").write_text(WALK)
+    shutil.copy(HONEST, upload / "honest.py")
+    results = tmp_path / "results.json"
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(results.read_text())
+    if "no bubblewrap layer" in doc["extra_data"]["isolation"]:
+        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    printed = next(line for line in doc["output"].splitlines() if line.startswith("FOUND"))
+    found = eval(printed.split(" IN ")[0].removeprefix("FOUND "))  # a list literal printed by the walk
+    assert [os.path.basename(p) for p in found] == ["two_layer_net.py"], printed
+    assert "/submission/" in found[0] and str(REPO) not in found[0]
+    assert float(printed.split(" IN ")[1].split()[0]) < 6  # the walk finished: it saw everything there was
+    assert doc["score"] == 20
+
+
+@pytest.mark.parametrize("layer", ["bubblewrap", "no bubblewrap"])
+def test_a_package_of_the_venv_the_zygote_did_not_load_imports_from_a_root_under_tmp(layer, grade_with_bwrap,
+                                                                                     gradescope, runtime, tmp_path):
+    """yaml is in the venv setup.sh made (the runtime lives under /tmp); student code imports it."""
+    assert str(runtime).startswith(tempfile.gettempdir())
+    attack = "import yaml\nassert yaml.safe_load('a: 1') == {'a': 1}\nfrom honest import *\n"
+    if layer == "bubblewrap":
+        run = grade_with_bwrap(attack)
+        if "no bubblewrap layer" in run.results["extra_data"]["isolation"]:
+            pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    else:
+        upload = tmp_path / "plain"
+        upload.mkdir()
+        (upload / "two_layer_net.py").write_text(attack)
+        shutil.copy(HONEST, upload / "honest.py")
+        run = gradescope(upload)
+        assert "no bubblewrap layer" in run.results["extra_data"]["isolation"]
+    assert run.results["score"] == 20, run.results["output"]
+
+
+def test_the_lookahead_attack_earns_nothing_with_bubblewrap_either(grade_with_bwrap):
+    run = grade_with_bwrap((REPO / "examples" / "hostile" / "lookahead.py").read_text())
+    if "no bubblewrap layer" in run.results["extra_data"]["isolation"]:
+        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    assert run.results["score"] == 15, run.results["output"]
