@@ -90,15 +90,34 @@ def _handle(request, fds, control, worker, private_tmp):
         return {"returncode": _wait(request["pid"], float(request["timeout"]))}
     if op == "clean":
         if private_tmp:
+            mounts = _mount_points()
             for folder in PRIVATE_TMP:
-                for entry in os.scandir(folder):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        with contextlib.suppress(OSError):  # best effort, like rmtree's
-                            os.unlink(entry.path)
+                _empty(folder, mounts)
         return {}
     raise ValueError(f"unknown request {op!r}")
+
+
+def _mount_points():
+    """Where something is mounted in this namespace (the scratch folder and a venv under /tmp are)."""
+    with open("/proc/self/mountinfo") as f:
+        return {line.split()[4].replace("\\040", " ") for line in f}
+
+
+def _empty(folder, mounts):
+    """Remove what student code left in `folder`, leaving mounts and the folders leading to them:
+    the grader's scratch and the interpreter are bound there, and must neither be emptied nor walked."""
+    for entry in os.scandir(folder):
+        path = entry.path
+        if path in mounts:
+            continue
+        if any(m.startswith(path + "/") for m in mounts):
+            if entry.is_dir(follow_symlinks=False):
+                _empty(path, mounts)
+        elif entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):  # best effort, like rmtree's
+                os.unlink(path)
 
 
 def _wait(pid, timeout):

@@ -170,3 +170,18 @@ def test_the_control_socket_kinds_serve_and_stop(tmp_path, kind):
     started = time.monotonic()
     server.close()  # the zygote is gone at once, not after close's 2 s of grace
     assert time.monotonic() - started < 1.5 and zygotes_and_workers() == ""
+
+
+def test_emptying_the_private_tmp_leaves_what_is_mounted_there(grader, tmp_path):
+    """With bubblewrap the scratch folder (under /tmp) is mounted inside the zygote's private /tmp:
+    emptying that /tmp between submissions must leave it, and the files of the grader in it, alone."""
+    if not grader.bubblewrapped:
+        pytest.skip("no bubblewrap layer here")
+    zygote_code = grader.forkserver.code_dir / "zygote.py"
+    assert str(zygote_code).startswith("/tmp/") and zygote_code.exists()
+    planted = submission(tmp_path, "planter", """
+        open("/tmp/planted-by-a-student", "w").write("x")
+    """)
+    for _ in range(2):
+        assert grader.grade(planted).score == 20
+        assert zygote_code.exists(), "the zygote emptied the grader's scratch folder"
