@@ -1,7 +1,7 @@
 """Grade a whole class: a folder or zip of submissions, or Gradescope's "Export Submissions".
 
 Each submission goes through Grader.grade, the path run_autograder takes, in a pool of
-processes, each with a Grader (and so a zygote and a sandbox user) of its own. Per submission,
+processes, each with a Grader (and so a zygote and a leased sandbox user) of its own. Per submission,
 results.json is written as soon as it is graded (atomically), so an interrupted batch loses
 nothing; the cache (submission content + grader version) makes a re-run grade only what
 changed. At the end: grades.csv (written atomically) and a self-contained HTML
@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import stat
 import sys
@@ -161,23 +162,29 @@ def submission_key(entry: Entry, version: str) -> str:
 # serve every submission that process grades. Module-level because a pool process is the edge of
 # this program; nothing else reads it.
 _grader = None
+_pool = {"grading": False, "parent": 0, "batch_tmp": None}  # this pool process's own bookkeeping
 
 
-def _start_grader(config: Config, config_files: list[Path], slots, scratch_parent: Path) -> None:
-    """Pool process initializer. Each process takes a slot and, when root, a sandbox user of its own:
-    after a submission every process of that user is killed, which must not reach a neighbour's."""
+def _start_grader(config: Config, config_files: list[Path], scratch_parent: Path, parent: int) -> None:
+    """Pool process initializer: a Grader of this process's own (its zygote, and as root a sandbox
+    user no other grader holds)."""
     from multiprocessing.util import Finalize
 
+    from .forkserver import die_with_parent
     from .grade import Grader
 
     global _grader
-    # Ctrl-C is the parent's to handle: it stops this process with SIGTERM, which unwinds whatever
-    # is being graded (the sandbox's cleanup runs) and leaves nothing written for it.
+    # Ctrl-C, SIGTERM and SIGHUP are the parent's to handle: it stops this process with SIGTERM, which
+    # unwinds whatever is being graded (the sandbox's cleanup runs) and leaves nothing written for it.
+    # The same happens if the parent dies without a word (SIGKILL): the kernel sends the SIGTERM.
+    _pool.update(parent=parent, batch_tmp=scratch_parent.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
-    slot = slots.get()
-    user = config.sandbox_user if slot == 0 else f"{config.sandbox_user}{slot + 1}"
-    _grader = Grader(config, config_files, sandbox_user=user, scratch_parent=scratch_parent)
+    die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(143)
+    _grader = Grader(config, config_files, scratch_parent=scratch_parent)
     Finalize(_grader, _grader.close, exitpriority=10)  # runs when the pool shuts the process down
 
 
@@ -187,7 +194,18 @@ class _Stopped(BaseException):
 
 def _stop(signum, frame):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough (the pool may send another)
-    raise _Stopped
+    if _pool["grading"]:
+        raise _Stopped  # _grade_one unwinds the submission, then leaves
+    _leave()
+
+
+def _leave() -> None:
+    """Close this process's grader and exit; if the batch's parent is gone, clear its temporary folder."""
+    if _grader is not None:
+        _grader.close()
+    if os.getppid() != _pool["parent"]:
+        shutil.rmtree(_pool["batch_tmp"], ignore_errors=True)
+    os._exit(143)
 
 
 def _grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
@@ -196,19 +214,22 @@ def _grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
     Never raises for a submission: a grader failure is written as its status (without a cache key,
     so the next run tries again). Being stopped is the one exception: nothing is written then.
     """
+    _pool["grading"] = True
     try:
-        results = report_to_results(_grader.grade(entry.path, entry.id))
-        # the cache key travels inside the results it stands for: one atomic write
-        results["extra_data"][CACHE_KEY] = cache_key
+        try:
+            results = report_to_results(_grader.grade(entry.path, entry.id))
+            # the cache key travels inside the results it stands for: one atomic write
+            results["extra_data"][CACHE_KEY] = cache_key
+        except _Stopped:
+            raise
+        except BaseException as e:  # noqa: BLE001 - the batch goes on
+            results = failure_results(f"internal error ({type(e).__name__}: {e})")
+            results["extra_data"] = {"status": "grader error"}
+        write_results(results_path, results, durable=False)
     except _Stopped:
-        # grade() has cleaned up the submission; close the zygote and leave at once (raising would
-        # only fail this task, and the pool process would go on with the next)
-        _grader.close()
-        os._exit(143)
-    except BaseException as e:  # noqa: BLE001 - the batch goes on
-        results = failure_results(f"internal error ({type(e).__name__}: {e})")
-        results["extra_data"] = {"status": "grader error"}
-    write_results(results_path, results, durable=False)
+        _leave()  # grade() and the writer have cleaned up (raising would only fail this task)
+    finally:
+        _pool["grading"] = False
 
 
 @dataclass
@@ -250,7 +271,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     """Grade every submission under input_path into out/ (results/, grades.csv, report.html)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="autograder-batch-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
         entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {message}",
                                                                                  file=sys.stderr))
         ids = [e.id for e in entries]
@@ -268,15 +289,12 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         # Forked pool processes start at once, numpy already loaded (before any thread exists: the pool
         # forks them all up front). macOS: its BLAS is not fork-safe, so they start afresh there.
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        slots = context.SimpleQueue()
-        for slot in range(workers):
-            slots.put(slot)
         scratch = Path(tmp) / "scratch"  # removed with tmp, whatever happens to the pool processes
         scratch.mkdir()
         os.chmod(tmp, 0o711)
         os.chmod(scratch, 0o711)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_grader,
-                                   initargs=(config, config_files, slots, scratch))
+                                   initargs=(config, config_files, scratch, os.getpid()))
         try:
             pending = {pool.submit(_grade_one, e, paths[e.id], keys[e.id]): e for e in todo}
             while pending:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -72,11 +73,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gradescope":
         return _gradescope(args)  # handles every error itself: it must always leave a results.json
     command = {"batch": _batch, "build-zip": _build_zip, "grade": _grade, "handout": _handout}[args.command]
+    stopped = _stop_on_termination()
     try:
-        return command(args)
+        status = command(args)
+        # an interrupted batch says so and returns 130 (Ctrl-C); it may have been SIGTERM or SIGHUP
+        return 128 + stopped["signal"] if status == 128 + signal.SIGINT and "signal" in stopped else status
     except (ConfigError, CommandError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: everything has unwound
+        print("interrupted", file=sys.stderr)
+        return 128 + stopped.get("signal", signal.SIGINT)
+
+
+def _stop_on_termination() -> dict:
+    """SIGTERM (timeout, a scheduler) and SIGHUP (a closed terminal) stop a command as Ctrl-C does:
+    raised as KeyboardInterrupt, so every grader, worker and scratch folder is cleaned up on the way
+    out. The returned dict says which signal it was."""
+    stopped: dict = {}
+
+    def handler(signum, frame):
+        stopped.setdefault("signal", signum)
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handler)
+    return stopped
 
 
 class CommandError(Exception):
@@ -94,7 +116,7 @@ def _batch(args) -> int:
     if summary.interrupted:
         print(f"interrupted: {summary.graded} graded this time; run the same command again to finish "
               "(what was graded is kept)", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
     scores = [float(r["total"]) for r in summary.rows]
     mean = sum(scores) / len(scores) if scores else 0.0
     statuses = ", ".join(f"{s}: {sum(r['status'] == s for r in summary.rows)}"

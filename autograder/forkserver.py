@@ -82,7 +82,7 @@ class ForkServer:
                 [*self.wrapper, sys.executable, "-I", str(self.code_dir / "zygote.py"), str(theirs.fileno()),
                  *(["--private-tmp"] if self.private_tmp else [])],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.code_dir, env=dict(SCRUBBED_ENV), start_new_session=True, preexec_fn=_die_with_parent)
+                cwd=self.code_dir, env=dict(SCRUBBED_ENV), start_new_session=True, preexec_fn=die_with_parent)
         finally:
             theirs.close()
             os.close(log)
@@ -177,8 +177,10 @@ class WorkerProcess:
             return None
 
 
-def _die_with_parent() -> None:  # in the zygote between fork and exec
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Have the kernel send `signum` to this process when its parent dies (Linux; elsewhere nothing).
+    Used in the zygote between fork and exec, and by a batch's pool processes."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

@@ -18,7 +18,7 @@ from .cases import visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
 from .forkserver import ForkServer
 from .hidden import hidden_bases, relabel
-from .isolation import choose_user, give_to, remove_files_of, running_as_root
+from .isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import ScoredTest, complete, score_tests, summary
@@ -64,39 +64,46 @@ class Grader:
     worker, its own hidden cases; the sandbox user's processes and files are removed after it.
     """
 
-    def __init__(self, config: Config, config_files: list[Path] = (), sandbox_user: str | None = None,
-                 scratch_parent: Path | None = None):
+    def __init__(self, config: Config, config_files: list[Path] = (), scratch_parent: Path | None = None):
         """config_files: where the config was read from, hidden from student code with the grader's files;
-        sandbox_user: the user student code runs as when we are root (default: the config's; graders
-        running side by side need one each, since each kills all of its user's processes);
         scratch_parent: where to make the scratch folder (default: the system's temporary folder)."""
         self.config = config
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
         self._diagnoses: dict = {}  # what diagnosing a visible case needs: computed once too
-        self.user, self.missing = choose_user(sandbox_user or config.sandbox_user)
-        self.network_filter = available_filter()
-        if self.network_filter is None:
-            self.missing.append("network access is not blocked (no seccomp filter on this machine)")
-        # Every submission is staged in a folder of its own below this one (the only place bubblewrap
-        # leaves writable), deleted once it is graded.
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
-        os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
-        hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
-        wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root()) \
-            if config.bubblewrap == "auto" else None
-        self.bubblewrapped = wrapper is not None
-        # Started now, before this process has made a single case: the zygote is a fresh interpreter,
-        # but nothing secret should exist anywhere while it starts.
-        self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
-        self.forkserver.start()
-        self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
-        self.isolation = self._describe_isolation()  # for instructors, in every report
-        self._graded = 0
+        # as root, a sandbox user of this grader's own (graders side by side must not share one)
+        self.lease, self.missing = choose_user(config.sandbox_user)
+        self.user = self.lease.user if self.lease else None
+        try:
+            self.network_filter = available_filter()
+            if self.network_filter is None:
+                self.missing.append("network access is not blocked (no seccomp filter on this machine)")
+            # Every submission is staged in a folder of its own below this one (the only place bubblewrap
+            # leaves writable), deleted once it is graded.
+            self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
+            os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
+            hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
+            wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root()) \
+                if config.bubblewrap == "auto" else None
+            self.bubblewrapped = wrapper is not None
+            # Started now, before this process has made a single case: the zygote is a fresh interpreter,
+            # but nothing secret should exist anywhere while it starts.
+            self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
+            self.forkserver.start()
+            self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
+            self.isolation = self._describe_isolation()  # for instructors, in every report
+            self._graded = 0
+        except BaseException:
+            if self.lease:
+                self.lease.close()
+            raise
 
     def close(self) -> None:
         self.forkserver.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.lease:
+            kill_all(self.user)  # nothing of ours outlives the lease
+            self.lease.close()
 
     def __enter__(self) -> Grader:
         return self

@@ -1,22 +1,25 @@
 """Who the worker runs as, and making sure nothing it started outlives it.
 
 When the grader runs as root (always, on Gradescope), student code runs as a dedicated
-unprivileged user: it cannot read files only root can read (the grader, the reference, the tests,
-the config), cannot write the results, cannot signal or trace the grader, and RLIMIT_NPROC bounds
-how many processes it can start. After each worker, every process of that user is killed, which
-also catches double forks and setsid children that escape the worker's process group.
+unprivileged user, leased to this grader alone (lease_user): it cannot read files only root can
+read (the grader, the reference, the tests, the config), cannot write the results, cannot signal
+or trace the grader, and RLIMIT_NPROC bounds how many processes it can start. After each worker,
+every process of that user is killed, which also catches double forks and setsid children that
+escape the worker's process group, and reaches no other grader's workers.
 
 When the grader does not run as root, none of that is possible; `limitations()` says what is lost.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,8 +159,61 @@ def unreadable_runtime_path() -> str | None:
     return None
 
 
-def choose_user(name: str) -> tuple[SandboxUser | None, list[str]]:
-    """Who the worker runs as, and the guarantees this run cannot give (in words for its operator)."""
+# Which sandbox users running graders hold: a lock file each, in a folder only root can open.
+LEASES = Path("/run/autograder-sandbox-users") if Path("/run").is_dir() else \
+    Path(tempfile.gettempdir()) / "autograder-sandbox-users"
+MAX_SANDBOX_USERS = 32
+
+
+@dataclass
+class Lease:
+    """A sandbox user this grader alone uses, for as long as the lease is open.
+
+    Every grader kills all of its user's processes after each submission and counts them against
+    RLIMIT_NPROC, so two graders on one machine (two terminals, a batch's pool processes, a test
+    suite beside a batch, two courses) must never share one. The lease is an flock on a file: the
+    kernel drops it when the grader's process dies, however it dies.
+    """
+
+    user: SandboxUser
+    fd: int
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def lease_user(base: str) -> Lease:
+    """The first of `base`, `base`2, ... `base`32 that no other grader holds, created if missing. What a
+    grader that died holding it left (processes, files in /tmp) is cleared first."""
+    LEASES.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(LEASES)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o077:
+        raise IsolationError(f"{LEASES} must be a folder only root can open")
+    for index in range(1, MAX_SANDBOX_USERS + 1):
+        name = base if index == 1 else f"{base}{index}"
+        fd = os.open(LEASES / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            user = sandbox_user(name)
+            kill_all(user)
+            remove_files_of(user)
+        except BaseException:
+            os.close(fd)
+            raise
+        return Lease(user, fd)
+    raise IsolationError(f"all {MAX_SANDBOX_USERS} sandbox users ({base}, {base}2, ...) are held by other "
+                         "graders running on this machine")
+
+
+def choose_user(name: str) -> tuple[Lease | None, list[str]]:
+    """Who the worker runs as (a leased sandbox user, or None for the grader's own user), and the
+    guarantees this run cannot give (in words for its operator)."""
     if not running_as_root():
         return None, [
             "not running as root, so student code runs as your own user and can read and change your "
@@ -171,4 +227,4 @@ def choose_user(name: str) -> tuple[SandboxUser | None, list[str]]:
         return None, [
             f"student code runs as ROOT: the sandbox user cannot use this Python ({blocked} is closed to "
             "other users); run the grader from a Python other users can read, e.g. the venv setup.sh makes"]
-    return sandbox_user(name), []
+    return lease_user(name), []

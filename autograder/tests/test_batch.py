@@ -10,8 +10,10 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -257,3 +259,109 @@ def test_links_in_a_students_folder_change_nothing_outside_in_a_batch(tmp_path):
     assert victim.read_text() == "precious = True\n"
     assert float(rows(out)["alice"]["total"]) == 20
     assert "alice/two_layer_net.py (a link to" in proc.stderr  # left out of the class's private copy
+
+
+def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path):
+    """A slow correct submission graded while two batches run beside it, all as root with the runtime's
+    Python: each grader leases a sandbox user of its own, so no grader's cleanup kills another's
+    worker, and every grade is what it is alone."""
+    python, source = str(runtime / "venv" / "bin" / "python"), runtime / "source"
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "two_layer_net.py").write_text((EXAMPLES / "correct" / "two_layer_net.py").read_text().replace(
+        "def affine(x, W, b):", "def affine(x, W, b):\n    __import__('time').sleep(0.25)"))
+    classes = []
+    for name in ("a", "b"):
+        folder = tmp_path / f"class_{name}"
+        for i, example in enumerate(("correct", "relu_ge", "missing_factor_2", "correct")):
+            shutil.copytree(EXAMPLES / example, folder / f"{example}_{i}")
+        classes.append(folder)
+    grade = subprocess.Popen([python, "-m", "autograder", "grade", str(slow), "--results", str(tmp_path / "slow.json")],
+                             cwd=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    batches = [subprocess.Popen([python, "-m", "autograder", "batch", str(folder), "--out", str(tmp_path / f"out_{i}"),
+                                 "-j", "2"], cwd=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i, folder in enumerate(classes)]
+    assert grade.wait(timeout=120) == 0, grade.stderr.read()
+    for proc in batches:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    slow_results = json.loads((tmp_path / "slow.json").read_text())
+    assert slow_results["score"] == 20, slow_results["output"]
+    users = {slow_results["extra_data"]["isolation"].split(" (uid")[0]}
+    for i in range(2):
+        totals = {sid: float(r["total"]) for sid, r in rows(tmp_path / f"out_{i}").items()}
+        assert totals == {"correct_0": 20, "relu_ge_1": 19, "missing_factor_2_2": 10.6667, "correct_3": 20}
+        users |= {json.loads(p.read_text())["extra_data"]["isolation"].split(" (uid")[0]
+                  for p in (tmp_path / f"out_{i}" / "results").glob("*.json")}
+    if os.geteuid() == 0:
+        assert len(users) >= 3  # the grade and at least one pool process of each batch: users of their own
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (its children, theirs, ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum):
+    folder = tmp_path / "class"
+    examples = ["correct", "relu_ge", "missing_factor_2", "sign_error", "mean_loss", "hang_in_loss"]
+    for i, example in enumerate(examples * 2):
+        shutil.copytree(EXAMPLES / example, folder / f"s{i:02d}_{example}")
+    temporary = {p.name for p in Path(tempfile.gettempdir()).glob("autograder-batch-*")}
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(out), "-j", "2"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (out / "results").exists() or not list((out / "results").glob("[!.]*.json")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    family = descendants(proc.pid)
+    assert family  # pool processes, zygotes, workers
+    os.kill(proc.pid, signum)
+    status = proc.wait(timeout=30)
+    stderr = proc.stderr.read()
+    deadline = time.monotonic() + 5
+    while alive(family) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(family), "processes of the killed batch outlived it"
+    assert not (out / "grades.csv").exists()
+    if signum != signal.SIGKILL:
+        assert status == 128 + signum and "run the same command again to finish" in stderr
+    time.sleep(0.5)  # the pool processes' last clean-up
+    assert {p.name for p in Path(tempfile.gettempdir()).glob("autograder-batch-*")} <= temporary
+    assert batch(str(folder), "--out", str(out)).returncode == 0
+    uninterrupted = tmp_path / "uninterrupted"
+    assert batch(str(folder), "--out", str(uninterrupted)).returncode == 0
+
+    def table(path):
+        return {sid: (r["status"], r["total"]) for sid, r in rows(path).items()}
+
+    assert table(out) == table(uninterrupted) and len(table(out)) == 12
