@@ -33,6 +33,16 @@ if [ "$(id -u)" = 0 ]; then
     id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$user"
     chmod 700 "$SOURCE"
     chmod -R o+rX "$ROOT/venv"
+    # Student code runs this venv's python as that user: say so loudly if it cannot (a Python under a
+    # closed home folder, a root other users cannot reach). The grader would then run it as root
+    # unless bubblewrap works at run time (its allowlist shows the interpreter to the sandbox user).
+    blocked=$("$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.isolation import unreadable_runtime_path; print(unreadable_runtime_path() or "")' "$SOURCE")
+    if [ -n "$blocked" ]; then
+        echo "setup.sh: WARNING: the sandbox user $user cannot run $ROOT/venv/bin/python: $blocked is closed to other users." >&2
+        echo "setup.sh: without bubblewrap, student code would then run as ROOT. Make $ROOT and every folder above it" >&2
+        echo "setup.sh: readable by others (chmod 755), and build the venv from a Python they can run, e.g." >&2
+        echo "setup.sh:     AUTOGRADER_SETUP_PYTHON=/usr/bin/python3 AUTOGRADER_ROOT=$ROOT bash $SOURCE/setup.sh" >&2
+    fi
     # An optional extra layer: used at run time only if the container allows its namespaces.
     command -v bwrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
         || echo "setup.sh: bubblewrap not installed (optional)"

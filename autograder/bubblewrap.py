@@ -61,6 +61,18 @@ def zygote_wrapper(scratch: Path, hidden: list[Path], as_root: bool) -> list[str
     return command if probe.returncode == 0 else None
 
 
+def python_prefixes() -> list[str]:
+    """Where this Python and the venv's packages live (as named, and with links resolved)."""
+    prefixes = {sys.prefix, sys.base_prefix}
+    return sorted(prefixes | {os.path.realpath(p) for p in prefixes})
+
+
+def exposed_trees() -> list[str]:
+    """The folders the allowlist shows as they are on the machine (with their own permissions).
+    Any other folder on the way to them is one bwrap made, open to everyone (0755)."""
+    return [t for t in SYSTEM_TREES if os.path.isdir(t) and not os.path.islink(t)] + python_prefixes()
+
+
 def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
     """bwrap arguments building a root that holds only what the zygote and its workers need.
 
@@ -98,8 +110,7 @@ def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
         args.extend(["--tmpfs", folder])
         made.add(folder)
     # this Python and the venv's packages, wherever they live (even under /tmp)
-    prefixes = {sys.prefix, sys.base_prefix}
-    for prefix in sorted(prefixes | {os.path.realpath(p) for p in prefixes}):
+    for prefix in python_prefixes():
         if not within(prefix, exposed) and os.path.isdir(prefix):
             parents(prefix)
             args.extend(["--ro-bind", prefix, prefix])

@@ -107,6 +107,7 @@ class CommandError(Exception):
 
 def _batch(args) -> int:
     from .batch import run_batch
+    from .report import missing_guarantees
 
     config = load_config(args.config)
     try:
@@ -124,6 +125,9 @@ def _batch(args) -> int:
     print(f"{len(summary.rows)} submissions ({summary.graded} graded, {summary.cached} unchanged since the last run); "
           f"mean {mean:.2f}/{config.total_points:g}; {statuses}")
     print(f"wrote {args.out}/grades.csv, {args.out}/report.html and {args.out}/results/")
+    missing = missing_guarantees(summary.rows)
+    if missing:
+        print(f"warning: the sandbox was incomplete. MISSING guarantees: {'; '.join(missing)}.", file=sys.stderr)
     return 0
 
 

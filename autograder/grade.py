@@ -71,38 +71,41 @@ class Grader:
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
         self._diagnoses: dict = {}  # what diagnosing a visible case needs: computed once too
-        # as root, a sandbox user of this grader's own (graders side by side must not share one)
-        self.lease, self.missing = choose_user(config.sandbox_user)
-        self.user = self.lease.user if self.lease else None
+        self.network_filter = available_filter()
+        # Every submission is staged in a folder of its own below this one (the only place bubblewrap
+        # leaves writable), deleted once it is graded.
+        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
+        os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
+        self.lease, self.forkserver = None, None  # what close() releases, once made
         try:
-            self.network_filter = available_filter()
-            if self.network_filter is None:
-                self.missing.append("network access is not blocked (no seccomp filter on this machine)")
-            # Every submission is staged in a folder of its own below this one (the only place bubblewrap
-            # leaves writable), deleted once it is graded.
-            self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
-            os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
             hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
             wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root()) \
                 if config.bubblewrap == "auto" else None
             self.bubblewrapped = wrapper is not None
+            # as root, a sandbox user of this grader's own (graders side by side must not share one);
+            # under bubblewrap it needs only what the allowlist exposes to be readable
+            self.lease, self.missing = choose_user(config.sandbox_user,
+                                                   bubblewrap.exposed_trees() if wrapper else None)
+            self.user = self.lease.user if self.lease else None
+            if self.network_filter is None:
+                self.missing.append("network access is not blocked (no seccomp filter on this machine)")
             # Started now, before this process has made a single case: the zygote is a fresh interpreter,
             # but nothing secret should exist anywhere while it starts.
             self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
             self.forkserver.start()
-            self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
-            self.isolation = self._describe_isolation()  # for instructors, in every report
-            self._graded = 0
         except BaseException:
-            if self.lease:
-                self.lease.close()
+            self.close()
             raise
+        self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
+        self.isolation = self._describe_isolation()  # for instructors, in every report
+        self._graded = 0
 
     def close(self) -> None:
-        self.forkserver.close()
+        if self.forkserver:
+            self.forkserver.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self.lease:
-            kill_all(self.user)  # nothing of ours outlives the lease
+            kill_all(self.lease.user)  # nothing of ours outlives the lease
             self.lease.close()
 
     def __enter__(self) -> Grader:

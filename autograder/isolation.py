@@ -138,11 +138,13 @@ def _remove_owned(folder: str, uid: int) -> None:
             pass
 
 
-def unreadable_runtime_path() -> str | None:
+def unreadable_runtime_path(exposed: list[str] | None = None) -> str | None:
     """The first part of this Python (interpreter, standard library, numpy) that other users cannot use.
 
     The worker runs this same interpreter as the sandbox user, so all of it must be readable by
     "others": true of a system Python or of the venv setup.sh makes, not of a Python under /root.
+    exposed: under bubblewrap, the trees its allowlist shows; the folders above them are bwrap's own,
+    open to everyone, so a Python under /root serves there.
     """
     import numpy
 
@@ -152,7 +154,8 @@ def unreadable_runtime_path() -> str | None:
               (Path(os.path.realpath(numpy.__file__)), stat.S_IROTH)]
     for path, bit in needed:
         for folder in path.parents:
-            if not os.stat(folder).st_mode & stat.S_IXOTH:
+            shown = exposed is None or any(folder == Path(t) or Path(t) in folder.parents for t in exposed)
+            if shown and not os.stat(folder).st_mode & stat.S_IXOTH:
                 return str(folder)
         if not os.stat(path).st_mode & bit:
             return str(path)
@@ -211,9 +214,9 @@ def lease_user(base: str) -> Lease:
                          "graders running on this machine")
 
 
-def choose_user(name: str) -> tuple[Lease | None, list[str]]:
+def choose_user(name: str, exposed: list[str] | None = None) -> tuple[Lease | None, list[str]]:
     """Who the worker runs as (a leased sandbox user, or None for the grader's own user), and the
-    guarantees this run cannot give (in words for its operator)."""
+    guarantees this run cannot give (in words for its operator). exposed: see unreadable_runtime_path."""
     if not running_as_root():
         return None, [
             "not running as root, so student code runs as your own user and can read and change your "
@@ -222,9 +225,10 @@ def choose_user(name: str) -> tuple[Lease | None, list[str]]:
             "processes the student code detaches (setsid, double fork) are not hunted down after grading",
             "RLIMIT_NPROC cannot stop a fork storm",
         ]
-    blocked = unreadable_runtime_path()
+    blocked = unreadable_runtime_path(exposed)
     if blocked is not None:
         return None, [
             f"student code runs as ROOT: the sandbox user cannot use this Python ({blocked} is closed to "
-            "other users); run the grader from a Python other users can read, e.g. the venv setup.sh makes"]
+            "other users); build the grader's venv from a Python other users can run, in a folder they can "
+            "reach (setup.sh with AUTOGRADER_SETUP_PYTHON=/usr/bin/python3, say), or use bubblewrap"]
     return lease_user(name), []

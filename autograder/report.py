@@ -15,8 +15,21 @@ def write_report(path: Path, rows: list[dict], config: Config) -> None:
     path.write_text(render_report(rows, config), encoding="utf-8")
 
 
+def missing_guarantees(rows: list[dict]) -> list[str]:
+    """The sandbox guarantees some submission of the batch was graded without (from each results'
+    extra_data.isolation), each said once."""
+    found = []
+    for r in rows:
+        _, marker, missing = r.get("isolation", "").partition("MISSING guarantees: ")
+        found += [m.strip().rstrip(".") for m in missing.split("; ") if marker and m.strip()]
+    return list(dict.fromkeys(found))
+
+
 def render_report(rows: list[dict], config: Config) -> str:
     total_max = config.total_points
+    missing = missing_guarantees(rows)
+    warning = ("<p style='background:#fdd;padding:.6em'><b>The sandbox was incomplete</b> for this batch: "
+               + "; ".join(html.escape(m) for m in missing) + ".</p>") if missing else ""
     scores = [float(r["total"]) for r in rows]
     statuses = Counter(r["status"] for r in rows)
     mistakes = Counter(m for r in rows for ids in r.get("mistakes", {}).values() for m in ids)
@@ -45,6 +58,7 @@ table {{ border-collapse: collapse; margin-bottom: 2em; }} td, th {{ padding: .2
 tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
 </style></head><body>
 <h1>Two-layer network: class report</h1>
+{warning}
 <p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
 <h2>Scores</h2>
 {_histogram(scores, total_max)}

@@ -43,26 +43,38 @@ def _pinned(package: str) -> str:
     raise SystemExit(f"{package} is not pinned in requirements-dev.txt")
 
 
+def default_setup_python() -> str:
+    """A Python other users can run, as on Gradescope: the system one where there is one."""
+    return "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys._base_executable
+
+
+def make_root(root: Path, setup_python: str, config_text: str | None = None) -> Path:
+    """Lay out `root` as Gradescope does (source/, run_autograder) and run setup.sh in it; the venv's python."""
+    os.chmod(root, 0o755)
+    source = copy_grading_files(root / "source", config_text)
+    shutil.copy(REPO / "run_autograder", root / "run_autograder")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=setup_python)
+    subprocess.run(["bash", str(source / "setup.sh")], env=env, check=True, stdout=subprocess.DEVNULL)
+    return root / "venv" / "bin" / "python"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--example", default="correct")
-    parser.add_argument("--setup-python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3")
-                        else sys._base_executable, help="the Python setup.sh builds the venv from")
+    parser.add_argument("--setup-python", default=default_setup_python(),
+                        help="the Python setup.sh builds the venv from")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        os.chmod(root, 0o755)
-        source = copy_grading_files(root / "source")
-        shutil.copy(REPO / "run_autograder", root / "run_autograder")
+        print("setting up the root with setup.sh ...", flush=True)
+        python = str(make_root(root, args.setup_python))
         shutil.copytree(REPO / "examples" / "submissions" / args.example, root / "submission")
         (root / "submission_metadata.json").write_text(json.dumps({"id": 1}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
-        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=args.setup_python)
-        print("setting up the root with setup.sh ...", flush=True)
-        subprocess.run(["bash", str(source / "setup.sh")], env=env, check=True, stdout=subprocess.DEVNULL)
-        python = str(root / "venv" / "bin" / "python")
+        env.update(AUTOGRADER_ROOT=str(root))
         subprocess.run([python, "-m", "pip", "install", "-q", _pinned("pytest")], check=True, stdout=subprocess.DEVNULL)
         floor_cmd = [python, "-c", "import numpy, pytest"]
         grade_cmd = [str(root / "run_autograder")]

@@ -21,10 +21,62 @@ from autograder.bundle import build_zip
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
 SCHEMA = json.loads((Path(__file__).with_name("results.schema.json")).read_text())
-def zygotes_and_workers() -> str:
-    """pgrep's lines for every live zygote or worker (workers are forks of a zygote: same command)."""
-    return subprocess.run(["pgrep", "-a", "-f", "forkserver/server/zygote.py"], capture_output=True,
-                          text=True).stdout.strip()
+def zygotes_and_workers(below: int | None = None) -> str:
+    """pgrep's lines for live zygotes and workers (workers are forks of a zygote: same command; bwrap
+    around a zygote shows it too): those below process `below` (a grader of this process), or else
+    those no live grader owns any more (their first other ancestor is init: left behind). Another
+    grader running on the machine meanwhile is neither."""
+    lines = subprocess.run(["pgrep", "-a", "-f", "forkserver/server/zygote.py"], capture_output=True,
+                           text=True).stdout.strip().splitlines()
+    found = {int(line.split()[0]): line for line in lines}
+    if below is not None:
+        mine = descendants(below)
+        return "\n".join(line for pid, line in found.items() if pid in mine)
+
+    def owner(pid: int) -> int:
+        while pid in found:
+            pid = _parent(pid)
+        return pid
+
+    return "\n".join(line for pid, line in found.items() if owner(pid) in (0, 1))
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (its children, theirs, ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
 
 
 def without_bubblewrap(config_text: str) -> str:

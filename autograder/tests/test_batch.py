@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from .conftest import EXAMPLES, REPO, SCHEMA
+from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants
 
 STUDENTS = {  # submission id -> (example, name)
     "1001": ("correct", "Ada Lovelace"),
@@ -178,9 +179,11 @@ def test_links_and_special_files_in_a_zip_are_left_out_with_a_warning(tmp_path):
     assert set(graded) == {"alice"} and float(graded["alice"]["total"]) == 20  # nothing of bob was extracted
 
 
-def test_no_student_reads_a_classmates_submission_as_the_sandbox_user(runtime, tmp_path):
+@pytest.mark.parametrize("layer", ["off", "auto"])
+def test_no_student_reads_a_classmates_submission_as_the_sandbox_user(runtime, tmp_path, layer):
     """Batch from a zip with the Gradescope runtime's Python (so as root the sandbox users run student
-    code): the extracted input and the other pool process's scratch copy are closed to it."""
+    code), without and with bubblewrap: the extracted input and the other pool process's scratch
+    copy are closed to it."""
     root = tmp_path / "export"
     for sid in ("2001", "2003", "2005"):
         shutil.copytree(EXAMPLES / "correct", root / f"submission_{sid}")
@@ -194,9 +197,12 @@ def test_no_student_reads_a_classmates_submission_as_the_sandbox_user(runtime, t
         for path in sorted(root.rglob("*")):
             zf.write(path, path.relative_to(tmp_path))
     out = tmp_path / "out"
+    config = tmp_path / "grading.toml"
+    config.write_text((runtime / "source" / "grading.toml").read_text().replace(
+        'bubblewrap = "off"', f'bubblewrap = "{layer}"'))
     proc = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-m", "autograder", "batch", str(archive),
-                           "--out", str(out), "-j", "2"], cwd=runtime / "source", capture_output=True, text=True,
-                          timeout=300)
+                           "--out", str(out), "-j", "2", "--config", str(config)], cwd=runtime / "source",
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     graded = rows(out)
     assert {sid: float(r["total"]) for sid, r in graded.items()} == {"2001": 20, "2002": 19, "2003": 20, "2005": 20}
@@ -297,37 +303,6 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
         assert len(users) >= 3  # the grade and at least one pool process of each batch: users of their own
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (its children, theirs, ...)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(pid)
-    return out
-
-
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum):
     folder = tmp_path / "class"
@@ -365,3 +340,35 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
         return {sid: (r["status"], r["total"]) for sid, r in rows(path).items()}
 
     assert table(out) == table(uninterrupted) and len(table(out)) == 12
+
+
+def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path):
+    """This project's .venv may sit where the sandbox user cannot run it (/root), or the tests may
+    run as a user without root: either way some guarantee is missing, and batch says which."""
+    folder = tmp_path / "class"
+    for i in range(3):
+        shutil.copytree(EXAMPLES / "correct", folder / f"s{i}")
+    out = tmp_path / "out"
+    proc = batch(str(folder), "--out", str(out), "-j", "2")
+    assert proc.returncode == 0
+    isolation = json.loads((out / "results" / "s0.json").read_text())["extra_data"]["isolation"]
+    report = (out / "report.html").read_text()
+    if "MISSING" not in isolation:
+        assert "warning" not in proc.stderr and "sandbox was incomplete" not in report
+        pytest.skip("the sandbox is complete here")
+    missing = isolation.split("MISSING guarantees: ")[1].rstrip(".").split("; ")
+    assert proc.stderr.count("the sandbox was incomplete") == 1
+    assert all(m in proc.stderr for m in missing)
+    assert "The sandbox was incomplete" in report and html.escape(missing[0]) in report
+
+
+def test_a_complete_sandbox_gets_no_warning(runtime, tmp_path):
+    folder = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", folder / "s0")
+    proc = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-m", "autograder", "batch", str(folder), "--out",
+                           str(tmp_path / "out")], cwd=runtime / "source", capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0
+    isolation = json.loads((tmp_path / "out" / "results" / "s0.json").read_text())["extra_data"]["isolation"]
+    assert ("MISSING" in isolation) == ("the sandbox was incomplete" in proc.stderr)
+    if os.geteuid() == 0:
+        assert "MISSING" not in isolation

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -101,15 +100,16 @@ WALK = """
 import os, time
 from honest import *
 
-found, started = [], time.monotonic()
+found, seen, started = [], 0, time.monotonic()
 for folder, dirs, files in os.walk("/"):
     if folder in ("/proc", "/sys") or time.monotonic() - started > 6:
         dirs[:] = []
         continue
+    seen += len(files)
     found += [os.path.join(folder, d) for d in dirs if d == ".git"]
     found += [os.path.join(folder, f) for f in files
               if f in ("two_layer_net.py", "grading.toml", "cases.py", "test_backward.py", "homework2.ipynb")]
-print("FOUND", sorted(found), "IN", round(time.monotonic() - started, 1), "s")
+print("FOUND", sorted(found), "IN", round(time.monotonic() - started, 1), "s", seen, "files")
 """
 
 
@@ -130,9 +130,10 @@ def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_pa
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
     printed = next(line for line in doc["output"].splitlines() if line.startswith("FOUND"))
     found = eval(printed.split(" IN ")[0].removeprefix("FOUND "))  # a list literal printed by the walk
-    assert [os.path.basename(p) for p in found] == ["two_layer_net.py"], printed
-    assert "/submission/" in found[0] and str(REPO) not in found[0]
-    assert float(printed.split(" IN ")[1].split()[0]) < 6  # the walk finished: it saw everything there was
+    # its own file, where its folder can be listed (as the sandbox user the scratch above it cannot)
+    assert all(p.endswith("/submission/two_layer_net.py") and str(REPO) not in p for p in found), printed
+    seconds, seen = float(printed.split(" IN ")[1].split()[0]), int(printed.split()[-2])
+    assert seconds < 6 and seen > 1000, printed  # the walk finished, through the system's files
     assert doc["score"] == 20
 
 

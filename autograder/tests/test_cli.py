@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import jsonschema
+import pytest
 
-from .conftest import EXAMPLES, REPO, SCHEMA
+from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -60,3 +66,35 @@ def test_bad_config_fails_clearly(tmp_path):
     out = cli("grade", str(EXAMPLES / "correct"), "--config", str(config))
     assert out.returncode == 1
     assert "limits.call_timeout must be a number" in out.stderr and "grading.toml" in out.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
+def test_a_killed_grade_leaves_no_process_and_a_stopped_one_no_scratch(signum):
+    """grade of a submission that hangs, stopped mid-run: its zygote and workers end with it within
+    seconds however it dies; SIGTERM and SIGHUP unwind it like Ctrl-C (scratch folder removed,
+    exit status 128 + the signal)."""
+    scratch_before = set(Path(tempfile.gettempdir()).glob("autograder-*"))
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "hang_in_loss")], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not any("zygote.py" in " ".join(cmdline(p)) for p in descendants(proc.pid)):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the hanging call
+    family = descendants(proc.pid)
+    os.kill(proc.pid, signum)
+    status = proc.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while alive(family) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(family)
+    if signum != signal.SIGKILL:
+        assert status == 128 + signum and "interrupted" in proc.stderr.read()
+        assert set(Path(tempfile.gettempdir()).glob("autograder-*")) <= scratch_before
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []

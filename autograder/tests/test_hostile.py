@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,11 +46,10 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
-def sandbox_uid() -> int | None:
-    try:
-        return pwd.getpwnam("ag-student").pw_uid
-    except KeyError:
-        return None
+def sandbox_uid(isolation: str) -> int | None:
+    """The uid the run's student code ran as, from its extra_data.isolation (each grader leases its own)."""
+    found = re.search(r"unprivileged user \S+ \(uid (\d+)\)", isolation)
+    return int(found.group(1)) if found else None
 
 
 def no_process_within(uid: int, seconds: float) -> bool:
@@ -88,7 +88,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     assert run.seconds < SECONDS.get(attack, 15)
     assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
     assert zygotes_and_workers() == ""
-    uid = sandbox_uid()
+    uid = sandbox_uid(run.results["extra_data"]["isolation"])
     if running_as_root() and uid is not None:
         assert processes_of(uid) == []
         assert left_behind(uid) == []

@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
 
 from autograder.isolation import running_as_root
 
@@ -28,3 +33,53 @@ def test_setup_then_run_as_gradescope_does(runtime):
         assert "ran as the unprivileged user ag-student" in run.results["extra_data"]["isolation"]
         assert "ran as the unprivileged user ag-student" in run.log
         assert os.stat(runtime / "source").st_mode & 0o777 == 0o700
+
+
+def python310() -> str | None:
+    """A Python 3.10 (Gradescope's image runs 3.10): AUTOGRADER_TEST_PYTHON310, else pyenv's, if any."""
+    candidates = [os.environ.get("AUTOGRADER_TEST_PYTHON310", "")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(str(p) for p in pyenv_root.glob("versions/3.10*/bin/python3.10"))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys, venv; print(sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == "(3, 10)":
+            return candidate
+    return None
+
+
+@pytest.mark.skipif(python310() is None, reason="no Python 3.10 on this machine")
+def test_the_lifecycle_on_python_3_10(built_zip, tmp_path):
+    """setup.sh with AUTOGRADER_SETUP_PYTHON on a 3.10, then run_autograder: grading works there. A
+    pyenv Python under a closed /root cannot be run by the sandbox user: setup.sh says so."""
+    root = Path(tempfile.mkdtemp(prefix="autograder-py310-"))
+    try:
+        os.chmod(root, 0o755)
+        with zipfile.ZipFile(built_zip) as zf:
+            zf.extractall(root / "source")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
+        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=python310())
+        setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                               timeout=900)
+        assert setup.returncode == 0, setup.stderr
+        version = subprocess.run([str(root / "venv" / "bin" / "python"), "--version"], capture_output=True, text=True)
+        assert version.stdout.startswith("Python 3.10")
+        blocked = unreadable_runtime_path_of(root / "venv" / "bin" / "python", root / "source")
+        if running_as_root() and blocked:
+            assert f"cannot run {root}/venv/bin/python: {blocked} is closed to other users" in setup.stderr
+            assert "AUTOGRADER_SETUP_PYTHON=/usr/bin/python3" in setup.stderr
+        elif running_as_root():
+            assert "WARNING" not in setup.stderr
+        for example, score in (("correct", 20), ("relu_ge", 19), ("notebook_missing_factor_2", 10.6667)):
+            run = run_autograder(root / example, EXAMPLES / example, source=root / "source",
+                                 python=str(root / "venv" / "bin" / "python"))
+            assert run.results["score"] == score, run.results["output"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def unreadable_runtime_path_of(python: Path, source: Path) -> str:
+    """What isolation.unreadable_runtime_path() says, asked of that Python."""
+    return subprocess.run([str(python), "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                           "from autograder.isolation import unreadable_runtime_path as u; print(u() or '')",
+                           str(source)], capture_output=True, text=True, check=True).stdout.strip()
