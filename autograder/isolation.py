@@ -16,6 +16,7 @@ import fcntl
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -96,11 +97,24 @@ def kill_all(user: SandboxUser | None, attempts: int = 50) -> bool:
     for _ in range(attempts):
         if not processes_of(user.uid):
             return True
-        subprocess.run([sys.executable, "-I", "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
-                       user=user.uid, group=user.gid, extra_groups=[], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        _kill_everything_as(user)
         time.sleep(0.002)
     return not processes_of(user.uid)
+
+
+def _kill_everything_as(user: SandboxUser) -> None:
+    """kill(-1, SIGKILL) from a fork that has become `user` (it spares only itself and init). A fork,
+    not a program: the sandbox user may have no interpreter it can run outside bubblewrap."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(user.gid)
+            os.setuid(user.uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")

@@ -16,7 +16,7 @@ import pytest
 from autograder.config import load_config
 from autograder.forkserver import ForkServer
 from autograder.grade import Grader
-from autograder.isolation import running_as_root
+from autograder.isolation import processes_of, running_as_root
 from autograder.sandbox import Sandbox
 
 from .conftest import EXAMPLES, zygotes_and_workers
@@ -190,3 +190,22 @@ def test_emptying_the_private_tmp_leaves_what_is_mounted_there(grader, tmp_path)
     for _ in range(2):
         assert grader.grade(planted).score == 20
         assert zygote_code.exists(), "the zygote emptied the grader's scratch folder"
+
+
+def test_what_a_submission_leaves_running_is_killed_whatever_python_the_grader_runs(grader, tmp_path):
+    """A detached sleeper left by the submission is killed after it as the sandbox user would kill
+    it: by a fork of the grader, so it works even where that user could not run the grader's Python
+    outside bubblewrap (a pyenv under /root): it once failed there with PermissionError."""
+    leaver = submission(tmp_path, "leaver", """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(60)
+            os._exit(0)
+    """)
+    for _ in range(2):
+        report = grader.grade(leaver)
+        assert report.score == 20, report.output
+    if grader.user is not None:
+        assert processes_of(grader.user.uid) == []
