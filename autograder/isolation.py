@@ -76,8 +76,9 @@ def processes_of(uid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
+        try:  # open(), not Path: pathlib interns every part, and a /proc scan meets ever new pids
+            with open(f"/proc/{entry}/status") as f:
+                status = f.read()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)

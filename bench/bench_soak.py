@@ -5,9 +5,9 @@
 A root is set up by setup.sh as on Gradescope (as root: the sandbox users; bubblewrap where the
 machine allows it), then `batch -j JOBS` grades N submissions mixing correct ones, typical
 mistakes and the adversarial corpus (examples/hostile/, one in 25). Printed:
-- memory: the peak RSS of the grader's processes (the batch, its pool processes, their zygotes and
-  bwrap; not the workers, which run student code) in the first and the last fifth of the run;
-  target: the last no more than 10 % above the first (flat);
+- memory: the peak RSS of the grader's long-lived processes (the batch, its pool processes, their
+  bwrap and zygotes; not the workers, which run student code) in the first and the last fifth of
+  the run; target: the last no more than 10 % above the first (flat);
 - file descriptors open in the pool processes, the most in the first and in the last fifth;
   target: no growth;
 - what is left once the batch has exited: processes of the run (a zygote, a worker, a pool
@@ -72,18 +72,28 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def grader_processes(batch_pid: int, sandbox_uids: set[int]) -> list[int]:
-    """The batch's own processes: not those running student code (the sandbox users')."""
-    out = []
-    for pid in tree(batch_pid):
-        try:
-            uid = int(next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines()
-                           if x.startswith("Uid:")).split()[1])
-        except (OSError, StopIteration):
-            continue
-        if uid not in sandbox_uids:
-            out.append(pid)
+def grader_processes(batch_pid: int) -> list[int]:
+    """The batch's long-lived processes: itself, its pool processes, their bwrap and zygotes; not
+    the workers the zygotes fork (they run student code, come and go, and share the zygote's pages,
+    which summing their RSS would count again)."""
+    out, todo = [], [batch_pid]
+    while todo:
+        pid = todo.pop()
+        if _uid(pid) != _uid(batch_pid):
+            continue  # student code: what it left for init to adopt (under bwrap, the namespace's init)
+        out.append(pid)
+        if "forkserver/server/zygote.py" in _cmdline(pid) and "bwrap" not in _cmdline(pid):
+            continue  # a zygote: its children are workers
+        todo += _children(pid)
     return out
+
+
+def _uid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(line for line in f if line.startswith("Uid:")).split()[1])
+    except (OSError, StopIteration):
+        return -1
 
 
 def rss_mb(pid: int) -> float:
@@ -99,12 +109,6 @@ def fd_count(pid: int) -> int:
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return 0
-
-
-def sandbox_uids() -> set[int]:
-    import pwd
-
-    return {u.pw_uid for u in pwd.getpwall() if u.pw_name.startswith("ag-student")}
 
 
 def main() -> int:
@@ -133,8 +137,7 @@ def main() -> int:
         samples: list[tuple[float, float, dict[int, int]]] = []  # (time, MB of the grader's processes, fds)
         seen: set[int] = set()
         while batch.poll() is None:
-            uids = sandbox_uids()
-            own = grader_processes(batch.pid, uids)
+            own = grader_processes(batch.pid)
             seen.update(tree(batch.pid))
             pool = [p for p in _children(batch.pid) if _cmdline(p) == _cmdline(batch.pid)]  # forks of it
             samples.append((time.monotonic() - started, sum(rss_mb(p) for p in own),

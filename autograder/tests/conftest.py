@@ -116,16 +116,22 @@ def runtime(built_zip) -> Path:
     Every end-to-end test grades with this runtime, so they run what Gradescope runs.
     """
     root = Path(tempfile.mkdtemp(prefix="autograder-runtime-"))
+    set_up_root(root, built_zip, base_python())
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def set_up_root(root: Path, built_zip: Path, python: str) -> subprocess.CompletedProcess:
+    """Unpack the zip into root/source and run setup.sh there with AUTOGRADER_SETUP_PYTHON=python."""
     os.chmod(root, 0o755)
     with zipfile.ZipFile(built_zip) as zf:
         zf.extractall(root / "source")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
-    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=base_python())
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=python)
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
                            timeout=900)
     assert setup.returncode == 0, setup.stdout + setup.stderr
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+    return setup
 
 
 @dataclass

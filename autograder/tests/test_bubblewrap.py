@@ -78,20 +78,26 @@ def mse_loss(y_hat, y):
 """
 
 
-def test_grader_files_tmp_network_and_writes_are_out_of_reach(tmp_path):
-    """Graded by `python -m autograder grade` from this checkout, which other users can read."""
-    with tempfile.NamedTemporaryFile(prefix="autograder-marker-", dir="/tmp") as marker:
-        upload = tmp_path / "upload"
-        upload.mkdir()
-        (upload / "two_layer_net.py").write_text(ESCAPES.format(repo=str(REPO), marker=marker.name))
-        shutil.copy(HONEST, upload / "honest.py")
-        results = tmp_path / "results.json"
-        out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
-                             cwd=REPO, capture_output=True, text=True, timeout=120)
+def grade_from_this_checkout(tmp_path, attack_source: str) -> dict:
+    """results.json of `python -m autograder grade` run from this checkout (which other users can
+    read) on the attack with the correct example beside it as honest.py; skips without the layer."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "two_layer_net.py").write_text(attack_source)
+    shutil.copy(HONEST, upload / "honest.py")
+    results = tmp_path / "results.json"
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     doc = json.loads(results.read_text())
     if "no bubblewrap layer" in doc["extra_data"]["isolation"]:
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    return doc
+
+
+def test_grader_files_tmp_network_and_writes_are_out_of_reach(tmp_path):
+    with tempfile.NamedTemporaryFile(prefix="autograder-marker-", dir="/tmp") as marker:
+        doc = grade_from_this_checkout(tmp_path, ESCAPES.format(repo=str(REPO), marker=marker.name))
     assert doc["score"] == 19, [t["output"] for t in doc["tests"] if "loss" in t["tags"]]
     assert not (REPO.parent / "etc" / "autograder-was-here").exists()
 
@@ -117,17 +123,7 @@ def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_pa
     """From this checkout (which other users can read, with its .git, examples, reference and config),
     graded with every layer: the allowlist exposes none of it, nor anything else but the system,
     the interpreter and the scratch folder."""
-    upload = tmp_path / "upload"
-    upload.mkdir()
-    (upload / "two_layer_net.py").write_text(WALK)
-    shutil.copy(HONEST, upload / "honest.py")
-    results = tmp_path / "results.json"
-    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    doc = json.loads(results.read_text())
-    if "no bubblewrap layer" in doc["extra_data"]["isolation"]:
-        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    doc = grade_from_this_checkout(tmp_path, WALK)
     printed = next(line for line in doc["output"].splitlines() if line.startswith("FOUND"))
     found = eval(printed.split(" IN ")[0].removeprefix("FOUND "))  # a list literal printed by the walk
     # its own file, where its folder can be listed (as the sandbox user the scratch above it cannot)

@@ -10,14 +10,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from autograder.isolation import running_as_root
 
-from .conftest import EXAMPLES, run_autograder
+from .conftest import EXAMPLES, run_autograder, set_up_root
 
 
 def test_setup_then_run_as_gradescope_does(runtime):
@@ -54,14 +53,7 @@ def test_the_lifecycle_on_python_3_10(built_zip, tmp_path):
     pyenv Python under a closed /root cannot be run by the sandbox user: setup.sh says so."""
     root = Path(tempfile.mkdtemp(prefix="autograder-py310-"))
     try:
-        os.chmod(root, 0o755)
-        with zipfile.ZipFile(built_zip) as zf:
-            zf.extractall(root / "source")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
-        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=python310())
-        setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
-                               timeout=900)
-        assert setup.returncode == 0, setup.stderr
+        setup = set_up_root(root, built_zip, python310())
         version = subprocess.run([str(root / "venv" / "bin" / "python"), "--version"], capture_output=True, text=True)
         assert version.stdout.startswith("Python 3.10")
         blocked = unreadable_runtime_path_of(root / "venv" / "bin" / "python", root / "source")
