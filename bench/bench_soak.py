@@ -73,18 +73,22 @@ def tree(pid: int) -> list[int]:
 
 
 def grader_processes(batch_pid: int) -> list[int]:
-    """The batch's long-lived processes: itself, its pool processes, their bwrap and zygotes; not
-    the workers the zygotes fork (they run student code, come and go, and share the zygote's pages,
-    which summing their RSS would count again)."""
-    out, todo = [], [batch_pid]
-    while todo:
-        pid = todo.pop()
-        if _uid(pid) != _uid(batch_pid):
-            continue  # student code: what it left for init to adopt (under bwrap, the namespace's init)
-        out.append(pid)
-        if "forkserver/server/zygote.py" in _cmdline(pid) and "bwrap" not in _cmdline(pid):
-            continue  # a zygote: its children are workers
-        todo += _children(pid)
+    """The batch's long-lived processes: itself, its pool processes (its forks), their bwrap and
+    zygotes. Not the workers the zygotes fork (they run student code, come and go, and share the
+    zygote's pages, which summing their RSS would count again), nor a pool process's passing forks
+    (kill_all's), nor what student code left behind."""
+    command = _cmdline(batch_pid)
+    out = [batch_pid]
+    for pool in (p for p in _children(batch_pid) if _cmdline(p) == command):
+        out.append(pool)
+        todo = [c for c in _children(pool) if "forkserver/server/zygote.py" in _cmdline(c)]
+        while todo:
+            pid = todo.pop()
+            if _uid(pid) != _uid(batch_pid):
+                continue
+            out.append(pid)
+            if "bwrap" in _cmdline(pid):  # bwrap and its init inside the namespace: the zygote is below
+                todo += [c for c in _children(pid) if "forkserver/server/zygote.py" in _cmdline(c)]
     return out
 
 

@@ -79,6 +79,16 @@ def alive(pids: set[int]) -> set[int]:
     return out
 
 
+@pytest.fixture
+def own_tmpdir():
+    """(TMPDIR, environment) for a grader run as a subprocess: a temporary folder of its own (open
+    to the sandbox user), so that what it leaves there is told apart from other graders' files."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-test-tmp-"))
+    os.chmod(folder, 0o755)
+    yield folder, {**os.environ, "TMPDIR": str(folder)}
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def without_bubblewrap(config_text: str) -> str:
     assert 'bubblewrap = "auto"' in config_text
     return config_text.replace('bubblewrap = "auto"', 'bubblewrap = "off"')

@@ -11,10 +11,8 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -304,16 +302,16 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
-def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum):
+def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum, own_tmpdir):
     folder = tmp_path / "class"
     examples = ["correct", "relu_ge", "missing_factor_2", "sign_error", "mean_loss", "hang_in_loss"]
     for i, example in enumerate(examples * 2):
         shutil.copytree(EXAMPLES / example, folder / f"s{i:02d}_{example}")
-    temporary = {p.name for p in Path(tempfile.gettempdir()).glob("autograder-batch-*")}
+    temporary, env = own_tmpdir
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(out), "-j", "2"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     deadline = time.monotonic() + 60
     while not (out / "results").exists() or not list((out / "results").glob("[!.]*.json")):
         assert time.monotonic() < deadline and proc.poll() is None
@@ -331,7 +329,7 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
     if signum != signal.SIGKILL:
         assert status == 128 + signum and "run the same command again to finish" in stderr
     time.sleep(0.5)  # the pool processes' last clean-up
-    assert {p.name for p in Path(tempfile.gettempdir()).glob("autograder-batch-*")} <= temporary
+    assert list(temporary.iterdir()) == []  # its input copy and scratch folders are gone
     assert batch(str(folder), "--out", str(out)).returncode == 0
     uninterrupted = tmp_path / "uninterrupted"
     assert batch(str(folder), "--out", str(uninterrupted)).returncode == 0

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -69,13 +68,14 @@ def test_bad_config_fails_clearly(tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
-def test_a_killed_grade_leaves_no_process_and_a_stopped_one_no_scratch(signum):
+def test_a_killed_grade_leaves_no_process_and_a_stopped_one_no_scratch(signum, own_tmpdir):
     """grade of a submission that hangs, stopped mid-run: its zygote and workers end with it within
     seconds however it dies; SIGTERM and SIGHUP unwind it like Ctrl-C (scratch folder removed,
     exit status 128 + the signal)."""
-    scratch_before = set(Path(tempfile.gettempdir()).glob("autograder-*"))
+    temporary, env = own_tmpdir
     proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "hang_in_loss")], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=env)
     deadline = time.monotonic() + 30
     while not any("zygote.py" in " ".join(cmdline(p)) for p in descendants(proc.pid)):
         assert time.monotonic() < deadline and proc.poll() is None
@@ -90,7 +90,7 @@ def test_a_killed_grade_leaves_no_process_and_a_stopped_one_no_scratch(signum):
     assert not alive(family)
     if signum != signal.SIGKILL:
         assert status == 128 + signum and "interrupted" in proc.stderr.read()
-        assert set(Path(tempfile.gettempdir()).glob("autograder-*")) <= scratch_before
+        assert list(temporary.iterdir()) == []  # its scratch folder is gone
 
 
 def cmdline(pid: int) -> list[str]:
