@@ -280,8 +280,10 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         version = grader_version(config_path)
         keys = {e.id: submission_key(e, version) for e in entries}
         paths = {e.id: out / "results" / f"{e.id}.json" for e in entries}
-        results = {e.id: _read_json(paths[e.id]) for e in entries if paths[e.id].exists()}  # read once
-        todo = [e for e in entries if _cached_key(results.get(e.id)) != keys[e.id]]
+        # (cache key, CSV row) of each results file there is, read once; the documents are not kept
+        # (a class's outputs add up to hundreds of MB)
+        done = {e.id: _summary(e, paths[e.id]) for e in entries if paths[e.id].exists()}
+        todo = [e for e in entries if done.get(e.id, (None,))[0] != keys[e.id]]
         bar = Progress(len(todo)) if progress and todo else None
         graded, interrupted = 0, False
         config_files = [config_path] if config_path else []
@@ -314,14 +316,20 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
             pool.shutdown(wait=True, cancel_futures=True)
             if bar:
                 bar.finish()
-        results.update({e.id: _read_json(paths[e.id]) for e in todo if paths[e.id].exists()})
-        rows = [_row(e, results[e.id]) for e in entries if e.id in results]
+        done.update({e.id: _summary(e, paths[e.id]) for e in todo if paths[e.id].exists()})
+        rows = [done[e.id][1] for e in entries if e.id in done]
         if not interrupted:
             _write_csv(out / "grades.csv", rows)
             write_report(out / "report.html", rows, config)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
-        graded = sum(_cached_key(results.get(e.id)) == keys[e.id] for e in todo)
+        graded = sum(done.get(e.id, (None,))[0] == keys[e.id] for e in todo)
     return BatchSummary(graded, len(entries) - len(todo), rows, interrupted)
+
+
+def _summary(entry: Entry, path: Path) -> tuple[str | None, dict]:
+    """(the cache key stored in a results file, its CSV row)."""
+    results = _read_json(path)
+    return _cached_key(results), _row(entry, results)
 
 
 def _row(entry: Entry, results: dict) -> dict:

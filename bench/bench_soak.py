@@ -9,7 +9,7 @@ mistakes and the adversarial corpus (examples/hostile/, one in 25). Printed:
   bwrap and zygotes; not the workers, which run student code) in the first and the last fifth of
   the run; target: the last no more than 10 % above the first (flat);
 - file descriptors open in the pool processes, the most in the first and in the last fifth;
-  target: no growth;
+  target: no growth beyond what one call in flight holds (4);
 - what is left once the batch has exited: processes of the run (a zygote, a worker, a pool
   process), entries in /tmp, /var/tmp and /dev/shm that were not there before; target: none;
 - a sample of submissions graded again one by one with `grade --submission-id`: target: the same
@@ -173,7 +173,7 @@ def main() -> int:
     fds_start = max(sum(f.values()) for _, _, f in samples[:fifth])
     fds_end = max(sum(f.values()) for _, _, f in samples[-fifth:])
     ok_memory = last <= first * 1.1
-    ok_fds = fds_end <= fds_start
+    ok_fds = fds_end <= fds_start + 4  # a call's pipes or a restart in flight; a leak grows by thousands
     ok_left = not left and not any(new_entries.values())
     ok_sample = not differing
     print(f"batch   {args.n} submissions (1 in 25 hostile), -j {args.jobs}: {seconds:.0f} s, "
