@@ -17,11 +17,10 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
-from .diagnose import TITLES
 from .grade import GradingReport, grade_submission
 from .parts import PARTS
 from .results import failure_results, report_to_results, write_results
-from .rubric import SHOWN_WHEN
+from .rubric import SHOWN_WHEN, part_summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,13 +221,14 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
     # The whole picture, for the instructor: a student sees the hidden column only once it is shown.
     header = f"{'Part':<{width}}  {'Visible':^13}  {'Hidden':^13}  {'Points':^13}"
     lines += [header, "-" * len(header)]
+    mistakes_by_part = {title: mistakes for title, _, _, mistakes in part_summary(report.tests)}
     for part in PARTS:
         tests = [t for t in report.tests if t.part == part.id]
         if not tests:
             continue
         visible, hidden = [t for t in tests if not t.hidden], [t for t in tests if t.hidden]
         mark = paint("ok  ", "32") if all(t.score == t.max_score for t in tests) else paint("FAIL", "31")
-        mistakes = ", ".join(TITLES[m] for m in dict.fromkeys(m for t in visible for m in t.mistakes))
+        mistakes = mistakes_by_part[part.title]  # (diagnosed on visible cases only)
         lines.append(f"{part.title:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
                      + (f" {mistakes}" if mistakes else ""))
     lines.append("-" * len(header))

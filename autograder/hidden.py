@@ -109,8 +109,7 @@ def _draw(t: Template, rng: np.random.Generator) -> Inputs:
     signs = np.where(np.arange((~zero).sum()) % 2 == 0, 1.0, -1.0)
     z1 = np.zeros(h)
     z1[~zero] = rng.permutation(signs) * _magnitudes(rng, int((~zero).sum()))
-    b1 = z1 - W1 @ x
-    b1[zero] = -(W1 @ x)[zero]  # exact: dyadic
+    b1 = z1 - W1 @ x  # exact where z1 is 0: dyadic sums
     z2 = ref.relu(ref.affine(x, W1, b1))
     d = _sized(rng, k)  # y_hat - y
     g = _sized(rng, h)  # dl/dz2 = W2^T 2 d: reaches every unit, dead or alive, zero or not

@@ -342,14 +342,15 @@ class Sandbox:
     def worker_output(self, after_mark: bool = False) -> str:
         """What student code wrote straight to the process's stdout/stderr (fd level), capped: up to
         the mark (everything if none was set), or from it on."""
-        start, end = (self._output_mark, None) if after_mark else (0, self._output_mark)
-        if after_mark and start is None:
+        mark, limit = self._output_mark, self.limits.max_output_chars
+        if after_mark and mark is None:
             return ""
-        limit = self.limits.max_output_chars
+        start = mark if after_mark else 0
+        size = limit + 1 if after_mark or mark is None else min(limit + 1, mark)
         try:
             with open(self._log_path, "rb") as f:
-                f.seek(start or 0)
-                data = f.read(limit + 1 if end is None else min(limit + 1, end - (start or 0)))
+                f.seek(start)
+                data = f.read(size)
         except OSError:
             return ""
         text = data[:limit].decode("utf-8", "replace")

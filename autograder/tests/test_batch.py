@@ -17,7 +17,7 @@ import zipfile
 import jsonschema
 import pytest
 
-from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants
+from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants, without_bubblewrap
 
 STUDENTS = {  # submission id -> (example, name)
     "1001": ("correct", "Ada Lovelace"),
@@ -341,13 +341,16 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
 
 
 def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path):
-    """This project's .venv may sit where the sandbox user cannot run it (/root), or the tests may
-    run as a user without root: either way some guarantee is missing, and batch says which."""
+    """Without bubblewrap, this project's .venv may sit where the sandbox user cannot run it (a pyenv
+    under /root, as on the development machine), or the tests may run as a user without root:
+    either way some guarantee is missing, and batch says which."""
     folder = tmp_path / "class"
     for i in range(3):
         shutil.copytree(EXAMPLES / "correct", folder / f"s{i}")
+    config = tmp_path / "grading.toml"
+    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()))
     out = tmp_path / "out"
-    proc = batch(str(folder), "--out", str(out), "-j", "2")
+    proc = batch(str(folder), "--out", str(out), "-j", "2", "--config", str(config))
     assert proc.returncode == 0
     isolation = json.loads((out / "results" / "s0.json").read_text())["extra_data"]["isolation"]
     report = (out / "report.html").read_text()
