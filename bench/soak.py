@@ -1,6 +1,6 @@
-"""Soak benchmark (not in CI, not in ./dev bench: it takes minutes): a long batch leaves nothing behind.
+"""Soak benchmark: a long batch leaves nothing behind (not in CI, nor in ./dev bench: it takes minutes).
 
-    python bench/bench_soak.py [--n 5000] [--jobs 2] [--sample 20]
+    python bench/soak.py [--n 5000] [--jobs 2] [--sample 20]
 
 A root is set up by setup.sh as on Gradescope (as root: the sandbox users; bubblewrap where the
 machine allows it), then `batch -j JOBS` grades N submissions mixing correct ones, typical
