@@ -138,3 +138,16 @@ def visible_cases() -> list[Case]:
         Case("exact_fit", "outputs equal to targets: y_hat = y (n=3, h=5, k=2)", False, exact_fit(11)),
         Case("large", "large magnitudes, inputs around 100 (n=5, h=4, k=3)", False, _random(12, 5, 4, 3, scale=100.0)),
     ]
+
+
+def diagnostic_cases() -> list[Case]:
+    """Inputs a failing part's function is also run on, only to explain its failure, never scored:
+    the visible cases hold one case with z1 exactly 0 and diagnose.py wants a mistake shown on two.
+    (Not hidden: nothing about them is secret.)"""
+    return [
+        Case("diagnostic-1", "extra case: z1 exactly 0 in some units (n=3, h=5, k=2)", False,
+             zeros_in_z1(101, 3, 5, 2)),
+        Case("diagnostic-2", "extra case: z1 exactly 0 in some units (n=5, h=4, k=4)", False,
+             zeros_in_z1(102, 5, 4, 4)),
+        Case("diagnostic-3", "extra case: negative outputs (n=2, h=6, k=3)", False, negative_outputs(103, 2, 6, 3)),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -206,6 +207,24 @@ def _read_metadata(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _what_went_wrong(tests: list) -> str:
+    """A part's failure in a line: how many cases pass, and the explanation or the first failing case."""
+    said = []  # (cases passed, visible/hidden, why)
+    for t in tests:
+        cases = t.output.splitlines()
+        fails = [line[2:] for line in cases if line.startswith("- ")]
+        if t.passed or not fails:
+            continue
+        counted = cases[0].split()[0] if cases and "cases passed" in cases[0] else "?"
+        every = re.match(r"all \d+ failing cases: (.*)", fails[0])
+        why = t.explanation.message if t.explanation else f"every case: {every.group(1)}" if every \
+            else f"first failing: {fails[0]}"
+        said.append((counted, "hidden" if t.hidden else "visible", why))
+    if len(said) == 2 and said[0][2] == said[1][2]:
+        return f"{said[0][0]} visible and {said[1][0]} hidden cases passed; {said[0][2]}"
+    return "\n    ".join(f"{counted} {group} cases passed; {why}" for counted, group, why in said)
+
+
 def render_table(report: GradingReport, verbose: bool = False, color: bool = False) -> str:
     """The score by part as a plain-text table (ANSI colour optional), failures explained below."""
     def paint(text: str, code: str) -> str:
@@ -238,12 +257,21 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
     if held:
         lines.append(f"(Tests that {' or '.join(SHOWN_WHEN[v] for v in sorted(held))} are not in the summary the "
                      "student sees at once.)")
-    failed = [t for t in report.tests if not t.passed]
-    if verbose or failed:
+    if verbose:
         lines.append("")
-    for t in report.tests:
-        if verbose or not t.passed:
+        for t in report.tests:
             lines.append(paint(f"{t.number} {t.name}: {t.score:g}/{t.max_score:g}", "1"))
             lines += ["    " + line for line in t.output.splitlines()]
+    else:
+        failing = [part for part in PARTS if any(not t.passed for t in report.tests if t.part == part.id)]
+        if failing:
+            lines += ["", "What went wrong (-v shows every case in full):"]
+        said: dict[str, list[str]] = {}  # the same words for several parts are said once
+        for part in failing:
+            said.setdefault(_what_went_wrong([t for t in report.tests if t.part == part.id]), []).append(part.title)
+        for words, titles in said.items():
+            who = titles[0] if len(titles) == 1 else f"{len(titles)} parts ({titles[0]}, ...)" if len(titles) > 3 \
+                else " and ".join(titles)
+            lines.append(f"  {paint(who, '1')}: {words}")
     lines += [""] + [note + "\n" for note in report.notes]
     return "\n".join(lines)

@@ -30,6 +30,7 @@ class Comparison:
     reason: str = ""  # short and safe to show for hidden cases: "wrong shape", "wrong values", ...
     detail: str = ""  # where and by how much; reveals expected values, so for visible cases only
     note: str = ""  # shown even on a pass, e.g. that a singleton-axis shape was accepted
+    worst: str = ""  # the worst entry in a few words, "at [3, 1]: -1.32 instead of 0"; visible cases only
 
 
 def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain: bool = True) -> Comparison:
@@ -66,19 +67,34 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
     nonzero = mismatched & (expected != 0)
     relative = float(np.max(error[nonzero] / np.abs(expected[nonzero]))) if nonzero.any() else float("inf")
     count = int(mismatched.sum())
+    got, want = _float(received[worst]), _float(expected[worst])
     lines = [
         f"Not equal to tolerance rtol={tol.rtol:g}, atol={tol.atol:g} x max|expected| = {tol.atol * scale:.3g}",
         f"Mismatched elements: {count} / {expected.size} ({100 * count / expected.size:.0f}%)",
-        f"Worst at index {_index(worst)}: received {float(received[worst])!r}, expected {float(expected[worst])!r}",
+        f"Worst at index {_index(worst)}: received {got!r}, expected {want!r}" if worst else
+        f"Received {got!r}, expected {want!r}",
         f"Max absolute difference: {float(error.max()):.6g}",
         f"Max relative difference: {relative:.6g}",
     ]
-    return Comparison(False, "wrong values", "\n".join(lines), note)
+    where = f"at {_index(worst)}: " if worst else ""
+    return Comparison(False, "wrong values", "\n".join(lines), note, f"{where}{got:.6g} instead of {want:.6g}")
+
+
+def _float(value) -> float:
+    """A number to show: -0.0 reads as 0.0."""
+    return float(value) + 0.0
 
 
 def agrees(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
     """compare(received, expected, tol).passed, without composing a message (for repeated checks)."""
     return compare(received, expected, tol, explain=False).passed
+
+
+def mismatches(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Which entries break the rule (received already in expected's shape): a bool array."""
+    error, bound, _ = _error_and_bound(np.asarray(received, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                                       tol)
+    return ~(error <= bound)
 
 
 def _error_and_bound(received: np.ndarray, expected: np.ndarray, tol: Tolerance):
@@ -117,8 +133,10 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
         return Comparison(False, f"{function} is not defined in your file")
     if outcome.status == ERROR:
         return Comparison(False, f"{function} {outcome.message}", outcome.traceback)
-    if outcome.status != OK:
-        return Comparison(False, f"{outcome.status}: {function} {outcome.message}")
+    if outcome.status != OK:  # (a message that already says its status is not prefixed twice)
+        message = outcome.message
+        return Comparison(False, message if message.startswith(outcome.status) else
+                          f"{outcome.status}: {function} {message}")
     what = (f"the '{key}' entry of the dict returned by {function}" if key != "return"
             else f"the value {function} returned")
     if key in outcome.problems:

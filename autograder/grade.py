@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import bubblewrap
-from .cases import visible_cases
+from .cases import diagnostic_cases, visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
+from .diagnose import Diagnoser, Observation
 from .forkserver import ForkServer
 from .hidden import hidden_bases, relabel
 from .isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
-from .rubric import ScoredTest, complete, score_tests, summary
+from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, load_grading_tests, plan_calls, run_grading_tests
 from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
@@ -70,7 +71,9 @@ class Grader:
         self.config = config
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
-        self._diagnoses: dict = {}  # what diagnosing a visible case needs: computed once too
+        # explains wrong parts from the visible cases, keeping what those fixed cases need
+        self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()})
+        self.diagnostic_cases = diagnostic_cases()
         self.network_filter = available_filter()
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
         # leaves writable), deleted once it is graded.
@@ -156,8 +159,9 @@ class Grader:
                                  f"({', '.join(FUNCTIONS)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
-                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan, self._diagnoses)
+                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan)
                 results = complete(results, cases, NOT_RUN_REASON)
+                explanations = self._explain(results, sandbox)
                 # what was written while hidden cases ran could show their inputs: the student sees
                 # it only where the hidden tests are shown at once; instructors always (in the log)
                 fd_output, hidden_fd_output = sandbox.worker_output(), sandbox.worker_output(after_mark=True)
@@ -170,11 +174,26 @@ class Grader:
                                                   "shown to the student):\n" + hidden_fd_output] if x)
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
-            return _report(results, config, started, status, notes, str(located.relative), log, self.isolation)
+            return _report(results, config, started, status, notes, str(located.relative), log, self.isolation,
+                           explanations)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             remove_files_of(user)
             self.forkserver.clean_tmp()
+
+    def _explain(self, results: list[CaseResult], sandbox: Sandbox) -> dict:
+        """What went wrong in each failing part, from its visible cases and, for those parts, the
+        diagnostic cases (run only to explain, never scored; after every scored call)."""
+        observed = _observations(results, self.visible_cases)
+        failing = {part for part, seen in observed.items()
+                   if any(not o.passed and o.received is not None for o in seen)}
+        if not failing:
+            return {}
+        tests = tuple(t for t in self.tests if t.part in failing)
+        extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config)
+        for part, seen in _observations(extra, self.diagnostic_cases).items():
+            observed[part] += seen
+        return self.diagnoser.explain(observed)
 
     def _describe_isolation(self) -> str:
         """Which protections are active, and which guarantees are missing."""
@@ -204,7 +223,19 @@ def _import_failure(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
+def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Observation]]:
+    """Per part, the student's answers on the visible cases (what diagnose.py explains)."""
+    inputs = {case.id: case.inputs for case in visible}
+    observed: dict[str, list[Observation]] = {}
+    for r in results:
+        if not r.hidden and r.expected is not None:
+            observed.setdefault(r.part, []).append(Observation(r.case_id, inputs[r.case_id], r.received, r.expected,
+                                                               r.passed))
+    return observed
+
+
 def _report(results, config: Config, started: float, status: str, notes: list[str],
-            graded_file: str = "", log: str = "", isolation: str = "") -> GradingReport:
-    return GradingReport(score_tests(results, config), [n for n in notes if n], time.monotonic() - started,
-                         status, graded_file, log, isolation)
+            graded_file: str = "", log: str = "", isolation: str = "", explanations: dict | None = None,
+            ) -> GradingReport:
+    return GradingReport(score_tests(results, config, explanations), [n for n in notes if n],
+                         time.monotonic() - started, status, graded_file, log, isolation)

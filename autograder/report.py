@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from .config import Config
-from .diagnose import TITLES
+from .diagnose import describe
 from .parts import PARTS
 
 
@@ -44,7 +44,7 @@ def render_report(rows: list[dict], config: Config) -> str:
         rate = full / len(rows) if rows else 0.0
         part_rows.append(f"<tr><td>{html.escape(part.title)}</td><td>{full}/{len(rows)}</td>"
                          f"<td><div class=bar style='width:{rate * 200:.0f}px'></div> {rate:.0%}</td></tr>")
-    mistake_rows = "".join(f"<tr><td>{html.escape(TITLES.get(m, m))}</td><td>{n}</td></tr>"
+    mistake_rows = "".join(f"<tr><td>{html.escape(describe(m))}</td><td>{n}</td></tr>"
                            for m, n in mistakes.most_common(10)) or "<tr><td colspan=2>none</td></tr>"
     slow_rows = "".join(f"<tr><td>{html.escape(r['submission_id'])}</td><td>{html.escape(r['name'])}</td>"
                         f"<td>{float(r['seconds']):.2f} s</td><td>{html.escape(r['status'])}</td></tr>"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .config import Config
-from .diagnose import TITLES
+from .diagnose import Explanation
 from .parts import PARTS, PARTS_BY_ID
 
 
@@ -27,11 +29,13 @@ class CaseResult:
     reason: str = ""  # short: "wrong values", "timeout: ...", safe for hidden cases
     detail: str = ""  # where and by how much (visible cases only)
     note: str = ""  # e.g. an accepted singleton-axis shape
+    worst: str = ""  # the worst entry in a few words (visible cases only)
     stdout: str = ""  # what the student's code printed during the call (capped)
-    mistake: str = ""  # id of the diagnosed mistake (diagnose.py), if one explains a wrong answer
-    diagnosis: str = ""  # its explanation for the student
     values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
     call_status: str = "ok"  # how the call ended: ok, timeout, crash, out of memory, error, ...
+    # visible cases only, for diagnose.py: the student's answer (None if the call gave none), the right one
+    received: np.ndarray | None = None
+    expected: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,21 @@ class ScoredTest:
     passed: bool
     output: str
     visibility: str
-    mistakes: tuple[str, ...] = ()  # ids of the mistakes diagnosed on its failing visible cases
+    explanation: Explanation | None = None  # what went wrong, from the visible cases (diagnose.py)
+
+    @property
+    def mistakes(self) -> tuple[str, ...]:
+        """The ids of what was named (results.json's extra_data.mistakes)."""
+        return self.explanation.ids if self.explanation else ()
 
 
-def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
-    """One ScoredTest per part and case group (visible, hidden) that has cases, in part order."""
+def score_tests(results: list[CaseResult], config: Config,
+                explanations: dict[str, Explanation] | None = None) -> list[ScoredTest]:
+    """One ScoredTest per part and case group (visible, hidden) that has cases, in part order.
+
+    explanations: per part, what diagnose.py found on its visible cases (shown in its visible test).
+    """
+    explanations = explanations or {}
     tests = []
     for index, part in enumerate(PARTS, start=1):
         points = config.parts[part.id].points
@@ -62,50 +76,58 @@ def score_tests(results: list[CaseResult], config: Config) -> list[ScoredTest]:
             share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
             max_score = points * share
             passed = sum(r.passed for r in rs)
+            explanation = None if hidden else explanations.get(part.id)
             tests.append(ScoredTest(
                 part=part.id, hidden=hidden,
                 name=f"{part.title} ({'hidden' if hidden else 'visible'} cases)",
                 number=f"{index}.{2 if hidden else 1}",
                 score=max_score * passed / len(rs), max_score=max_score,
-                passed=passed == len(rs), output=_output(rs, hidden),
+                passed=passed == len(rs), output=_output(rs, hidden, explanation),
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
-                mistakes=() if hidden else tuple(dict.fromkeys(r.mistake for r in rs if r.mistake)),
+                explanation=explanation,
             ))
     return tests
 
 
-MAX_VALUE_BLOCKS = 3  # failing visible cases per test whose inputs and values are shown in full
+MAX_VALUE_BLOCKS = 1  # failing visible cases per test whose inputs and values are shown in full
 
 
-def _output(results: list[CaseResult], hidden: bool) -> str:
-    """Markdown: a line per case; for failing visible cases the diagnosis, the values and where they differ."""
-    passed = sum(r.passed for r in results)
-    lines = [f"{passed}/{len(results)} cases passed.", ""]
-    shown: set[str] = set()  # a detail repeated case after case is printed once
-    values_left = MAX_VALUE_BLOCKS  # the values of a few failing cases say enough; the rest stay short
-    for r in results:
-        line = f"- {'PASS' if r.passed else '**FAIL**'} {r.case_title}"
-        if not r.passed and r.reason:
-            line += f": {r.reason}"
-        lines.append(line)
-        if not hidden:
-            if not r.passed and r.diagnosis and r.diagnosis not in shown:
-                lines.append(f"\n  **Diagnosis:** {r.diagnosis}\n")
-                shown.add(r.diagnosis)
-            show_values = not r.passed and r.values and values_left > 0
-            values_left -= bool(show_values)
-            blocks = [r.values if show_values else "", code_block(r.detail) if r.detail else ""] if not r.passed else []
-            for block in blocks + [code_block(r.note) if r.note else ""]:
-                if block and block not in shown:
-                    lines.append(_indent(block))
-                    shown.add(block)
-        if r.stdout:
-            lines.append(_indent("Your code printed:\n" + code_block(r.stdout)))
-    # the runner renders values for the first MAX_VALUE_BLOCKS failing cases only; count the rest
-    unshown = sum(1 for r in results if not r.passed and r.call_status == "ok" and not r.values)
-    if not hidden and unshown and values_left <= 0:
-        lines.append(f"\n(The values of {unshown} more failing cases are not shown.)")
+def _output(results: list[CaseResult], hidden: bool, explanation: Explanation | None = None) -> str:
+    """Markdown a student reads in one screen: how many cases passed, the one explanation, each failing
+    case in a line, then the first failing case in full (its inputs, expected and received values)."""
+    passed = [r for r in results if r.passed]
+    failing = [r for r in results if not r.passed]
+    lines = [f"{len(passed)}/{len(results)} cases passed."]
+    if explanation:
+        lines += ["", f"**Likely cause:** {explanation.message}"]
+    if failing:
+        lines += ["", "Failing cases:"]
+        lines += [f"- {r.case_title}" + (f": {r.reason}" if r.reason else "") + (f", {r.worst}" if r.worst else "")
+                  for r in _merge_reasons(failing)]
+    if passed and failing:
+        lines += ["", "Passing: " + "; ".join(r.case_title for r in passed) + "."]
+    first = next((r for r in failing if r.values or r.detail), None)
+    if first and not hidden:
+        lines += ["", f"**{first.case_title}**, in full:"]
+        lines += [block for block in (first.values, code_block(first.detail) if first.detail else "") if block]
+    notes = list(dict.fromkeys(r.note for r in results if r.note))
+    lines += [line for note in notes for line in ("", code_block(note))]
+    printed = [(r.case_title, r.stdout) for r in results if r.stdout]
+    for title, stdout in printed[:2]:
+        lines += ["", f"Your code printed ({title}):", code_block(stdout)]
+    if len(printed) > 2:
+        lines += ["", f"(It printed in {len(printed) - 2} more cases, not shown.)"]
     return "\n".join(lines)
+
+
+def _merge_reasons(failing: list[CaseResult]) -> list[CaseResult]:
+    """The failing cases, a reason repeated in every one of them said once: "not run: mse_loss timed out"
+    on twelve lines reads as noise."""
+    reasons = {r.reason for r in failing}
+    if len(failing) > 2 and len(reasons) == 1 and not next(iter(reasons)).startswith("wrong values"):
+        return [CaseResult(failing[0].part, "", f"all {len(failing)} failing cases", failing[0].hidden, False,
+                           failing[0].reason)]
+    return failing
 
 
 def code_block(text: str) -> str:
@@ -114,20 +136,15 @@ def code_block(text: str) -> str:
     return f"{fence}text\n{text.replace(fence, '` ` `')}\n{fence}"
 
 
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
-
-
 def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float, str]]:
-    """(part title, score, max score, the likely mistakes in a few words) per part, in part order."""
+    """(part title, score, max score, the likely cause in a few words) per part, in part order."""
     rows: dict[str, list] = {}
     for t in tests:
-        row = rows.setdefault(t.part, [0.0, 0.0, []])
+        row = rows.setdefault(t.part, [0.0, 0.0, ""])
         row[0] += t.score
         row[1] += t.max_score
-        row[2] += [m for m in t.mistakes if m not in row[2]]
-    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4), ", ".join(TITLES[x] for x in mistakes))
-            for pid, (s, m, mistakes) in rows.items()]
+        row[2] = row[2] or (t.explanation.title if t.explanation else "")
+    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4), title) for pid, (s, m, title) in rows.items()]
 
 
 # When tests that are not shown yet will be, in the words of a sentence's end.

@@ -35,7 +35,6 @@ from reference import two_layer_net as ref
 from .cases import Case
 from .compare import judge
 from .config import Config
-from .diagnose import diagnose, telling_candidates
 from .parts import ARGUMENTS, PART_IDS
 from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
 from .sandbox import OK, Call, CallOutcome, Sandbox
@@ -230,13 +229,11 @@ def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
-                      plan: Plan | None = None, diagnoses: dict | None = None) -> tuple[list[CaseResult], str]:
+                      plan: Plan | None = None) -> tuple[list[CaseResult], str]:
     """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log).
 
-    diagnoses: where to keep what diagnosing a visible case needs (diagnose.telling_candidates),
-    for the next submission graded against the same visible cases.
+    A visible case's result keeps the student's answer and the expected one (for diagnose.py).
     """
-    diagnoses = {} if diagnoses is None else diagnoses
     plan = plan or plan_calls(tests, cases)
     student, reference = StudentCalls(sandbox, plan), plan.reference
     results, log = [], []
@@ -244,7 +241,7 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
         for case in cases:
             recorded: list[CaseResult] = []
-            check = _checker(test.part, case, config, recorded, values_left > 0, diagnoses)
+            check = _checker(test.part, case, config, recorded, values_left > 0)
             try:
                 test.function(**_fixtures(test, case, student, reference, check))
             except CaseFailed:
@@ -270,25 +267,21 @@ def _refuse(*_args, **_kwargs):
     raise _Planned
 
 
-def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool, diagnoses: dict):
+def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool):
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
     tolerance = config.parts[part].tolerance
 
     def check(outcome: CallOutcome, expected: np.ndarray, function: str, key: str = "return") -> None:
         # a hidden case's result says only pass or fail and why in a few words: nothing more is computed
         verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden)
-        mistake, values = None, ""
-        if not verdict.passed and not case.hidden and outcome.status == OK and key in outcome.values:
-            telling_key = (part, case.id, function, key)
-            if telling_key not in diagnoses:
-                diagnoses[telling_key] = telling_candidates(part, case.inputs, expected, tolerance)
-            mistake = diagnose(part, case.inputs, outcome.values[key], expected, tolerance, diagnoses[telling_key])
-            if show:
-                values = show_values(function, outcome.arguments, expected, outcome.values[key])
+        answered = not case.hidden and outcome.status == OK and key in outcome.values
+        values = ""
+        if not verdict.passed and answered and show:
+            values = show_values(function, outcome.arguments, expected, outcome.values[key])
         recorded.append(CaseResult(
             part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
-            verdict.note, outcome.stdout, mistake.id if mistake else "", mistake.message if mistake else "",
-            values, outcome.status))
+            verdict.note, verdict.worst, outcome.stdout, values, outcome.status,
+            received=outcome.values[key] if answered else None, expected=expected if not case.hidden else None))
         if not verdict.passed:
             raise CaseFailed(verdict.reason)
 
