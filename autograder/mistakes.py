@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cases import Inputs
+from .evidence import RELATIONS
 
 Signals = dict[str, np.ndarray]
 
@@ -153,17 +154,6 @@ def _catalogue() -> tuple[Mistake, ...]:
 
 CATALOGUE: tuple[Mistake, ...] = _catalogue()
 
-# Mistakes named by a relation between the answer and the right one rather than by an answer.
-RELATIONS = {
-    "integer_values": ("integer arithmetic", "Your values are the right ones rounded to whole numbers: somewhere an "
-                       "integer array holds floats (e.g. np.zeros_like of an int array, or dtype=int)."),
-    "low_precision": ("low precision", "Your values are the right ones rounded to about 3 significant digits, "
-                      "as float16 stores them: something is computed or stored in a low-precision type; use "
-                      "float64 (or at least float32)."),
-    "wrong_shape_same_values": ("wrong shape", "The numbers are right but the shape is not: return an array of "
-                                "the expected shape (no flattening or reshaping)."),
-}
-
 TITLES: dict[str, str] = {m.id: m.title for m in CATALOGUE} | {k: title for k, (title, _) in RELATIONS.items()}
 MESSAGES: dict[str, str] = ({m.id: m.message for m in CATALOGUE if m.message}
                             | {k: msg for k, (_, msg) in RELATIONS.items()})
@@ -192,19 +182,7 @@ VECTORS = {
     "d3": "dl/dz3 = 2 (y_hat - y)", "back": "W2^T dl/dz3 (before the ReLU mask)", "d1": "dl/dz1",
 }
 MATRICES = {"W1": "W1", "W2": "W2"}
-# The right answer, in words, and for outer products its two factors (signal names).
-ANSWER_WORDS = {
-    "affine": "affine(x, W, b)", "relu": "relu(z)", "forward.z1": "z1", "forward.z2": "z2", "forward.z3": "z3",
-    "forward.y_hat": "y_hat", "loss": "loss", "relu_jacobian": "dz2/dz1", "output_jacobian": "dy_hat/dz3",
-    "mse_grad": "dl/dy_hat", "grad.W1": "dl/dW1", "grad.b1": "dl/db1", "grad.W2": "dl/dW2", "grad.b2": "dl/db2",
-}
-RIGHT_WORDS = {
-    "affine": "W x + b", "relu": "max(z, 0)", "forward.z1": "W1 x + b1", "forward.z2": "relu(z1)",
-    "forward.z3": "W2 z2 + b2", "forward.y_hat": "z3", "loss": "||y_hat - y||^2",
-    "relu_jacobian": "diag(z1 > 0)", "output_jacobian": "the identity", "mse_grad": "2 (y_hat - y)",
-    "grad.W1": "dl/dz1 x^T", "grad.b1": "dl/dz1 = (z1 > 0) * W2^T dl/dz3",
-    "grad.W2": "dl/dz3 z2^T", "grad.b2": "dl/dz3 = 2 (y_hat - y)",
-}
+# For outer products, the right answer's two factors (signal names).
 OUTER_FACTORS = {"grad.W1": ("d1", "x"), "grad.W2": ("d3", "z2")}
 VECTOR_ANSWER = {"forward.z1": "z1", "forward.z2": "z2", "forward.z3": "z3", "forward.y_hat": "z3",
                  "mse_grad": "d3", "grad.b1": "d1", "grad.b2": "d3"}
@@ -244,29 +222,31 @@ _EXTRA_ANSWERS = {
 }
 
 
-def quantities(part: str, shape: tuple[int, ...], sizes: dict[str, int]) -> list[Quantity]:
-    """The quantities worth comparing with an answer of `shape` (the right answer's), in order.
+# The length of each vector, in the sizes n, h, k; a quantity is compared with a part's answer
+# only when its shape in these sizes is the right answer's (not where sizes happen to coincide).
+SIZES = {"x": "n", "z1": "h", "z2": "h", "z3": "k", "y": "k", "b1": "h", "b2": "k", "d3": "k", "back": "h", "d1": "h"}
+MATRIX_SHAPES = {"W1": ("h", "n"), "W2": ("k", "h")}
 
-    sizes: the length of each vector signal on this case, so that only outer products of the
-    answer's shape are built.
-    """
+
+def quantities(part: str, shape: tuple[str, ...]) -> list[Quantity]:
+    """The quantities worth comparing with `part`'s answer, of `shape` (the right one's, in sizes
+    n, h, k: evidence.RIGHT_SHAPES), in the order they are tried."""
     out: list[Quantity] = []
     right_vector = VECTOR_ANSWER.get(part)
     for name, extra in EXTRAS.get(part, []):
         out.append(Quantity(name, extra, _EXTRA_ANSWERS[name],
                             "Affine2's input is z2 = relu(z1), not z1" if name == "W2z1" else ""))
-    if len(shape) == 1:
-        for name, words in VECTORS.items():
-            if sizes[name] == shape[0] and name != right_vector:
-                out.append(Quantity(name, words, lambda s, name=name: s[name], STEPS.get((name, right_vector), "")))
-    if len(shape) == 2:
-        for name, words in MATRICES.items():
+    for name, words in VECTORS.items():
+        if (SIZES[name],) == shape and name != right_vector:
+            out.append(Quantity(name, words, lambda s, name=name: s[name], STEPS.get((name, right_vector), "")))
+    for name, words in MATRICES.items():
+        if MATRIX_SHAPES[name] == shape:
             out.append(Quantity(name, words, lambda s, name=name: s[name]))
-        factors = OUTER_FACTORS.get(part)
-        for a, b in itertools.permutations(VECTORS, 2):
-            if (sizes[a], sizes[b]) == shape and (a, b) != factors:
-                out.append(Quantity(f"outer:{a},{b}", _outer_words(a, b), lambda s, a=a, b=b: np.outer(s[a], s[b]),
-                                    _outer_step(a, b, factors)))
+    factors = OUTER_FACTORS.get(part)
+    for a, b in itertools.permutations(VECTORS, 2):
+        if (SIZES[a], SIZES[b]) == shape and (a, b) != factors:
+            out.append(Quantity(f"outer:{a},{b}", _outer_words(a, b), lambda s, a=a, b=b: np.outer(s[a], s[b]),
+                                _outer_step(a, b, factors)))
     for factor, words in SCALES.items():
         out.append(Quantity(f"times:{factor:g}", words, lambda s, f=factor: f * right_answer(part, s)))
     return out
@@ -292,3 +272,9 @@ def _outer_step(a: str, b: str, factors: tuple[str, str] | None) -> str:
     if (b, a) == factors:
         return "it is the transpose of the right one"
     return ""
+
+
+def candidates(part: str, i: Inputs) -> list[tuple[str, np.ndarray]]:
+    """(mistake id, the answer that mistake gives) for `part` on inputs `i`, for every known mistake."""
+    s = signals(i)
+    return [(m.id, np.asarray(m.answers[part](s), dtype=np.float64)) for m in catalogue(part)]

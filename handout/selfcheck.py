@@ -10,6 +10,8 @@ It checks, part by part with the same part ids as the Gradescope autograder:
   - the public test vectors (the autograder's visible cases) against their expected values;
   - your gradients against centered finite differences of your own forward pass and loss;
   - properties of the Jacobians (diagonal, 0/1 entries, 0 at exactly z = 0; the identity).
+For a failing part it names the likely cause only when it explains your answers on every case
+(the autograder's own rule), else it says where your answers are wrong.
 Gradescope also runs hidden cases on random inputs, so passing here is necessary, not sufficient.
 Exit status: 0 when every check passes, 1 otherwise.
 """
@@ -20,7 +22,7 @@ import json
 import multiprocessing
 import os
 import sys
-import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +48,9 @@ CALL_TIMEOUT = 10.0  # seconds for all the checks of one function
 # The public test vectors: the autograder's visible cases, inputs and expected values per part.
 PUBLIC_CASES = None  # filled in by `python -m autograder handout`
 TOLERANCES = None  # part id -> (rtol, atol), the autograder's, filled in likewise
+# part id -> the claims a diagnosis may make ("known", "computed") and which are the same ("classes");
+# each case's "answers" hold what each claim's answer is on that case (filled in likewise)
+CLAIMS = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class Tolerance:
 # === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ===
 
 
+# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ===
+
+
 @dataclass
 class Check:
     part: str
@@ -65,6 +73,8 @@ class Check:
     message: str = ""
     hint: str = ""
     skipped: bool = False
+    case: int = -1  # the index in PUBLIC_CASES of a public check
+    received: object = None  # its answer (nested lists), for the diagnosis
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,28 +131,28 @@ ARGS = {  # the arguments each function gets from a case's inputs (as the autogr
 
 
 def public_checks(module, function):
-    """The public test vectors of every part computed by `function`."""
+    """The public test vectors of every part computed by `function` (and the diagnostic cases,
+    which only feed the diagnosis: they are not checks)."""
     checks = []
     for part, _, fn, key in PARTS:
         if fn != function:
             continue
         tol = Tolerance(*TOLERANCES[part])
-        for case in PUBLIC_CASES:
+        for index, case in enumerate(PUBLIC_CASES):
             inputs = _arrays(case)
             given = {name: np.array(v, dtype=np.float64) for name, v in case["given"].items()}
             expected = np.array(case["expected"][part], dtype=np.float64)
-            name = f"public case: {case['title']}"
+            name = f"{'diagnostic' if case['diagnostic'] else 'public'} case: {case['title']}"
             try:
                 received = _call(module, function, *ARGS[function](inputs, given), key=key)
             except Exception as e:
-                checks.append(Check(part, name, False, _error(e), _error_hint(e)))
+                checks.append(Check(part, name, False, _error(e), _error_hint(e), case=index))
                 continue
             verdict = compare(received, expected, tol)
-            hint = "" if verdict.passed else _value_hint(part, received, expected)
-            if not verdict.passed and "exactly 0" in case["title"] and part in ("grad.W1", "grad.b1"):
-                hint = "wrong where z1 is exactly 0? The ReLU's derivative there is 0: mask with z1 > 0, not >= 0"
-            checks.append(Check(part, name, verdict.passed,
-                                "" if verdict.passed else f"{verdict.reason}\n{verdict.detail}", hint))
+            message = "" if verdict.passed else ", ".join(x for x in (verdict.reason, verdict.worst) if x)
+            if not verdict.passed and verdict.reason == "wrong shape":
+                message = verdict.detail
+            checks.append(Check(part, name, verdict.passed, message, case=index, received=received.tolist()))
     return checks
 
 
@@ -158,38 +168,6 @@ def _error_hint(e):
     if isinstance(e, ValueError) and "matmul" in str(e):
         return "the shapes do not fit: check the order of the factors and any transposes"
     return "look at the traceback above: the exception is raised in your code"
-
-
-def _ratio(received, expected):
-    """received / expected if one number explains the difference, else None."""
-    r, e = received.ravel(), expected.ravel()
-    if r.shape != e.shape or not np.any(e):
-        return None
-    k = float(r @ e) / float(e @ e)
-    return k if np.allclose(r, k * e, rtol=1e-6, atol=1e-9 * np.abs(e).max()) else None
-
-
-def _value_hint(part, received, expected):
-    if received.shape != expected.shape and received.size == expected.size:
-        if received.shape == expected.shape[::-1]:
-            return "your result is transposed: check the order of the outer product (delta x^T, not x delta^T)"
-    if part in ("relu_jacobian", "output_jacobian") and received.ndim == 1:
-        return "return the full Jacobian matrix, not its diagonal (np.diag or np.eye build the matrix)"
-    if part == "relu_jacobian" and received.shape == expected.shape and np.any(received > expected):
-        return "the derivative of the ReLU at exactly 0 must be 0: use z1 > 0, not z1 >= 0"
-    if received.shape != expected.shape:
-        return f"expected shape {expected.shape}, got {received.shape}"
-    k = _ratio(received, expected)
-    if k is not None and part == "loss" and k and abs(1 / k - round(1 / k)) < 1e-6:
-        return f"your loss is 1/{round(1 / k)} of the expected one: the loss is a sum of squares, not a mean"
-    if k is not None and (part == "mse_grad" or part.startswith("grad.")):
-        if abs(k - 0.5) < 1e-6:
-            return "your result is half the expected one: is the factor 2 of d/dy_hat ||y_hat - y||^2 missing?"
-        if abs(k + 1) < 1e-6:
-            return "the sign is flipped: dl/dy_hat = 2 (y_hat - y), not 2 (y - y_hat)"
-    if part in ("grad.W1", "grad.b1"):
-        return "compare with the finite-difference check below; is the ReLU mask (z1 > 0) applied?"
-    return "compare your formula with the definition in the template's docstring"
 
 
 # --- checks that need no expected values ------------------------------------------------------
@@ -231,14 +209,16 @@ def gradient_checks(module, function, trusted):
     if function == "mse_grad":
         if "loss" not in trusted:
             return [Check("mse_grad", "finite differences of your mse_loss", True, skipped=True,
-                          message="skipped: fix mse_loss first (its public cases fail)")]
+                          message="skipped until mse_loss passes its public cases")]
         y_hat, y = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -0.25])
         numerical = _numerical_gradient(lambda: float(_call(module, "mse_loss", y_hat, y)), y_hat)
         checks.append(_gradient_check(module, "mse_grad", "mse_grad", (y_hat, y), None, numerical))
     if function == "backward":
-        if not {"forward.y_hat", "loss"} <= trusted:
+        untrusted = [name for part, name in (("forward.y_hat", "forward"), ("loss", "mse_loss"))
+                     if part not in trusted]
+        if untrusted:
             return [Check(p, "finite differences of your forward + mse_loss", True, skipped=True,
-                          message="skipped: fix forward and mse_loss first") for p in
+                          message=f"skipped until {' and '.join(untrusted)} pass their public cases") for p in
                     ("grad.W1", "grad.b1", "grad.W2", "grad.b2")]
         args = [inputs[n] for n in ("x", "y", "W1", "b1", "W2", "b2")]
 
@@ -260,29 +240,13 @@ def _gradient_check(module, part, function, args, key, numerical):
         analytic = _call(module, function, *args, key=key)
     except Exception as e:
         return Check(part, name, False, _error(e), _error_hint(e))
-    if analytic.size != numerical.size:
-        return Check(part, name, False, f"shape {analytic.shape}, the parameter's is {numerical.shape}",
-                     _value_hint(part, analytic, numerical))
-    if analytic.shape != numerical.shape and analytic.shape == numerical.shape[::-1] and analytic.ndim == 2:
-        return Check(part, name, False, f"shape {analytic.shape}, the parameter's is {numerical.shape}",
-                     "your gradient is transposed: dl/dW has W's shape")
-    analytic = analytic.reshape(numerical.shape)
-    error = _rel_error(analytic, numerical)
+    squeezed = [tuple(d for d in a.shape if d != 1) for a in (analytic, numerical)]
+    if squeezed[0] != squeezed[1]:
+        return Check(part, name, False, f"shape {analytic.shape}, the parameter's is {numerical.shape}")
+    error = _rel_error(analytic.reshape(numerical.shape), numerical)
     if error < 1e-3:
         return Check(part, name, True)
-    return Check(part, name, False, f"relative error {error:.2g} (over 1e-3)",
-                 _gradient_hint(part, analytic, numerical))
-
-
-def _gradient_hint(part, analytic, numerical):
-    k = _ratio(analytic, numerical)
-    if k is not None and abs(k - 0.5) < 1e-3:
-        return f"your {part} is half the numerical gradient: check the factor 2 in dl/dy_hat"
-    if k is not None and abs(k + 1) < 1e-3:
-        return f"your {part} has the wrong sign: dl/dy_hat = 2 (y_hat - y)"
-    if part in ("grad.W1", "grad.b1"):
-        return "revisit the step through the ReLU: dl/dz1 = relu_jacobian(z1)^T (W2^T dl/dz3)"
-    return "revisit the chain rule for this parameter: dl/dW2 = dl/dz3 z2^T, dl/db2 = dl/dz3"
+    return Check(part, name, False, f"relative error {error:.2g}, over 1e-3")
 
 
 def torch_checks(module, inputs, args):
@@ -302,9 +266,7 @@ def torch_checks(module, inputs, args):
         except Exception as e:
             checks.append(Check(f"grad.{name}", "torch autograd", False, _error(e)))
             continue
-        expected = t[name].grad.numpy().reshape(-1)
-        checks.append(Check(f"grad.{name}", "torch autograd", ok, "" if ok else "differs from torch's gradient",
-                            "" if ok else _gradient_hint(f"grad.{name}", analytic.reshape(-1), expected)))
+        checks.append(Check(f"grad.{name}", "torch autograd", ok, "" if ok else "differs from torch's gradient"))
     return checks
 
 
@@ -358,7 +320,7 @@ def _child(path, function, trusted, connection):
             checks = public_checks(module, function) + property_checks(module, function)
             checks += gradient_checks(module, function, trusted)
     except BaseException as e:  # noqa: BLE001 - import errors and exits are the student's to see
-        trace = "".join(traceback.format_exception_only(type(e), e)).strip()
+        trace = _error(e)
         checks = [Check(p, "import and run", False, trace, _import_hint(e)) for p, _, fn, _ in PARTS
                   if fn == function]
     connection.send([c.__dict__ for c in checks])
@@ -408,35 +370,98 @@ def main(argv):
     for function in GROUPS:
         group = run_group(path, function, trusted, timeout)
         checks += group
-        trusted |= {p for p, _, fn, _ in PARTS if fn == function and all(c.passed for c in group if c.part == p)}
+        trusted |= {p for p, _, fn, _ in PARTS if fn == function and all(c.passed for c in checks_of(group, p))}
     if as_json:
-        verdicts = {p: all(c.passed for c in checks if c.part == p) for p, _, _, _ in PARTS}
-        print(json.dumps({"parts": verdicts, "checks": [c.__dict__ for c in checks]}))
+        verdicts = {p: all(c.passed for c in checks_of(checks, p)) for p, _, _, _ in PARTS}
+        shown = [dict(c.__dict__, received=None) for c in checks]
+        causes = {part: title for part, (title, _) in explain(checks).items()}
+        print(json.dumps({"parts": verdicts, "checks": shown, "causes": causes}))
         return 0 if all(verdicts.values()) else 1
     return report(path, checks)
 
 
+def checks_of(checks, part):
+    """The checks of a part that count (a diagnostic case only feeds the diagnosis)."""
+    return [c for c in checks if c.part == part and not (c.case >= 0 and PUBLIC_CASES[c.case]["diagnostic"])]
+
+
+def explain(checks):
+    """{part: (title, message)}: the likely cause of a failing part, by the autograder's evidence rule,
+    from your answers on the public and diagnostic cases."""
+    seen_by_part = {}
+    for part, _, _, _ in PARTS:
+        seen = []
+        for c in checks:
+            if c.part != part or c.case < 0:
+                continue
+            case = PUBLIC_CASES[c.case]
+            x, b1, b2 = (case["inputs"][name] for name in ("x", "b1", "b2"))
+            seen.append(Seen(str(c.case), None if c.received is None else np.array(c.received, dtype=np.float64),
+                             np.array(case["expected"][part], dtype=np.float64), c.passed,
+                             np.array(case["given"]["z1"]), {"n": len(x), "h": len(b1), "k": len(b2), "1": 1},
+                             np.array(case["magnitude"][part]), _answer_of(case, part)))
+        seen_by_part[part] = seen
+    tolerances = {part: Tolerance(*TOLERANCES[part]) for part, _, _, _ in PARTS}
+    with np.errstate(all="ignore"):
+        found = explain_parts(seen_by_part, tolerances, _groups,
+                              lambda part, claims: one_of_each(claims, CLAIMS[part]["classes"]))
+    return {part: in_words(claims) for part, claims in found.items()}
+
+
+def _answer_of(case, part):
+    """A claim's answer on a case: the shipped numbers, or none where it is the right answer."""
+    def answer(key):
+        value = case["answers"][part].get(CLAIMS[part]["classes"].get(key, key))
+        return np.array(case["expected"][part] if value is None else value, dtype=np.float64)
+    return answer
+
+
+def _groups(part, first, b2_right):
+    data = CLAIMS[part]
+    known = [known_claim(*claim) for claim in data["known"]]
+    computed = [computed_claim(part, quantity, words, step, b2_right) for quantity, words, step in data["computed"]]
+    return [known, relation_claims(), computed, localisation_claims(part, first)]
+
+
+def _failure(mine, cause):
+    """The lines under a failing part: its likely cause, the failing public cases in a line, the other
+    failing checks in a line, and a hint once (none where a cause is named: it says more)."""
+    lines = [f"      likely cause: {cause[1]}"] if cause else []
+    public = [c for c in mine if c.case >= 0 and not c.passed]
+    if public:
+        first = public[0].message.splitlines()[0] if public[0].message else ""
+        lines.append(f"      x {len(public)} of {sum(1 for c in mine if c.case >= 0)} public cases fail; first: "
+                     f"{public[0].name[len('public case: '):]}: {first}")
+    others = [c for c in mine if c.case < 0 and not c.passed]
+    if others:
+        lines.append("      x " + ("also fails: " if public else "") + "; ".join(
+            c.name + (f" ({c.message.splitlines()[0]})" if c.message else "") for c in others))
+    hints = list(dict.fromkeys(c.hint for c in mine if c.hint and not c.passed))
+    if hints and not cause:
+        lines.append(f"      hint: {hints[0]}")
+    return lines
+
+
 def report(path, checks):
+    """One line per part; for a failing one, its likely cause, the failing public cases in a line, the
+    other failing checks in a line, and a hint once."""
     print(f"Self-check of {path}\n")
-    passed_parts = 0
+    causes = explain(checks)
+    passed_parts, said = 0, {}  # what a failing part's block says -> the first part that said it
     for part, title, _, _ in PARTS:
-        mine = [c for c in checks if c.part == part]
+        mine = checks_of(checks, part)
         ok = all(c.passed for c in mine)
         passed_parts += ok
         ran = [c for c in mine if not c.skipped]
-        print(f"{'PASS' if ok else 'FAIL'}  {part:<16} {title:<22} {sum(c.passed for c in ran)}/{len(ran)} checks")
-        shown = set()
-        for c in mine:
-            if c.skipped:
-                print(f"      - {c.name}: {c.message}")
-            elif not c.passed and (c.message, c.hint) not in shown:
-                shown.add((c.message, c.hint))
-                print(f"      x {c.name}")
-                for line in c.message.splitlines()[:6]:
-                    print(f"          {line}")
-                if c.hint:
-                    print(f"        hint: {c.hint}")
-    ran = [c for c in checks if not c.skipped]
+        line = f"{'PASS' if ok else 'FAIL'}  {part:<16} {title:<22} {sum(c.passed for c in ran)}/{len(ran)} checks"
+        block = [] if ok else _failure(mine, causes.get(part))
+        words = "\n".join(block).replace(part, "")
+        if block and words in said and not words.startswith("      likely cause"):
+            print(f"{line} (as {said[words]})")  # one import error fails every part: said once
+            continue
+        said.setdefault(words, part)
+        print("\n".join([line] + block))
+    ran = [c for p, _, _, _ in PARTS for c in checks_of(checks, p) if not c.skipped]
     torch_note = " (torch autograd used as an extra oracle)" if any(c.name == "torch autograd" for c in checks) else ""
     print(f"\n{sum(c.passed for c in ran)} of {len(ran)} visible checks passed{torch_note}; "
           f"{passed_parts} of {len(PARTS)} parts pass here.")

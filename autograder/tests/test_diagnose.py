@@ -9,6 +9,7 @@ from autograder.cases import Inputs, all_dead, diagnostic_cases, exact_fit, expe
 from autograder.compare import agrees
 from autograder.config import Tolerance
 from autograder.diagnose import Diagnoser, Observation, describe
+from autograder.evidence import DOWNSTREAM_OF_DZ3
 from autograder.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
 from autograder.parts import PART_IDS
 
@@ -64,8 +65,9 @@ def test_each_catalogued_mistake_is_named_alone(part):
     for mistake in catalogue(part):
         if all(np.unique(mistake.answers[part](signals(c.inputs))).size == 1 for c in CASES):
             continue  # a constant answer (np.ones) is not evidence enough: it is never named
-        answer = mistake.answers[part]
-        found = d.explain_part(part, observe(part, lambda i, right, answer=answer: answer(signals(i))))
+        observed = {p: observe(p, lambda i, right, answer=mistake.answers[p]: answer(signals(i)))
+                    for p in (part, "grad.b2") if p == part or mistake.upstream and part in DOWNSTREAM_OF_DZ3}
+        found = d.explain(observed).get(part)  # (a mistake in dl/dz3 is blamed there when dl/db2 shows it)
         assert found is not None and found.ids == (mistake.id,), (mistake.id, found)
 
 

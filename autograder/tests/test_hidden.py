@@ -14,8 +14,8 @@ import pytest
 from autograder.cases import expected_answers
 from autograder.compare import agrees
 from autograder.config import Tolerance
-from autograder.diagnose import candidates
 from autograder.hidden import TEMPLATES, design, far_from_half_precision, hidden_bases, hidden_cases, relabel
+from autograder.mistakes import candidates
 from autograder.parts import PART_IDS
 from reference import two_layer_net as ref
 

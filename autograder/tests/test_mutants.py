@@ -61,7 +61,7 @@ def confirmed(module: types.ModuleType, part: str, explanation: Explanation, tol
         except Exception:  # noqa: BLE001 - a mutant may fail on some shapes: nothing to check there
             continue
     assert answers, f"the mutant answers no fresh input for {part}"
-    return any(all(holds(claim, i, r, np.asarray(expected_answers(i)[part]), tolerance) for i, r in answers)
+    return any(all(holds(claim, part, i, r, np.asarray(expected_answers(i)[part]), tolerance) for i, r in answers)
                for claim in explanation.claims)
 
 
