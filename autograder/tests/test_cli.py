@@ -98,3 +98,15 @@ def cmdline(pid: int) -> list[str]:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return []
+
+
+@pytest.mark.parametrize("example", ["missing_factor_2", "sign_error", "missing_relu_mask", "relu_ge",
+                                     "relu_on_output", "jacobians_as_vectors", "exit_at_import"])
+def test_grade_explains_each_failing_part_in_a_line_on_one_screen(example):
+    out = cli("grade", str(EXAMPLES / example))
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert len(lines) <= 40, out.stdout
+    assert "What went wrong" in out.stdout and "```" not in out.stdout  # no raw Markdown without -v
+    verbose = cli("grade", str(EXAMPLES / example), "-v").stdout
+    assert len(verbose.splitlines()) > len(lines) and "cases passed" in verbose

@@ -109,3 +109,17 @@ def test_judge_names_each_failure_kind():
     assert "no 'z2' entry" in missing_key.reason
     problem = judge(CallOutcome("ok", problems={"z2": "is not numeric"}), e, TOL, "forward", key="z2")
     assert "'z2' entry" in problem.reason and "not numeric" in problem.reason
+
+
+def test_scalars_and_negative_zeros_read_naturally():
+    scalar = compare(np.array(14.0), np.array(9.0), TOL)
+    assert "Received 14.0, expected 9.0" in scalar.detail and "index []" not in scalar.detail
+    assert scalar.worst == "14 instead of 9"
+    zero = compare(np.array([1.0, 2.0]), np.array([1.0, -0.0]), TOL)
+    assert "expected 0.0" in zero.detail and "-0.0" not in zero.detail and zero.worst == "at [1]: 2 instead of 0"
+
+
+def test_a_reason_that_names_its_status_is_not_repeated():
+    reason = judge(CallOutcome("not run", message="not run: mse_loss already timed out"), np.ones(1), TOL,
+                   "mse_loss").reason
+    assert reason == "not run: mse_loss already timed out"

@@ -134,3 +134,18 @@ def test_localisations_say_where_the_answer_is_right():
         return r
 
     assert d.explain_part("grad.W2", observe("grad.W2", last_row_wrong)).ids == ("localised:one_row",)
+
+
+def test_the_issues_misdiagnoses_are_gone():
+    """Each named a mistake the code does not make, on the evidence of one case."""
+    d = diagnoser()
+    as_delta1 = d.explain_part("grad.W1", observe("grad.W1", lambda i, r: signals(i)["d1"][:, None]))
+    assert as_delta1 is None or "missing_factor_2" not in as_delta1.ids  # x = [2.0] in one case only
+    max_1 = d.explain_part("relu", observe("relu", lambda i, r: np.maximum(signals(i)["z1"], 1)))
+    assert max_1 is None or "low_precision" not in max_1.ids
+    below = d.explain_part("grad.b1", observe("grad.b1", lambda i, r: signals(i)["back"] * (signals(i)["z1"] < 0)))
+    assert below.ids == ("relu_mask_inverted",)  # not "missing ReLU mask" (all ones on the all-dead case)
+    one_negated = d.explain({"grad.b2": observe("grad.b2", lambda i, r: r),
+                             "grad.W2": observe("grad.W2", lambda i, r: -r)})
+    assert one_negated["grad.W2"].ids == ("computed:times:-1",)
+    assert "dl/dy_hat = 2 (y_hat - y), not" not in one_negated["grad.W2"].message  # dl/dy_hat is right
