@@ -19,6 +19,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .config import load_config
+from .fingerprint import fingerprint
+
 REPO = Path(__file__).absolute().parent.parent
 GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "grading.toml", "autograder", "reference", "tests")
 EXECUTABLES = ("setup.sh", "run_autograder")
@@ -59,7 +62,10 @@ def copy_grading_files(dest: Path, config_text: str | None = None) -> Path:
 
 
 def write_zip(out: Path, config: Path | None = None) -> None:
+    """The zip: the grading files (config as grading.toml) and FINGERPRINT, the fingerprint they grade with."""
+    stamp = fingerprint(load_config(config))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("FINGERPRINT", stamp + "\n")
         for file, name in grading_files():
             if name == "grading.toml" and config is not None:
                 file = config
@@ -98,8 +104,25 @@ def smoke_test(archive: Path, python: str = sys.executable) -> list[str]:
             total = sum(t.get("max_score", 0) for t in results.get("tests", []))
             want = total if expected == "full" else expected
             if not results.get("tests") or score != want:
-                problems.append(f"{label} scored {score} of {total}, not {want}: {results.get('output', '')[:500]}")
+                where = _failing_cases(results) if expected == "full" else ""
+                problems.append(f"{label} scored {score} of {total}, not {want}"
+                                + (f"; it fails {where}" if where else f": {results.get('output', '')[:500]}"))
+            stamp = (root / "source" / "FINGERPRINT").read_text().strip()
+            if results.get("extra_data", {}).get("fingerprint") != stamp:
+                problems.append(f"{label}'s results.json carries fingerprint "
+                                f"{results.get('extra_data', {}).get('fingerprint')}, the zip {stamp}")
     return problems
+
+
+def _failing_cases(results: dict, most: int = 6) -> str:
+    """The parts and cases a run failed, from its tests' outputs: "ReLU: relu(z) (visible cases):
+    my new case: not finite; ..." (a reference that fails a check names what to look at)."""
+    found = []
+    for test in results.get("tests", []):
+        if test.get("status") == "failed":
+            cases = [line[2:] for line in test.get("output", "").splitlines() if line.startswith("- ")]
+            found += [f"{test['name']}: {case}" for case in cases] or [test["name"]]
+    return "; ".join(found[:most]) + (f"; and {len(found) - most} more" if len(found) > most else "")
 
 
 def build_zip(out: Path, config: Path | None = None, python: str = sys.executable) -> Path:

@@ -69,10 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
     batch.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
+    stamp = sub.add_parser("fingerprint", help="print the fingerprint of the cases, tolerances and conventions; "
+                                               "tell whether a handout, zip or results.json carries it",
+                           description="Print the fingerprint of what the config grades against (the cases, "
+                                       "tolerances and conventions). Given handouts (folder or zip), selfcheck.py "
+                                       "files, upload zips or results.json files, say for each whether it carries "
+                                       "the same one: a handout of another is out of date (exit 1).")
+    stamp.add_argument("paths", type=Path, nargs="*", metavar="PATH")
+    stamp.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+
     args = parser.parse_args(argv)
     if args.command == "gradescope":
         return _gradescope(args)  # handles every error itself: it must always leave a results.json
-    command = {"batch": _batch, "build-zip": _build_zip, "grade": _grade, "handout": _handout}[args.command]
+    command = {"batch": _batch, "build-zip": _build_zip, "fingerprint": _fingerprint, "grade": _grade,
+               "handout": _handout}[args.command]
     stopped = _stop_on_termination()
     try:
         status = command(args)
@@ -129,6 +139,23 @@ def _batch(args) -> int:
     if missing:
         print(f"warning: the sandbox was incomplete. MISSING guarantees: {'; '.join(missing)}.", file=sys.stderr)
     return 0
+
+
+def _fingerprint(args) -> int:
+    from .fingerprint import fingerprint, stamped
+
+    current = fingerprint(load_config(args.config))
+    print(current)
+    stale = 0
+    for path in args.paths:
+        found = stamped(path) if path.exists() else None
+        if found == current:
+            print(f"{path}: {found}, the same")
+        else:
+            stale += 1
+            print(f"{path}: " + (f"{found}, out of date: rebuild it from this config" if found else
+                                 "no fingerprint found (not a handout, upload zip or results.json?)"))
+    return 1 if stale else 0
 
 
 def _build_zip(args) -> int:

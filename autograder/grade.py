@@ -10,20 +10,21 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bubblewrap
-from .cases import diagnostic_cases, visible_cases
+from .cases import Case, diagnostic_cases, visible_cases
 from .config import DEFAULT_CONFIG_PATH, Config
 from .diagnose import Diagnoser, Observation
+from .fingerprint import fingerprint, stamped
 from .forkserver import ForkServer
 from .hidden import hidden_bases, relabel
 from .isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
-from .runner import NOT_RUN_REASON, load_grading_tests, plan_calls, run_grading_tests
+from .runner import NOT_RUN_REASON, Replay, load_grading_tests, plan_calls, run_grading_tests
 from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from .seccomp import available_filter
 from .submission import locate, stage
@@ -42,6 +43,9 @@ class GradingReport:
     graded_file: str = ""
     log: str = ""  # for instructors only: tracebacks of errors in the grading tests themselves
     isolation: str = ""  # for instructors: which protections were active
+    results: tuple[CaseResult, ...] = ()  # every (part, case) verdict the tests were scored from
+    fingerprint: str = ""  # of the cases, tolerances and conventions graded against (fingerprint.py)
+    replay: Replay | None = field(default=None, compare=False, repr=False)  # Grader.grade(keep_calls=True)
 
     @property
     def output(self) -> str:
@@ -74,6 +78,7 @@ class Grader:
         # explains wrong parts from the visible cases, keeping what those fixed cases need
         self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()})
         self.diagnostic_cases = diagnostic_cases()
+        self.stamp = fingerprint(config)  # of the cases, tolerances and conventions: in every results.json
         self.network_filter = available_filter()
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
         # leaves writable), deleted once it is graded.
@@ -100,6 +105,7 @@ class Grader:
             self.close()
             raise
         self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
+        self._cases: tuple[str, list[Case]] | None = None  # the last submission id's cases
         self.isolation = self._describe_isolation()  # for instructors, in every report
         self._graded = 0
 
@@ -117,16 +123,28 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def grade(self, path: Path, submission_id: str = "local") -> GradingReport:
-        """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker."""
+    def cases(self, submission_id: str) -> list[Case]:
+        """The visible cases, then the hidden ones of this submission id (the same objects for the
+        same id graded twice in a row: the pytest plugin parametrizes with them, then grades)."""
+        if self._cases is None or self._cases[0] != submission_id:
+            self._cases = (submission_id, self.visible_cases + relabel(self.hidden_bases, self.config.secret,
+                                                                        submission_id))
+        return self._cases[1]
+
+    def grade(self, path: Path, submission_id: str = "local", keep_calls: bool = False) -> GradingReport:
+        """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker.
+
+        keep_calls: keep in the report how the tests ran (report.replay), to run them again."""
         config = self.config
         started = time.monotonic()
         deadline = started + config.limits.total_timeout
-        cases = self.visible_cases + relabel(self.hidden_bases, config.secret, submission_id)
+        cases = self.cases(submission_id)
+        outcomes: dict = {}
+        replay = None
         located = locate(path)
         if located.relative is None:
             results = complete([], cases, "not graded: no submission file")
-            return _report(results, config, started, "no submission", [located.error])
+            return _report(results, config, started, "no submission", [located.error], stamp=self.stamp)
 
         user = self.user
         self._graded += 1
@@ -139,18 +157,19 @@ class Grader:
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
-                               isolation=self.isolation)
+                               isolation=self.isolation, stamp=self.stamp)
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
                 plan = plan_calls(self.tests, cases)  # while the worker imports the submission
+                replay = Replay(cases, plan.reference, outcomes) if keep_calls else None
                 report = sandbox.import_report()
-                notes = [located.note, *staged.notes]
+                notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", self.stamp)]
                 if not report.ok:
                     results = complete([], cases, "not graded: your file could not be imported")
                     return _report(results, config, started, "import error", notes + [_import_failure(report)],
-                                   str(located.relative), isolation=self.isolation)
+                                   str(located.relative), isolation=self.isolation, replay=replay, stamp=self.stamp)
                 if report.stdout:
                     notes.append("Your file printed this while being imported:\n" + report.stdout)
                 missing = [name for name in FUNCTIONS if name not in report.functions]
@@ -159,7 +178,8 @@ class Grader:
                                  f"({', '.join(FUNCTIONS)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
-                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan)
+                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan,
+                                                 outcomes if keep_calls else None)
                 results = complete(results, cases, NOT_RUN_REASON)
                 explanations = self._explain(results, sandbox)
                 # what was written while hidden cases ran could show their inputs: the student sees
@@ -175,7 +195,7 @@ class Grader:
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
             return _report(results, config, started, status, notes, str(located.relative), log, self.isolation,
-                           explanations)
+                           explanations, replay, self.stamp)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             remove_files_of(user)
@@ -214,6 +234,16 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local",
         return grader.grade(path, submission_id)
 
 
+def _stale_handout(folder: Path, stamp: str) -> str:
+    """A note when the upload holds a selfcheck.py of another handout (read as text, never run)."""
+    selfcheck = folder / "selfcheck.py"
+    found = stamped(selfcheck) if selfcheck.is_file() and not selfcheck.is_symlink() else None
+    if found is None or found == stamp:
+        return ""
+    return (f"Your upload holds a selfcheck.py from another version of the handout (fingerprint {found}; this "
+            f"grader's is {stamp}): its public cases or tolerances differ from these. Download the current handout.")
+
+
 def _import_failure(report: ImportReport) -> str:
     lines = [f"Your file could not be imported, so no test could run: {report.message}"]
     if report.details:
@@ -236,6 +266,7 @@ def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Ob
 
 def _report(results, config: Config, started: float, status: str, notes: list[str],
             graded_file: str = "", log: str = "", isolation: str = "", explanations: dict | None = None,
-            ) -> GradingReport:
+            replay: Replay | None = None, stamp: str = "") -> GradingReport:
     return GradingReport(score_tests(results, config, explanations), [n for n in notes if n],
-                         time.monotonic() - started, status, graded_file, log, isolation)
+                         time.monotonic() - started, status, graded_file, log, isolation, tuple(results),
+                         stamp, replay)

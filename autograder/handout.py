@@ -21,6 +21,7 @@ from .cases import diagnostic_cases, expected_answers, visible_cases
 from .config import Config
 from .diagnose import Diagnoser, answer_functions, magnitude
 from .evidence import RIGHT_SHAPES
+from .fingerprint import fingerprint
 from .mistakes import MESSAGES, catalogue, quantities, signals
 from .parts import PART_IDS, PARTS, SUBMISSION_FILE
 
@@ -102,7 +103,8 @@ def selfcheck_source(config: Config) -> str:
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases()),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
-             "CLAIMS = None": "CLAIMS = " + repr(claims_data())}
+             "CLAIMS = None": "CLAIMS = " + repr(claims_data()),
+             "FINGERPRINT = None": "FINGERPRINT = " + repr(fingerprint(config))}
     for slot, text in slots.items():
         assert template.count(slot) == 1, f"handout/selfcheck.py must hold {slot!r} once"
         template = template.replace(slot, text)

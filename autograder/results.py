@@ -48,6 +48,7 @@ def report_to_results(report: GradingReport) -> dict:
     return build_results(report.tests, report.output, report.execution_time, {
         "status": report.status, "graded_file": report.graded_file, "version": __version__,
         "isolation": report.isolation, "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
+        "fingerprint": report.fingerprint,
     })
 
 

@@ -134,13 +134,14 @@ class StudentCalls:
     calls' answers are read as the tests need them, so the worker runs ahead while tests judge.
     """
 
-    def __init__(self, sandbox: Sandbox, plan: Plan):
+    def __init__(self, sandbox: Sandbox, plan: Plan, memo: dict | None = None):
+        """memo: where to keep the outcomes, by memo key (a Replay's, to run the tests again)."""
         self._sandbox = sandbox
         # (also keeps their arguments alive: see _memo_key)
         self._planned = {key: call for phase in plan.phases for key, call in phase.calls.items()}
         # (memo key, outcome) pairs, in call order, each read when first needed
         self._answers = zip(self._planned, self._stream(plan))
-        self._memo: dict[tuple, CallOutcome] = {}
+        self._memo: dict[tuple, CallOutcome] = {} if memo is None else memo
 
     def _stream(self, plan: Plan):
         """The outcomes of the plan's calls, phase after phase: a phase's calls reach the worker only
@@ -192,6 +193,21 @@ class ReferenceCalls:
 
 
 @dataclass(frozen=True)
+class Replay:
+    """How the grading tests ran on a submission, to run them again without the worker (the pytest
+    plugin does): the cases and reference answers they used (the very objects: calls are keyed by
+    their arrays' identity) and the outcome of each call the student's code answered."""
+
+    cases: list[Case]
+    reference: ReferenceCalls
+    outcomes: dict[tuple, CallOutcome]
+
+    def call(self, case: Case, function: str, *args: np.ndarray, keys: tuple[str, ...] | None = None) -> CallOutcome:
+        """The `student` fixture's call: the recorded outcome (None: this call was never made)."""
+        return self.outcomes.get(_memo_key(function, args, keys))
+
+
+@dataclass(frozen=True)
 class Phase:
     """Calls sent to the worker together, only once every answer of the phase before has been read.
 
@@ -229,13 +245,14 @@ def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
-                      plan: Plan | None = None) -> tuple[list[CaseResult], str]:
+                      plan: Plan | None = None, outcomes: dict | None = None) -> tuple[list[CaseResult], str]:
     """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log).
 
     A visible case's result keeps the student's answer and the expected one (for diagnose.py).
+    outcomes: where to keep every call's outcome, by memo key (see Replay).
     """
     plan = plan or plan_calls(tests, cases)
-    student, reference = StudentCalls(sandbox, plan), plan.reference
+    student, reference = StudentCalls(sandbox, plan, outcomes), plan.reference
     results, log = [], []
     for test in tests:
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases

@@ -45,6 +45,9 @@ PARTS = [  # (part id, title, function, dict key)
 ]
 CALL_TIMEOUT = 10.0  # seconds for all the checks of one function
 
+# Which cases, tolerances and conventions this file checks against: the grader's results.json carry
+# theirs (extra_data.fingerprint); a different one means this handout is out of date.
+FINGERPRINT = None  # filled in by `python -m autograder handout`
 # The public test vectors: the autograder's visible cases, inputs and expected values per part.
 PUBLIC_CASES = None  # filled in by `python -m autograder handout`
 TOLERANCES = None  # part id -> (rtol, atol), the autograder's, filled in likewise
@@ -375,7 +378,7 @@ def main(argv):
         verdicts = {p: all(c.passed for c in checks_of(checks, p)) for p, _, _, _ in PARTS}
         shown = [dict(c.__dict__, received=None) for c in checks]
         causes = {part: title for part, (title, _) in explain(checks).items()}
-        print(json.dumps({"parts": verdicts, "checks": shown, "causes": causes}))
+        print(json.dumps({"fingerprint": FINGERPRINT, "parts": verdicts, "checks": shown, "causes": causes}))
         return 0 if all(verdicts.values()) else 1
     return report(path, checks)
 
@@ -445,7 +448,7 @@ def _failure(mine, cause):
 def report(path, checks):
     """One line per part; for a failing one, its likely cause, the failing public cases in a line, the
     other failing checks in a line, and a hint once."""
-    print(f"Self-check of {path}\n")
+    print(f"Self-check of {path} (handout {FINGERPRINT})\n")
     causes = explain(checks)
     passed_parts, said = 0, {}  # what a failing part's block says -> the first part that said it
     for part, title, _, _ in PARTS:

@@ -57,3 +57,44 @@ def test_cli_refuses_the_published_placeholder_secret_unless_told(tmp_path):
     for extra in (["--allow-default-secret"], ["--config", str(config)]):
         out = subprocess.run(command + extra, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr
+
+
+def test_a_case_that_breaks_the_reference_is_named(tmp_path):
+    """A visible case added with a NaN input: the smoke test says which case, in which parts."""
+    archive = tmp_path / "ok.zip"
+    write_zip(archive)
+    broken = tmp_path / "nan-case.zip"
+    with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(broken, "w") as out:
+        for info in zf.infolist():
+            data = zf.read(info)
+            if info.filename == "autograder/cases.py":
+                data = data.replace(b'        Case("large",', b'        Case("nan", "my new case with a NaN", False, '
+                                    b'_with(_random(13, 3, 4, 2), x=np.array([1.0, np.nan, 2.0]))),\n'
+                                    b'        Case("large",')
+            out.writestr(info, data)
+    problems = smoke_test(broken)
+    assert problems and problems[0].startswith("the reference solution scored")
+    assert "it fails Affine layer: affine(x, W, b) = W x + b (visible cases): my new case with a NaN" in problems[0]
+
+
+def test_zip_handout_and_results_carry_one_fingerprint(built_zip, tmp_path):
+    from autograder.config import load_config
+    from autograder.fingerprint import fingerprint, stamped
+    from autograder.grade import grade_submission
+    from autograder.handout import build_handout
+    from autograder.results import report_to_results, write_results
+
+    config = load_config()
+    handout = build_handout(tmp_path / "hw", config)
+    write_results(tmp_path / "results.json", report_to_results(grade_submission(REPO / "reference", config)))
+    stamps = {stamped(path) for path in (built_zip, handout, tmp_path / "hw", tmp_path / "results.json")}
+    assert stamps == {fingerprint(config)}
+    done = subprocess.run([sys.executable, "-m", "autograder", "fingerprint", str(tmp_path / "hw")], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "the same" in done.stdout
+    other = tmp_path / "other.toml"
+    other.write_text((REPO / "grading.toml").read_text().replace('"relu" = { points = 1 }',
+                                                                   '"relu" = { points = 1, rtol = 1e-3 }'))
+    done = subprocess.run([sys.executable, "-m", "autograder", "fingerprint", "--config", str(other),
+                           str(tmp_path / "hw")], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 1 and "out of date" in done.stdout

@@ -149,3 +149,10 @@ def test_the_issues_misdiagnoses_are_gone():
                              "grad.W2": observe("grad.W2", lambda i, r: -r)})
     assert one_negated["grad.W2"].ids == ("computed:times:-1",)
     assert "dl/dy_hat = 2 (y_hat - y), not" not in one_negated["grad.W2"].message  # dl/dy_hat is right
+
+
+def test_a_check_of_something_else_is_not_diagnosed_as_the_part():
+    """A check added to a test may expect another value (affine on the second layer): no claim is about it."""
+    second_layer = [Observation(o.case_id, o.inputs, o.received * 0.5, o.received, False)
+                    for o in observe("affine", lambda i, right: signals(i)["W2"] @ signals(i)["z2"] + i.b2)]
+    assert diagnoser().explain_part("affine", second_layer) is None

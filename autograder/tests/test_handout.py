@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -146,3 +147,15 @@ def test_selfcheck_agrees_with_the_autograders_visible_verdicts(handout, runtime
     mine = json.loads(done.stdout)["parts"]
     assert mine == visible_verdicts(example)
     assert done.returncode == (0 if all(mine.values()) else 1)
+
+
+def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
+    out, _ = handout
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    shutil.copy(EXAMPLES / "correct" / "two_layer_net.py", upload)
+    shutil.copy(out / "selfcheck.py", upload)  # the current handout: nothing to say
+    assert not any("another version of the handout" in n for n in grade_submission(upload, load_config()).notes)
+    (upload / "selfcheck.py").write_text('FINGERPRINT = "0123456789ab"\n')
+    notes = grade_submission(upload, load_config()).notes
+    assert any("selfcheck.py from another version of the handout (fingerprint 0123456789ab" in n for n in notes)

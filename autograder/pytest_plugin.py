@@ -1,0 +1,206 @@
+"""pytest runs the grading tests: `pytest tests/ --submission PATH` (tests/conftest.py loads this).
+
+The grading tests in tests/ take the fixtures `case`, `student`, `reference` and `check`. Here they
+are pytest's: `case` parametrizes each test over the visible cases and the hidden cases of the
+submission id (`test_grad_W1[visible-07-zeros_in_z1]`, `test_grad_W1[hidden-2]`), and one Grader per
+session grades the submission exactly as run_autograder does (Grader.grade: zygote, sandbox user,
+rlimits, seccomp, bubblewrap, timeouts), once, before the first item runs. Each item then runs its
+test function again on what that grading recorded (runner.Replay: the same case objects, reference
+answers and the student's call outcomes), so `--pdb` steps through a real check, and its verdict is
+the one recorded: pytest and run_autograder cannot disagree. A failing item's message is what the
+student reads for that case: the reason, the likely cause, the inputs, expected and received values.
+
+Nothing of the submission comes near this process: Grader.grade stages it in its own scratch
+folder under the system's temporary folder, outside pytest's rootdir and collection paths, and
+student code runs only in the sandbox's worker. A conftest.py, pytest.ini or sitecustomize.py in
+the upload is never collected, read or imported.
+
+Options: --submission PATH (default: the reference solution, so a plain `pytest tests/` checks the
+grading tests against it), --submission-id ID (default "local", as `grade`), --config FILE,
+--results FILE (the results.json `grade --results` writes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .config import load_config
+from .grade import SOURCE_DIR, Grader, GradingReport
+from .parts import PARTS_BY_ID
+from .results import report_to_results, write_results
+from .rubric import CaseResult
+from .runner import ReferenceCalls, Replay, show_values
+
+REFERENCE_SOLUTION = SOURCE_DIR / "reference" / "two_layer_net.py"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("autograder", "grading a submission (autograder/pytest_plugin.py)")
+    group.addoption("--submission", type=Path, default=None,
+                    help="the submission to grade: a file or folder (default: the reference solution)")
+    group.addoption("--submission-id", default="local", help="the id whose hidden cases are used (default: local)")
+    group.addoption("--config", type=Path, default=None, help="grading.toml to use (default: the repository's)")
+    group.addoption("--results", type=Path, default=None,
+                    help="write the submission's Gradescope results.json here (as `grade --results` does)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SESSION] = GradingSession(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:
+        session.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" in metafunc.fixturenames and _part_of(metafunc.function):
+        cases = metafunc.config.stash[_SESSION].cases()
+        metafunc.parametrize("case", cases, ids=[_case_id(i, case) for i, case in enumerate(cases, start=1)])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    grading = session.config.stash[_SESSION]
+    target = session.config.getoption("--results")
+    if target is not None and grading.report is not None:
+        write_results(target, report_to_results(grading.report))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """An item's verdict is the one grading recorded, whatever the replay did."""
+    outcome = yield
+    report = outcome.get_result()
+    recorded = item.stash.get(_RECORDED, None)
+    if call.when != "call" or recorded is None or recorded.passed or report.failed:
+        return
+    report.outcome = "failed"  # the test passed on replay but not when graded: say why it was failed
+    report.longrepr = item.config.stash[_SESSION].message(recorded)
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> _Student:
+    return _Student(request.config.stash[_SESSION], _recorded(request))
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> ReferenceCalls:
+    return request.config.stash[_SESSION].replay().reference
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest):
+    """check(outcome, expected, function, key="return"): fails the item with the student's explanation."""
+    session, recorded = request.config.stash[_SESSION], _recorded(request)
+
+    def check(outcome, expected, function: str, key: str = "return") -> None:
+        if not recorded.passed:
+            pytest.fail(session.message(recorded, outcome, expected, function, key), pytrace=False)
+
+    return check
+
+
+class GradingSession:
+    """One Grader for the pytest session, and the one grading of the submission."""
+
+    def __init__(self, config: pytest.Config):
+        self.options = config
+        self.report: GradingReport | None = None
+        self._grader: Grader | None = None
+
+    def grader(self) -> Grader:
+        if self._grader is None:
+            path = self.options.getoption("--config")
+            self._grader = Grader(load_config(path), [path] if path else [])
+        return self._grader
+
+    def cases(self) -> list:
+        return self.grader().cases(self.options.getoption("--submission-id"))
+
+    def graded(self) -> GradingReport:
+        """The submission graded (once, as run_autograder grades it)."""
+        if self.report is None:
+            submission = self.options.getoption("--submission") or REFERENCE_SOLUTION
+            if not Path(submission).exists():
+                raise pytest.UsageError(f"--submission {submission}: no such file or folder")
+            self.report = self.grader().grade(Path(submission), self.options.getoption("--submission-id"),
+                                              keep_calls=True)
+        return self.report
+
+    def replay(self) -> Replay:
+        report = self.graded()
+        return report.replay or Replay(self.cases(), ReferenceCalls(), {})
+
+    def result(self, part: str, case_id: str) -> CaseResult:
+        return next(r for r in self.graded().results if r.part == part and r.case_id == case_id)
+
+    def message(self, r: CaseResult, outcome=None, expected=None, function: str = "", key: str = "return") -> str:
+        """What the student reads for this case: the reason, the likely cause, the values."""
+        lines = [f"{PARTS_BY_ID[r.part].title}; {r.case_title}: {r.reason}" + (f", {r.worst}" if r.worst else "")]
+        if r.hidden:
+            return "\n".join(lines)
+        explanation = next((t.explanation for t in self.graded().tests if t.part == r.part and not t.hidden
+                            and t.explanation), None)
+        if explanation:
+            lines.append(f"Likely cause: {explanation.message}")
+        if outcome is not None and outcome.status == "ok" and key in outcome.values:
+            lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
+        lines += [text for text in (r.detail, r.note) if text]
+        if r.reason.startswith("not graded"):  # why: the import error, in the notes
+            lines += self.graded().notes[:2]
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        if self._grader is not None:
+            self._grader.close()
+
+
+class _Student:
+    """The `student` fixture: the outcome each call had when the submission was graded."""
+
+    def __init__(self, session: GradingSession, recorded: CaseResult):
+        self._session, self._recorded = session, recorded
+
+    def call(self, case, function: str, *args, keys=None):
+        outcome = self._session.replay().call(case, function, *args, keys=keys)
+        if outcome is None:  # never made: the file did not import, or the time ran out first
+            pytest.fail(self._session.message(self._recorded), pytrace=False)
+        return outcome
+
+
+_SESSION = pytest.StashKey[GradingSession]()
+_RECORDED = pytest.StashKey[CaseResult]()
+
+
+def _recorded(request: pytest.FixtureRequest) -> CaseResult:
+    """The verdict grading recorded for this item's (part, case)."""
+    item = request.node
+    if _RECORDED not in item.stash:
+        part = _part_of(item.function)
+        item.stash[_RECORDED] = request.config.stash[_SESSION].result(part, item.callspec.params["case"].id)
+    return item.stash[_RECORDED]
+
+
+def _plain(markdown: str) -> str:
+    """show_values' Markdown for a terminal: the code fences dropped, their lines indented."""
+    lines, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+            continue
+        lines.append("  " + line if inside else line)
+    return "\n".join(lines)
+
+
+def _part_of(function) -> str | None:
+    return next((tag for tag in getattr(function, "__tags__", ()) if tag in PARTS_BY_ID), None)
+
+
+def _case_id(index: int, case) -> str:
+    """visible-07-zeros_in_z1, hidden-2: readable, and the same for every run of one submission id."""
+    if case.hidden:
+        return case.id
+    return f"visible-{index:02d}-{case.id.replace('_', '-')}"

@@ -1,0 +1,3 @@
+"""Hostile: imported if this folder is ever imported as a package."""
+import pathlib
+pathlib.Path("/tmp/autograder-pwned").write_text(__file__)
