@@ -36,7 +36,7 @@ if [ "$(id -u)" = 0 ]; then
     # Student code runs this venv's python as that user: say so loudly if it cannot (a Python under a
     # closed home folder, a root other users cannot reach). The grader would then run it as root
     # unless bubblewrap works at run time (its allowlist shows the interpreter to the sandbox user).
-    blocked=$("$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.isolation import unreadable_runtime_path; print(unreadable_runtime_path() or "")' "$SOURCE")
+    blocked=$("$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.sandbox.isolation import unreadable_runtime_path; print(unreadable_runtime_path() or "")' "$SOURCE")
     if [ -n "$blocked" ]; then
         echo "setup.sh: WARNING: the sandbox user $user cannot run $ROOT/venv/bin/python: $blocked is closed to other users." >&2
         echo "setup.sh: without bubblewrap, student code would then run as ROOT. Make $ROOT and every folder above it" >&2

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
-from .grade import GradingReport, grade_submission
-from .parts import PARTS
-from .results import failure_results, report_to_results, write_results
-from .rubric import SHOWN_WHEN, part_summary
+from .grading.grade import GradingReport, grade_submission
+from .grading.parts import PARTS
+from .grading.results import failure_results, report_to_results, write_results
+from .grading.rubric import SHOWN_WHEN, part_summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +116,8 @@ class CommandError(Exception):
 
 
 def _batch(args) -> int:
-    from .batch import run_batch
-    from .report import missing_guarantees
+    from .instructor.batch import run_batch
+    from .instructor.report import missing_guarantees
 
     config = load_config(args.config)
     try:
@@ -142,7 +142,7 @@ def _batch(args) -> int:
 
 
 def _fingerprint(args) -> int:
-    from .fingerprint import fingerprint, stamped
+    from .instructor.fingerprint import fingerprint, stamped
 
     current = fingerprint(load_config(args.config))
     print(current)
@@ -159,7 +159,7 @@ def _fingerprint(args) -> int:
 
 
 def _build_zip(args) -> int:
-    from .bundle import SmokeTestFailed, build_zip
+    from .instructor.bundle import SmokeTestFailed, build_zip
 
     try:
         config = load_config(args.config)  # a bad config fails here, with its message
@@ -178,7 +178,7 @@ def _build_zip(args) -> int:
 
 
 def _handout(args) -> int:
-    from .handout import build_handout
+    from .instructor.handout import build_handout
 
     archive = build_handout(args.out, load_config(args.config))
     print(f"wrote {args.out}/ (two_layer_net.py, selfcheck.py, README.md) and {archive}")

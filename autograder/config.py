@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .parts import PART_IDS
+from .grading.parts import PART_IDS
 
 if sys.version_info >= (3, 11):
     import tomllib

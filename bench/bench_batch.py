@@ -42,7 +42,7 @@ def memory_probe(count: int) -> tuple[float, float]:
     parents) after grading one submission, then after `count` more with the same Grader.
     Workers run student code and are not counted (none is alive when this measures)."""
     from autograder.config import load_config
-    from autograder.grade import Grader
+    from autograder.grading.grade import Grader
 
     def peak() -> float:
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

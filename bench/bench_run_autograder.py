@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 2.5
 sys.path.insert(0, str(REPO))
-from autograder.bundle import copy_grading_files  # noqa: E402
+from autograder.instructor.bundle import copy_grading_files  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.bundle import build_zip
+from autograder.instructor.bundle import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from autograder.bundle import copy_grading_files
+from autograder.instructor.bundle import copy_grading_files
 
 from .conftest import REPO
 

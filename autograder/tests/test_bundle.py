@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-from autograder.bundle import smoke_test, write_zip
+from autograder.instructor.bundle import smoke_test, write_zip
 
 from .conftest import REPO
 
@@ -19,7 +19,7 @@ def test_zip_holds_what_grading_needs_and_nothing_else(built_zip):
     assert {"setup.sh", "run_autograder", "requirements.txt", "grading.toml"} <= set(names)
     assert all(modes[name] & stat.S_IXUSR for name in ("setup.sh", "run_autograder"))
     assert "reference/two_layer_net.py" in names and "tests/test_backward.py" in names
-    assert "autograder/grade.py" in names and "autograder/worker.py" in names
+    assert "autograder/grading/grade.py" in names and "autograder/sandbox/worker.py" in names
     for name in names:
         assert not name.startswith(("examples/", "handout/", "bench/", "autograder/tests/", "reference/tests/"))
         assert "__pycache__" not in name
@@ -67,7 +67,7 @@ def test_a_case_that_breaks_the_reference_is_named(tmp_path):
     with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(broken, "w") as out:
         for info in zf.infolist():
             data = zf.read(info)
-            if info.filename == "autograder/cases.py":
+            if info.filename == "autograder/grading/cases.py":
                 data = data.replace(b'        Case("large",', b'        Case("nan", "my new case with a NaN", False, '
                                     b'_with(_random(13, 3, 4, 2), x=np.array([1.0, np.nan, 2.0]))),\n'
                                     b'        Case("large",')
@@ -79,10 +79,10 @@ def test_a_case_that_breaks_the_reference_is_named(tmp_path):
 
 def test_zip_handout_and_results_carry_one_fingerprint(built_zip, tmp_path):
     from autograder.config import load_config
-    from autograder.fingerprint import fingerprint, stamped
-    from autograder.grade import grade_submission
-    from autograder.handout import build_handout
-    from autograder.results import report_to_results, write_results
+    from autograder.grading.grade import grade_submission
+    from autograder.grading.results import report_to_results, write_results
+    from autograder.instructor.fingerprint import fingerprint, stamped
+    from autograder.instructor.handout import build_handout
 
     config = load_config()
     handout = build_handout(tmp_path / "hw", config)

@@ -3,8 +3,8 @@ import itertools
 import numpy as np
 import pytest
 
-from autograder.cases import all_alive, all_dead, exact_fit, negative_outputs, visible_cases, zeros_in_z1
-from autograder.hidden import hidden_cases
+from autograder.grading.cases import all_alive, all_dead, exact_fit, negative_outputs, visible_cases, zeros_in_z1
+from autograder.grading.hidden import hidden_cases
 from reference import two_layer_net as ref
 
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from autograder.compare import compare, judge
 from autograder.config import Tolerance
-from autograder.sandbox import CallOutcome
+from autograder.grading.compare import compare, judge
+from autograder.sandbox.calls import CallOutcome
 
 TOL = Tolerance(rtol=1e-4, atol=1e-4)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from autograder.config import ConfigError, default_config, load_config, parse_config
-from autograder.parts import PART_IDS
+from autograder.grading.parts import PART_IDS
 
 
 def test_shipped_config_is_valid_and_covers_every_part():

@@ -5,13 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.cases import Inputs, all_dead, diagnostic_cases, exact_fit, expected_answers, visible_cases, zeros_in_z1
-from autograder.compare import agrees
 from autograder.config import Tolerance
-from autograder.diagnose import Diagnoser, Observation, describe
-from autograder.evidence import DOWNSTREAM_OF_DZ3
-from autograder.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
-from autograder.parts import PART_IDS
+from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
+from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
+from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
+from autograder.grading.cases import (
+    Inputs,
+    all_dead,
+    diagnostic_cases,
+    exact_fit,
+    expected_answers,
+    visible_cases,
+    zeros_in_z1,
+)
+from autograder.grading.compare import agrees
+from autograder.grading.parts import PART_IDS
 
 TOL = Tolerance(1e-4, 1e-4)
 CASES = visible_cases() + diagnostic_cases()

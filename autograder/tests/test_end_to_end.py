@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from autograder.bundle import copy_grading_files
-from autograder.isolation import running_as_root
-from autograder.mistakes import CATALOGUE, RELATIONS
-from autograder.parts import PART_IDS
+from autograder.diagnosis.mistakes import CATALOGUE, RELATIONS
+from autograder.grading.parts import PART_IDS
+from autograder.instructor.bundle import copy_grading_files
+from autograder.sandbox.isolation import running_as_root
 
 from .conftest import EXAMPLES, REPO, zygotes_and_workers
 

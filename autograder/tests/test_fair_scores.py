@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.cases import visible_cases
 from autograder.config import load_config
-from autograder.grade import Grader
-from autograder.hidden import hidden_cases
-from autograder.results import report_to_results
+from autograder.grading.cases import visible_cases
+from autograder.grading.grade import Grader
+from autograder.grading.hidden import hidden_cases
+from autograder.grading.results import report_to_results
 from reference import two_layer_net as ref
 
 from .conftest import EXAMPLES, REPO

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
-from autograder.forkserver import ForkServer
-from autograder.grade import Grader
-from autograder.isolation import processes_of, running_as_root
-from autograder.sandbox import Sandbox
+from autograder.grading.grade import Grader
+from autograder.sandbox.calls import Sandbox
+from autograder.sandbox.forkserver import ForkServer
+from autograder.sandbox.isolation import processes_of, running_as_root
 
 from .conftest import EXAMPLES, zygotes_and_workers
 

@@ -12,9 +12,9 @@ import zipfile
 import pytest
 
 from autograder.config import load_config
-from autograder.grade import grade_submission
-from autograder.handout import build_handout
-from autograder.hidden import hidden_cases
+from autograder.grading.grade import grade_submission
+from autograder.grading.hidden import hidden_cases
+from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, REPO
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import bubblewrap
-from autograder.bundle import copy_grading_files
 from autograder.config import load_config
-from autograder.grade import grade_submission
-from autograder.isolation import SHARED_WRITABLE, processes_of, running_as_root
+from autograder.grading.grade import grade_submission
+from autograder.instructor.bundle import copy_grading_files
+from autograder.sandbox import bubblewrap
+from autograder.sandbox.isolation import SHARED_WRITABLE, processes_of, running_as_root
 
 from .conftest import REPO, run_autograder, zygotes_and_workers
 

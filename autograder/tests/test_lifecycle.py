@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.isolation import running_as_root
+from autograder.sandbox.isolation import running_as_root
 
 from .conftest import EXAMPLES, run_autograder, set_up_root
 
@@ -73,5 +73,5 @@ def test_the_lifecycle_on_python_3_10(built_zip, tmp_path):
 def unreadable_runtime_path_of(python: Path, source: Path) -> str:
     """What isolation.unreadable_runtime_path() says, asked of that Python."""
     return subprocess.run([str(python), "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                           "from autograder.isolation import unreadable_runtime_path as u; print(u() or '')",
+                           "from autograder.sandbox.isolation import unreadable_runtime_path as u; print(u() or '')",
                            str(source)], capture_output=True, text=True, check=True).stdout.strip()

@@ -14,11 +14,19 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from autograder.cases import Inputs, all_alive, all_dead, exact_fit, expected_answers, negative_outputs, zeros_in_z1
 from autograder.config import load_config
-from autograder.diagnose import Explanation, holds
-from autograder.grade import Grader
-from autograder.mistakes import signals
+from autograder.diagnosis.diagnose import Explanation, holds
+from autograder.diagnosis.mistakes import signals
+from autograder.grading.cases import (
+    Inputs,
+    all_alive,
+    all_dead,
+    exact_fit,
+    expected_answers,
+    negative_outputs,
+    zeros_in_z1,
+)
+from autograder.grading.grade import Grader
 from autograder.tests.conftest import EXAMPLES
 from autograder.tests.mutants import mutants
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from autograder.notebook import NotebookError, code_cells, strip_magics
+from autograder.grading.notebook import NotebookError, code_cells, strip_magics
 
 
 def test_line_magics_and_shell_lines_become_blank():

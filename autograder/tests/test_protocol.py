@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from autograder import protocol
+from autograder.sandbox import protocol
 
 
 def roundtrip(arrays, max_bytes=1 << 20):

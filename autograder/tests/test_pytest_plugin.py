@@ -1,4 +1,4 @@
-"""pytest runs the grading tests (autograder/pytest_plugin.py) with run_autograder's verdicts.
+"""pytest runs the grading tests (autograder/instructor/pytest_plugin.py) with run_autograder's verdicts.
 
 Every example submission and every hostile one is graded through `pytest tests/ --submission` and
 through run_autograder: the same verdict for every (part, case), the same score for every test.
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cases import visible_cases
 from autograder.config import load_config
-from autograder.grade import TESTS_DIR, grade_submission
-from autograder.hidden import hidden_cases
-from autograder.runner import load_grading_tests
+from autograder.grading.cases import visible_cases
+from autograder.grading.grade import TESTS_DIR, grade_submission
+from autograder.grading.hidden import hidden_cases
+from autograder.grading.runner import load_grading_tests
 
 from .conftest import EXAMPLES, REPO
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder.config import default_config
-from autograder.sandbox import Call, Sandbox
+from autograder.sandbox.calls import Call, Sandbox
 
 LIMITS = replace(default_config().limits, call_timeout=1.0, max_result_mb=1.0)
 

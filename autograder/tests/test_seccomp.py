@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from autograder import seccomp
+from autograder.sandbox import seccomp
 
 
 def in_filtered_child(check) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.submission import locate, stage
+from autograder.grading.submission import locate, stage
 
 
 def write(root: Path, *names: str) -> None:

@@ -16,8 +16,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from .cases import diagnostic_cases, visible_cases
-from .config import Config
+from ..config import Config
+from ..grading.cases import diagnostic_cases, visible_cases
 
 STAMP = re.compile(r"""FINGERPRINT\s*=\s*["']([0-9a-f]{12})["']""")
 

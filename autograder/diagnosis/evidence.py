@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import agrees, mismatches
-from .config import Tolerance
+from ..config import Tolerance
+from ..grading.compare import agrees, mismatches
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 

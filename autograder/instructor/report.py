@@ -6,9 +6,9 @@ import html
 from collections import Counter
 from pathlib import Path
 
-from .config import Config
-from .diagnose import describe
-from .parts import PARTS
+from ..config import Config
+from ..diagnosis.diagnose import describe
+from ..grading.parts import PARTS
 
 
 def write_report(path: Path, rows: list[dict], config: Config) -> None:

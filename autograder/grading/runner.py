@@ -32,12 +32,12 @@ import numpy as np
 
 from reference import two_layer_net as ref
 
+from ..config import Config
+from ..sandbox.calls import OK, Call, CallOutcome, Sandbox
 from .cases import Case
 from .compare import judge
-from .config import Config
 from .parts import ARGUMENTS, PART_IDS
 from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
-from .sandbox import OK, Call, CallOutcome, Sandbox
 
 FIXTURES = ("case", "student", "reference", "check")
 NOT_RUN_REASON = "internal grader error: this check did not run"

@@ -13,23 +13,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bubblewrap
+from ..config import DEFAULT_CONFIG_PATH, Config
+from ..diagnosis.diagnose import Diagnoser, Observation
+from ..instructor.fingerprint import fingerprint, stamped
+from ..sandbox import bubblewrap
+from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
+from ..sandbox.forkserver import ForkServer
+from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
+from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
-from .config import DEFAULT_CONFIG_PATH, Config
-from .diagnose import Diagnoser, Observation
-from .fingerprint import fingerprint, stamped
-from .forkserver import ForkServer
 from .hidden import hidden_bases, relabel
-from .isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, Replay, load_grading_tests, plan_calls, run_grading_tests
-from .sandbox import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
-from .seccomp import available_filter
 from .submission import locate, stage
 
-SOURCE_DIR = Path(__file__).absolute().parent.parent
+SOURCE_DIR = Path(__file__).absolute().parents[2]  # beside the package: reference/, tests/
 TESTS_DIR = SOURCE_DIR / "tests"
 # What student code must never see; bubblewrap covers these with empty mounts.
 GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, DEFAULT_CONFIG_PATH]

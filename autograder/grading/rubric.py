@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Config
-from .diagnose import Explanation
+from ..config import Config
+from ..diagnosis.diagnose import Explanation
 from .parts import PARTS, PARTS_BY_ID
 
 

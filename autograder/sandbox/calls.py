@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Limits
 from . import protocol
-from .config import Limits
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all
 

@@ -29,12 +29,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import Config
+from ..grading.parts import PART_IDS
+from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
+from ..grading.submission import IGNORED, copy_upload
 from .bundle import grading_files
-from .config import Config
-from .parts import PART_IDS
 from .report import write_report
-from .results import atomic_write_text, failure_results, report_to_results, write_results
-from .submission import IGNORED, copy_upload
 
 EXPORT_METADATA = "submission_metadata.yml"
 CACHE_KEY = "batch_cache_key"  # in results.json's extra_data: submission content + grader version
@@ -170,8 +170,8 @@ def _start_grader(config: Config, config_files: list[Path], scratch_parent: Path
     user no other grader holds)."""
     from multiprocessing.util import Finalize
 
-    from .forkserver import die_with_parent
-    from .grade import Grader
+    from ..grading.grade import Grader
+    from ..sandbox.forkserver import die_with_parent
 
     global _grader
     # Ctrl-C, SIGTERM and SIGHUP are the parent's to handle: it stops this process with SIGTERM, which

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cases import Inputs, all_dead, negative_outputs, zeros_in_z1
-from .compare import agrees
-from .config import Tolerance
+from ..config import Tolerance
+from ..grading.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
+from ..grading.compare import agrees
 from .evidence import (
     RIGHT_SHAPES,
     Claim,

@@ -26,18 +26,18 @@ from pathlib import Path
 
 import pytest
 
-from .config import load_config
-from .grade import SOURCE_DIR, Grader, GradingReport
-from .parts import PARTS_BY_ID
-from .results import report_to_results, write_results
-from .rubric import CaseResult
-from .runner import ReferenceCalls, Replay, show_values
+from ..config import load_config
+from ..grading.grade import SOURCE_DIR, Grader, GradingReport
+from ..grading.parts import PARTS_BY_ID
+from ..grading.results import report_to_results, write_results
+from ..grading.rubric import CaseResult
+from ..grading.runner import ReferenceCalls, Replay, show_values
 
 REFERENCE_SOLUTION = SOURCE_DIR / "reference" / "two_layer_net.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("autograder", "grading a submission (autograder/pytest_plugin.py)")
+    group = parser.getgroup("autograder", "grading a submission (autograder/instructor/pytest_plugin.py)")
     group.addoption("--submission", type=Path, default=None,
                     help="the submission to grade: a file or folder (default: the reference solution)")
     group.addoption("--submission-id", default="local", help="the id whose hidden cases are used (default: local)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cases import Inputs
+from ..grading.cases import Inputs
 from .evidence import RELATIONS
 
 Signals = dict[str, np.ndarray]

@@ -17,17 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .cases import diagnostic_cases, expected_answers, visible_cases
-from .config import Config
-from .diagnose import Diagnoser, answer_functions, magnitude
-from .evidence import RIGHT_SHAPES
+from ..config import Config
+from ..diagnosis import evidence
+from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
+from ..diagnosis.evidence import RIGHT_SHAPES
+from ..diagnosis.mistakes import MESSAGES, catalogue, quantities, signals
+from ..grading import compare
+from ..grading.cases import diagnostic_cases, expected_answers, visible_cases
+from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE
 from .fingerprint import fingerprint
-from .mistakes import MESSAGES, catalogue, quantities, signals
-from .parts import PART_IDS, PARTS, SUBMISSION_FILE
 
-HANDOUT_SOURCE = Path(__file__).absolute().parent.parent / "handout"
-COMPARE_SOURCE = Path(__file__).absolute().with_name("compare.py")
-EVIDENCE_SOURCE = Path(__file__).absolute().with_name("evidence.py")
+HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
+COMPARE_SOURCE = Path(compare.__file__).absolute()
+EVIDENCE_SOURCE = Path(evidence.__file__).absolute()
 SHARED_BEGIN = "# --- shared with the students' selfcheck.py"
 SHARED_END = "# --- end of the part shared with selfcheck.py ---"
 COMPARE_SLOT = "# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ==="
