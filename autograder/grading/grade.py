@@ -7,6 +7,7 @@ batch grading all come through `Grader.grade` (`grade_submission` for a single o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,7 +25,7 @@ from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
 from .hidden import hidden_bases, relabel
 from .notebook import NotebookError
-from .parts import FUNCTIONS
+from .parts import FUNCTIONS, RUNTIME_PACKAGES
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, Replay, load_grading_tests, plan_calls, run_grading_tests
 from .submission import locate, stage
@@ -246,6 +247,11 @@ def _stale_handout(folder: Path, stamp: str) -> str:
 
 def _import_failure(report: ImportReport) -> str:
     lines = [f"Your file could not be imported, so no test could run: {report.message}"]
+    missing = re.search(r"No module named '([^']+)'", report.message)
+    if missing and missing.group(1).split(".")[0] not in ("two_layer_net", "honest"):
+        lines.append(f"The package {missing.group(1).split('.')[0]!r} is not installed on the grader: student code "
+                     f"may import {', '.join(RUNTIME_PACKAGES)} and Python's standard library. Remove the import "
+                     "(and what uses it), or ask the course staff.")
     if report.details:
         lines.append(report.details)
     if report.stdout:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SUBMISSION_FILE = "two_layer_net.py"
+# What student code may import besides Python's standard library: what the Gradescope runtime has.
+RUNTIME_PACKAGES: tuple[str, ...] = ("numpy",)
 
 
 @dataclass(frozen=True)

@@ -357,10 +357,22 @@ class Sandbox:
         return text + ("\n... [output cut]" if len(data) > limit else "")
 
 
+# Address space beyond the memory limit: what a library maps without using it (torch's shared
+# libraries take 640 MB of address space, 220 MB of it memory), and a bound on what RLIMIT_DATA
+# does not count (shared mappings).
+ADDRESS_SPACE_HEADROOM_MB = 1024
+
+
 def worker_rlimits(limits: Limits, user: SandboxUser | None) -> tuple[tuple[int, int], ...]:
     """The rlimits of a worker: memory, CPU time (a backstop: calls are timed here by wall clock),
-    file size, no core files, open files; and processes, which root would ignore, for the sandbox user."""
-    rlimits = [(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024),
+    file size, no core files, open files; and processes, which root would ignore, for the sandbox user.
+
+    Memory is limited by RLIMIT_DATA (the private writable memory the process maps: every numpy
+    array, heap and thread stack, counted when mapped, so the real use stays under it), not by
+    address space, which counts the code of every library loaded: importing torch reserves 640 MB
+    of it and uses 220 MB. RLIMIT_AS stays as a wider backstop."""
+    rlimits = [(resource.RLIMIT_DATA, limits.memory_mb * 1024 * 1024),
+               (resource.RLIMIT_AS, (limits.memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 1024 * 1024),
                (resource.RLIMIT_CPU, int(limits.total_timeout) + 5),
                (resource.RLIMIT_FSIZE, 64 << 20), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 256)]
     if user is not None:

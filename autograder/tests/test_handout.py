@@ -159,3 +159,16 @@ def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
     (upload / "selfcheck.py").write_text('FINGERPRINT = "0123456789ab"\n')
     notes = grade_submission(upload, load_config()).notes
     assert any("selfcheck.py from another version of the handout (fingerprint 0123456789ab" in n for n in notes)
+
+
+def test_selfcheck_warns_about_an_import_the_grader_lacks(handout, runtime, tmp_path):
+    out, _ = handout
+    python = str(runtime / "venv" / "bin" / "python")
+    plots = tmp_path / "two_layer_net.py"
+    plots.write_text("import matplotlib.pyplot as plt\n" + (EXAMPLES / "correct" / "two_layer_net.py").read_text())
+    warned = selfcheck(out, plots, python, "--timeout=3").stdout
+    assert "warning: your file imports matplotlib, which the autograder does not have (it has numpy" in warned
+    assert json.loads(selfcheck(out, plots, python, "--json", "--timeout=3").stdout)["foreign_imports"] == \
+        ["matplotlib"]
+    quiet = selfcheck(out, EXAMPLES / "correct" / "two_layer_net.py", python).stdout
+    assert "warning" not in quiet

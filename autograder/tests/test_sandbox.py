@@ -131,6 +131,22 @@ def test_memory_error_is_out_of_memory(sandbox):
     assert box.call("relu", [np.ones(1)]).status == "out of memory"
 
 
+@pytest.mark.parametrize("megabytes, status", [(300, "ok"), (600, "out of memory")])
+def test_the_memory_limit_bounds_memory_used_not_address_space(sandbox, megabytes, status):
+    """600 MB of arrays, touched or not, is over a 512 MB limit; 300 MB is under it (and so is the
+    address space a library maps without using it: test_end_to_end imports torch under 512 MB)."""
+    code = f"import numpy as np\ndef relu(z):\n    a = np.ones({megabytes} << 17)\n    return z + a[0] - 1\n"
+    box = sandbox(code, memory_mb=512)
+    assert box.call("relu", [np.ones(1)]).status == status
+
+
+def test_shared_memory_beyond_the_address_space_backstop_is_refused(sandbox):
+    """Shared mappings are not in RLIMIT_DATA; RLIMIT_AS (1 GB above the limit) still bounds them."""
+    code = ("import mmap\nimport numpy as np\ndef relu(z):\n    m = mmap.mmap(-1, 2 << 30)\n"
+            "    return z\n")
+    assert sandbox(code, memory_mb=512).call("relu", [np.ones(1)]).status in ("out of memory", "error")
+
+
 def test_import_that_hangs_times_out(sandbox):
     box = sandbox("while True: pass\n", import_timeout=0.5)
     report = box.import_report()
