@@ -25,6 +25,29 @@ from .grading.rubric import SHOWN_WHEN, part_summary
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser, with its own usage
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "gradescope":
+        return _gradescope(args)  # handles every error itself: it must always leave a results.json
+    command = {"batch": _batch, "build-zip": _build_zip, "fingerprint": _fingerprint, "grade": _grade,
+               "handout": _handout}[args.command]
+    stopped = _stop_on_termination()
+    try:
+        status = command(args)
+        # an interrupted batch says so and returns 130 (Ctrl-C); it may have been SIGTERM or SIGHUP
+        return 128 + stopped["signal"] if status == 128 + signal.SIGINT and "signal" in stopped else status
+    except (ConfigError, CommandError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: everything has unwound
+        print("interrupted", file=sys.stderr)
+        return 128 + stopped.get("signal", signal.SIGINT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; parser.commands maps each command to its own parser."""
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Autograder for the Two-Layer Neural Network homework.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -42,19 +65,24 @@ def main(argv: list[str] | None = None) -> int:
     gs = sub.add_parser("gradescope", help="what run_autograder runs: grade $AUTOGRADER_ROOT/submission",
                         description="Grade ROOT/submission, write ROOT/results/results.json. Never fails "
                                     "without writing a valid results.json.")
-    gs.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
+    gs.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")),
+                    help="Gradescope's root: submission/ in, results/results.json out (default: $AUTOGRADER_ROOT "
+                         "or /autograder)")
     gs.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
     handout = sub.add_parser("handout", help="write the student handout (template, selfcheck.py, README) and its zip",
                              description="Write the student handout folder OUT and OUT.zip.")
-    handout.add_argument("--out", type=Path, required=True, metavar="DIR")
+    handout.add_argument("--out", type=Path, required=True, metavar="DIR",
+                         help="the folder to write (replaced if it exists; its parent must exist); DIR.zip beside it")
     handout.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
     zip_ = sub.add_parser("build-zip", help="build the zip to upload to Gradescope (smoke-tested first)",
                           description="Write the Gradescope upload zip: setup.sh and run_autograder at its root and "
                                       "what grading needs. It is unpacked and smoke-tested first: the reference "
                                       "solution must score full marks and the template 0, or no zip is written.")
-    zip_.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
+    zip_.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE",
+                      help="where to write the zip (its folder must exist; default: autograder.zip in the current "
+                           "folder)")
     zip_.add_argument("--config", type=Path, metavar="FILE", help="package this config as grading.toml")
     zip_.add_argument("--allow-default-secret", action="store_true",
                       help="package the placeholder secret published with the project (hidden cases then "
@@ -64,9 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                            description="Grade every submission under INPUT (a folder of files or folders, a zip of "
                                        "one, or Gradescope's Export Submissions) into DIR: results/<id>.json, "
                                        "grades.csv and report.html. A re-run grades only what changed.")
-    batch.add_argument("input", type=Path, metavar="INPUT")
-    batch.add_argument("--out", type=Path, required=True, metavar="DIR")
-    batch.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    batch.add_argument("input", type=Path, metavar="INPUT",
+                       help="a folder of submissions, a zip of one, or Gradescope's export (folder or zip)")
+    batch.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="where to write results/, grades.csv and report.html (its parent must exist)")
+    batch.add_argument("-j", "--jobs", type=_at_least_one, default=None,
+                       help="submissions graded at once, 1 or more (default: all cores)")
     batch.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
     stamp = sub.add_parser("fingerprint", help="print the fingerprint of the cases, tolerances and conventions; "
@@ -75,25 +106,31 @@ def main(argv: list[str] | None = None) -> int:
                                        "tolerances and conventions). Given handouts (folder or zip), selfcheck.py "
                                        "files, upload zips or results.json files, say for each whether it carries "
                                        "the same one: a handout of another is out of date (exit 1).")
-    stamp.add_argument("paths", type=Path, nargs="*", metavar="PATH")
+    stamp.add_argument("paths", type=Path, nargs="*", metavar="PATH",
+                       help="a handout (folder or zip), a selfcheck.py, an upload zip or a results.json")
     stamp.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
 
-    args = parser.parse_args(argv)
-    if args.command == "gradescope":
-        return _gradescope(args)  # handles every error itself: it must always leave a results.json
-    command = {"batch": _batch, "build-zip": _build_zip, "fingerprint": _fingerprint, "grade": _grade,
-               "handout": _handout}[args.command]
-    stopped = _stop_on_termination()
+    parser.commands = sub.choices
+    return parser
+
+
+def _at_least_one(text: str) -> int:
     try:
-        status = command(args)
-        # an interrupted batch says so and returns 130 (Ctrl-C); it may have been SIGTERM or SIGHUP
-        return 128 + stopped["signal"] if status == 128 + signal.SIGINT and "signal" in stopped else status
-    except (ConfigError, CommandError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: everything has unwound
-        print("interrupted", file=sys.stderr)
-        return 128 + stopped.get("signal", signal.SIGINT)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _writable_out(path: Path, what: str) -> Path:
+    """--out as given, once its parent folder exists: a mistyped path never creates folders."""
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise CommandError(f"--out {path}: the folder {parent} does not exist (create it first, or choose another "
+                           f"place for the {what})")
+    return path
 
 
 def _stop_on_termination() -> dict:
@@ -120,6 +157,7 @@ def _batch(args) -> int:
     from .instructor.report import missing_guarantees
 
     config = load_config(args.config)
+    _writable_out(args.out, "results")
     try:
         summary = run_batch(args.input, args.out, config, args.jobs, args.config, progress=sys.stderr.isatty())
     except (ValueError, OSError) as e:
@@ -169,18 +207,21 @@ def _build_zip(args) -> int:
                 f"({PLACEHOLDER_SECRET!r}): anyone with the project can compute every hidden case. Set one of "
                 "your own, e.g. from: python3 -c 'import secrets; print(secrets.token_hex(16))' "
                 "(or pass --allow-default-secret to try the zip out)\nno zip was written")
+        _writable_out(args.out, "zip")
         print("building and smoke-testing the zip ...", file=sys.stderr)
         build_zip(args.out, args.config)
     except (ConfigError, SmokeTestFailed) as e:
         raise CommandError(f"{e}\nno zip was written") from None
-    print(f"wrote {args.out}: upload it in Gradescope's Configure Autograder page (Ubuntu 22.04 base image)")
+    print(f"wrote {args.out.absolute()}: upload it in Gradescope's Configure Autograder page (Ubuntu 22.04 base "
+          "image)")
     return 0
 
 
 def _handout(args) -> int:
     from .instructor.handout import build_handout
 
-    archive = build_handout(args.out, load_config(args.config))
+    config = load_config(args.config)
+    archive = build_handout(_writable_out(args.out, "handout"), config)
     print(f"wrote {args.out}/ (two_layer_net.py, selfcheck.py, README.md) and {archive}")
     return 0
 

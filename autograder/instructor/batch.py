@@ -85,6 +85,21 @@ def discover(input_path: Path, workdir: Path, warn=None) -> list[Entry]:
     return entries
 
 
+def _check_found(input_path: Path, entries: list[Entry]) -> None:
+    """Refuse an input with no submission, or one folder holding a whole class: an export unzipped a
+    level too deep grades as one student's empty upload."""
+    expected = ("expected one file or folder per student, or Gradescope's export (submission_metadata.yml "
+                "beside submission_<id>/ folders)")
+    if not entries:
+        raise ValueError(f"{input_path}: no submission found: it is empty; {expected}")
+    if len(entries) == 1 and entries[0].path.is_dir():
+        inside = [p for p in entries[0].path.iterdir() if not p.name.startswith(".")]
+        if (entries[0].path / EXPORT_METADATA).exists() or sum(p.is_dir() for p in inside) >= 2:
+            raise ValueError(f"{input_path}: found one folder, {entries[0].path.name}/, holding "
+                             f"{len(inside)} entries: one folder deeper? Try {input_path / entries[0].path.name} "
+                             f"({expected})")
+
+
 def _from_export(metadata: Path) -> list[Entry]:
     """Gradescope's export: submission_metadata.yml (Ruby-symbol keys) beside submission_<id>/ folders."""
     import yaml
@@ -274,6 +289,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
         entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {message}",
                                                                                  file=sys.stderr))
+        _check_found(Path(input_path), entries)
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):
             raise ValueError("two submissions have the same name once made file-safe; rename one")

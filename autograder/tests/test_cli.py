@@ -116,3 +116,48 @@ def test_grade_verbose_prints_every_test_in_full():
     short, verbose = (cli("grade", str(EXAMPLES / "missing_relu_mask"), *flag).stdout for flag in ((), ("-v",)))
     assert "What went wrong" in short and "ReLU step is missing" in short
     assert len(verbose.splitlines()) > len(short.splitlines()) and "Called `backward` with:" in verbose
+
+
+def test_every_option_of_every_command_says_what_it_is_for():
+    from autograder.cli import build_parser
+
+    parser = build_parser()
+    for name, command in parser.commands.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+
+
+@pytest.mark.parametrize("args, status, words", [
+    (("grade", "examples/submissions/correct", "--bogus"), 2, "python -m autograder grade: error: unrecognized"),
+    (("batch", "examples/submissions", "--out", "/tmp/x", "-j", "0"), 2, "must be 1 or more, got 0"),
+    (("build-zip", "--allow-default-secret", "--out", "/nonexistent-autograder/dir/a.zip"), 1,
+     "the folder /nonexistent-autograder/dir does not exist"),
+    (("handout", "--out", "/nonexistent-autograder/hw"), 1, "the folder /nonexistent-autograder does not exist"),
+    (("batch", "examples/submissions", "--out", "/nonexistent-autograder/out"), 1,
+     "the folder /nonexistent-autograder does not exist"),
+])
+def test_errors_at_the_edge_are_clear_and_create_nothing(args, status, words):
+    done = cli(*args)
+    assert done.returncode == status and words in done.stderr, done.stderr
+    assert not Path("/nonexistent-autograder").exists()
+
+
+def test_a_batch_of_nothing_or_of_a_class_one_folder_deeper_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = cli("batch", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and "no submission found: it is empty" in done.stderr
+    export = tmp_path / "deep" / "export"
+    for sub in ("submission_1", "submission_2"):
+        (export / sub).mkdir(parents=True)
+    (export / "submission_metadata.yml").write_text("{}\n")
+    done = cli("batch", str(tmp_path / "deep"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and f"one folder deeper? Try {export}" in done.stderr
+
+
+def test_build_zip_without_out_writes_into_the_current_folder_and_says_where(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "build-zip", "--allow-default-secret"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "autograder.zip").is_file() and f"wrote {tmp_path / 'autograder.zip'}" in done.stdout
+    assert not (REPO / "autograder.zip").exists() or (REPO / "autograder.zip").stat().st_mtime < time.time() - 300
