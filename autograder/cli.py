@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--submission-id", default="local",
                        help="id the hidden cases' seeds derive from (default: local)")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every test's output too")
+    grade.add_argument("--staff", action="store_true",
+                       help="also print every hidden case as graded for this submission id: inputs, expected and "
+                            "received values (with --results, into a staff copy FILE.staff.json, never into FILE)")
 
     gs = sub.add_parser("gradescope", help="what run_autograder runs: grade $AUTOGRADER_ROOT/submission",
                         description="Grade ROOT/submission, write ROOT/results/results.json. Never fails "
@@ -230,10 +233,20 @@ def _grade(args) -> int:
     config = load_config(args.config)
     if not args.path.exists():
         raise CommandError(f"{args.path}: no such file or folder")
-    report = grade_submission(args.path, config, args.submission_id, [args.config] if args.config else [])
+    report = grade_submission(args.path, config, args.submission_id, [args.config] if args.config else [],
+                              keep_calls=args.staff)
     if args.results:
         write_results(args.results, report_to_results(report))
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    if args.staff:
+        from .instructor.staff import hidden_cases_in_full, staff_results, staff_text
+
+        hidden = hidden_cases_in_full(report, config)
+        print(staff_text(hidden))
+        if args.results:
+            copy = args.results.with_name(args.results.stem + ".staff.json")
+            write_results(copy, staff_results(report_to_results(report), hidden))
+            print(f"\nwrote {args.results} (what the student sees) and {copy} (the staff copy)")
     if report.log:
         print(report.log, file=sys.stderr)
     if "MISSING" in report.isolation:

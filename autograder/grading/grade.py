@@ -229,10 +229,10 @@ class Grader:
 
 
 def grade_submission(path: Path, config: Config, submission_id: str = "local",
-                     config_files: list[Path] = ()) -> GradingReport:
+                     config_files: list[Path] = (), keep_calls: bool = False) -> GradingReport:
     """Grade one submission with a Grader of its own (see Grader.grade)."""
     with Grader(config, config_files) as grader:
-        return grader.grade(path, submission_id)
+        return grader.grade(path, submission_id, keep_calls)
 
 
 def _stale_handout(folder: Path, stamp: str) -> str:
