@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("-j", "--jobs", type=_at_least_one, default=None,
                        help="submissions graded at once, 1 or more (default: all cores)")
     batch.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
+    batch.add_argument("--compare", type=Path, metavar="OLD",
+                       help="an earlier batch's --out folder: list whose scores change against it (what-if)")
 
     stamp = sub.add_parser("fingerprint", help="print the fingerprint of the cases, tolerances and conventions; "
                                                "tell whether a handout, zip or results.json carries it",
@@ -162,7 +164,8 @@ def _batch(args) -> int:
     config = load_config(args.config)
     _writable_out(args.out, "results")
     try:
-        summary = run_batch(args.input, args.out, config, args.jobs, args.config, progress=sys.stderr.isatty())
+        summary = run_batch(args.input, args.out, config, args.jobs, args.config, progress=sys.stderr.isatty(),
+                            compare=args.compare)
     except (ValueError, OSError) as e:
         raise CommandError(e) from None
     if summary.interrupted:
@@ -175,6 +178,10 @@ def _batch(args) -> int:
                          for s in sorted({r["status"] for r in summary.rows}))
     print(f"{len(summary.rows)} submissions ({summary.graded} graded, {summary.cached} unchanged since the last run); "
           f"mean {mean:.2f}/{config.total_points:g}; {statuses}")
+    if summary.comparison is not None:
+        from .instructor.whatif import summary_text
+
+        print(summary_text(summary.comparison))
     print(f"wrote {args.out}/grades.csv, {args.out}/report.html and {args.out}/results/")
     missing = missing_guarantees(summary.rows)
     if missing:

@@ -35,6 +35,7 @@ from ..grading.results import atomic_write_text, failure_results, report_to_resu
 from ..grading.submission import IGNORED, copy_upload
 from .bundle import grading_files
 from .report import write_report
+from .whatif import Comparison, compare_rows, read_earlier
 
 EXPORT_METADATA = "submission_metadata.yml"
 CACHE_KEY = "batch_cache_key"  # in results.json's extra_data: submission content + grader version
@@ -279,11 +280,15 @@ class BatchSummary:
     cached: int
     rows: list[dict]
     interrupted: bool = False
+    comparison: Comparison | None = None  # against an earlier batch (--compare)
 
 
 def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = None,
-              config_path: Path | None = None, progress: bool = True) -> BatchSummary:
-    """Grade every submission under input_path into out/ (results/, grades.csv, report.html)."""
+              config_path: Path | None = None, progress: bool = True, compare: Path | None = None) -> BatchSummary:
+    """Grade every submission under input_path into out/ (results/, grades.csv, report.html).
+
+    compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
+    earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
@@ -334,12 +339,13 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
                 bar.finish()
         done.update({e.id: _summary(e, paths[e.id]) for e in todo if paths[e.id].exists()})
         rows = [done[e.id][1] for e in entries if e.id in done]
+        comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
         if not interrupted:
             _write_csv(out / "grades.csv", rows)
-            write_report(out / "report.html", rows, config)
+            write_report(out / "report.html", rows, config, comparison)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
         graded = sum(done.get(e.id, (None,))[0] == keys[e.id] for e in todo)
-    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted)
+    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison)
 
 
 def _summary(entry: Entry, path: Path) -> tuple[str | None, dict]:

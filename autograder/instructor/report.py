@@ -8,11 +8,12 @@ from pathlib import Path
 
 from ..config import Config
 from ..diagnosis.diagnose import describe
-from ..grading.parts import PARTS
+from ..grading.parts import PARTS, PARTS_BY_ID
+from .whatif import Comparison
 
 
-def write_report(path: Path, rows: list[dict], config: Config) -> None:
-    path.write_text(render_report(rows, config), encoding="utf-8")
+def write_report(path: Path, rows: list[dict], config: Config, comparison: Comparison | None = None) -> None:
+    path.write_text(render_report(rows, config, comparison), encoding="utf-8")
 
 
 def missing_guarantees(rows: list[dict]) -> list[str]:
@@ -25,7 +26,7 @@ def missing_guarantees(rows: list[dict]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def render_report(rows: list[dict], config: Config) -> str:
+def render_report(rows: list[dict], config: Config, comparison: Comparison | None = None) -> str:
     total_max = config.total_points
     missing = missing_guarantees(rows)
     warning = ("<p style='background:#fdd;padding:.6em'><b>The sandbox was incomplete</b> for this batch: "
@@ -59,6 +60,7 @@ tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; hei
 </style></head><body>
 <h1>Two-layer network: class report</h1>
 {warning}
+{_changes(comparison)}
 <p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
 <h2>Scores</h2>
 {_histogram(scores, total_max)}
@@ -70,6 +72,23 @@ tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; hei
 <table><tr><th>submission</th><th>name</th><th>time</th><th>status</th></tr>{slow_rows}</table>
 </body></html>
 """
+
+
+def _changes(comparison: Comparison | None) -> str:
+    """What-if: the submissions whose score changed against an earlier batch, biggest loss first."""
+    if comparison is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(c.submission_id)}</td><td>{html.escape(c.name)}</td><td>{c.before:g}</td>"
+        f"<td>{c.after:g}</td><td>{c.delta:+g}</td><td>"
+        + html.escape(", ".join(f"{PARTS_BY_ID[pid].title}: {b:g} -> {a:g}" for pid, b, a in c.parts)) + "</td></tr>"
+        for c in comparison.changes) or "<tr><td colspan=6>no score changes</td></tr>"
+    extra = (f" {len(comparison.new)} new, {len(comparison.gone)} no longer there."
+             if comparison.new or comparison.gone else "")
+    return (f"<h2>Changes against {html.escape(str(comparison.earlier))}</h2>"
+            f"<p>{len(comparison.changes)} of {comparison.compared} submissions change.{extra}</p>"
+            "<table><tr><th>submission</th><th>name</th><th>before</th><th>now</th><th>change</th><th>parts</th></tr>"
+            f"{rows}</table>")
 
 
 def _histogram(scores: list[float], top: float, bins: int = 10) -> str:

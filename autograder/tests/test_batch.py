@@ -373,3 +373,28 @@ def test_a_complete_sandbox_gets_no_warning(runtime, tmp_path):
     assert ("MISSING" in isolation) == ("the sandbox was incomplete" in proc.stderr)
     if os.geteuid() == 0:
         assert "MISSING" not in isolation
+
+
+def test_compare_lists_whose_scores_change_under_a_new_config(tmp_path):
+    """What-if: loosening mse_grad's tolerance changes the float16 submission only, in that part only."""
+    folder = tmp_path / "class"
+    for example in ("correct", "float16_mse_grad", "missing_factor_2"):
+        shutil.copytree(EXAMPLES / example, folder / example)
+    loose = tmp_path / "loose.toml"
+    loose.write_text((REPO / "grading.toml").read_text().replace('"mse_grad" = { points = 2 }',
+                                                                 '"mse_grad" = { points = 2, rtol = 1e-2 }'))
+    before = tmp_path / "before"
+    subprocess.run([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(before)], cwd=REPO,
+                   check=True, capture_output=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(tmp_path / "after"),
+                           "--config", str(loose), "--compare", str(before)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "1 of 3 submissions change (1 gain, 0 lose):" in done.stdout
+    changed = [line for line in done.stdout.splitlines() if line.startswith("  float16_mse_grad")]
+    assert len(changed) == 1 and changed[0].endswith("mse_grad +1.5")
+    report = (tmp_path / "after" / "report.html").read_text()
+    assert "Changes against" in report and "Loss gradient dl/dy_hat = 2 (y_hat - y): 0.4167 -&gt; 1.9167" in report
+    missing = subprocess.run([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(tmp_path / "x"),
+                              "--compare", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "no grades.csv there" in missing.stderr
