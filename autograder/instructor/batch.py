@@ -367,7 +367,7 @@ def _row(entry: Entry, results: dict) -> dict:
         "total": results.get("score", 0.0),
         "max": round(sum(t.get("max_score", 0) for t in results.get("tests", [])), 4),
         "seconds": results.get("execution_time", 0.0), "mistakes": extra.get("mistakes", {}),
-        "isolation": extra.get("isolation", ""),
+        "isolation": extra.get("isolation", ""), "fingerprint": extra.get("fingerprint", ""),
         **{f"part:{pid}": round(v, 4) for pid, v in parts.items()},
     }
 

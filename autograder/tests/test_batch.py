@@ -6,6 +6,7 @@ import csv
 import html
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -74,8 +75,28 @@ def test_export_is_graded_into_csv_results_and_report(export, tmp_path):
         jsonschema.validate(json.loads((out / "results" / f"{sid}.json").read_text()), SCHEMA)
     report = (out / "report.html").read_text()
     assert "<svg" in report and "missing factor 2 in dl/dy_hat" in report and "Backward pass: dl/dW1" in report
-    assert "<script" not in report
+    assert "src=" not in report and "http" not in report.replace("http-equiv", "")  # self-contained
     assert "5 submissions (5 graded, 0 unchanged" in done.stdout
+    check_report(report, out)
+
+
+def check_report(report: str, out) -> None:
+    """The page a busy instructor reads: who needs attention (exactly those not ok or at zero, each
+    linked to their results), labels inside the drawing, every student, the grader and fingerprint."""
+    attention = report[report.index("<h2>Needs attention</h2>"):report.index("<h2>Scores</h2>")]
+    linked = re.findall(r"href='results/([^']+)\.json'", attention)
+    assert sorted(linked) == ["1003", "1005"]  # syntax_error (import error, 0) and the empty upload (0)
+    assert "status import error; score 0" in attention and "status no submission; score 0" in attention
+    for sid in STUDENTS:
+        assert (out / "results" / f"{sid}.json").is_file()
+        assert f"<a href='results/{sid}.json'>{sid}</a>" in report[report.index("<h2>Every student</h2>"):]
+    svg = report[report.index("<svg"):report.index("</svg>")]
+    height = float(re.search(r"<svg width=\d+ height=(\d+)", svg).group(1))
+    assert all(0 <= float(y) <= height for y in re.findall(r" y=(-?[\d.]+)", svg))  # nothing drawn outside
+    fingerprint = json.loads((out / "results" / "1001.json").read_text())["extra_data"]["fingerprint"]
+    assert f"fingerprint\n{fingerprint}" in report and "Graded by autograder" in report
+    mistakes = report[report.index("<h2>Named mistakes"):report.index("<h2>Every student</h2>")]
+    assert "<tr><td>missing factor 2 in dl/dy_hat</td><td>1</td></tr>" in mistakes  # students, not parts
 
 
 def test_a_rerun_grades_only_what_changed(export, tmp_path):
