@@ -53,7 +53,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width:
 table {{ border-collapse: collapse; margin-bottom: 2em; }} td, th {{ padding: .2em .8em; text-align: left; }}
 tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
 .warn {{ background: #fdd; padding: .6em; }} th.sort {{ cursor: pointer; text-decoration: underline dotted; }}
-td.num {{ text-align: right; }} footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
+td.num {{ text-align: right; }} .scroll {{ overflow-x: auto; }} footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 </style></head><body>
 <h1>Two-layer network: class report</h1>
 {warning}
@@ -128,8 +128,8 @@ def _students(rows: list[dict]) -> str:
         f"<td class=num>{float(r['total']):g}</td>"
         + "".join(f"<td class=num>{float(r[f'part:{p.id}']):g}</td>" for p in PARTS) + "</tr>"
         for r in sorted(rows, key=lambda r: (float(r["total"]), r["submission_id"])))
-    return (f"<p>Lowest total first; click a heading to sort by it.</p><table id=students><tr>{head}</tr>{body}"
-            "</table>")
+    return (f"<p>Lowest total first; click a heading to sort by it.</p><div class=scroll><table id=students>"
+            f"<tr>{head}</tr>{body}</table></div>")
 
 
 # Sorting the students' table by a clicked heading: the page's only script, inline (no network).

@@ -419,3 +419,38 @@ def test_compare_lists_whose_scores_change_under_a_new_config(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(tmp_path / "x"),
                               "--compare", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 1 and "no grades.csv there" in missing.stderr
+
+
+BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)),
+               None)
+# Run in the page by the browser test only: what is drawn outside the histogram, and whether sorting works.
+PAGE_CHECK = """<script>
+const svg = document.querySelector("svg"), box = svg.getBoundingClientRect(), clipped = [];
+svg.querySelectorAll("text, rect").forEach(e => {
+  const r = e.getBoundingClientRect();
+  if (r.width && (r.left < box.left - .5 || r.right > box.right + .5 || r.top < box.top - .5 ||
+                  r.bottom > box.bottom + .5)) clipped.push(e.textContent || e.tagName);
+});
+const heads = document.querySelectorAll("#students th.sort"), total = heads[3];
+total.click(); total.click();  // ascending, then descending
+const first = document.querySelector("#students").rows[1].cells[3].innerText;
+document.body.setAttribute("data-check", JSON.stringify({clipped, first,
+  wide: document.documentElement.scrollWidth > window.innerWidth}));
+</script>"""
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no headless browser (./dev test installs chromium where it can)")
+def test_the_report_renders_unclipped_in_a_real_browser(export, tmp_path):
+    out = tmp_path / "out"
+    assert batch(str(export), "--out", str(out)).returncode == 0
+    page = out / "checked.html"
+    page.write_text((out / "report.html").read_text().replace("</body>", PAGE_CHECK + "</body>"))
+    done = subprocess.run([BROWSER, "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    found = re.search(r'data-check="([^"]*)"', done.stdout)
+    assert found, done.stderr[-2000:]
+    check = json.loads(html.unescape(found.group(1)))
+    assert check["clipped"] == [] and not check["wide"]
+    assert check["first"] == "20"  # sorted by total, highest first after the second click
+    for href in re.findall(r"href='([^']+)'", (out / "report.html").read_text()):
+        assert (out / href).is_file()  # every link leads to a results file
