@@ -53,7 +53,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width:
 table {{ border-collapse: collapse; margin-bottom: 2em; }} td, th {{ padding: .2em .8em; text-align: left; }}
 tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
 .warn {{ background: #fdd; padding: .6em; }} th.sort {{ cursor: pointer; text-decoration: underline dotted; }}
-td.num {{ text-align: right; }} .scroll {{ overflow-x: auto; }} footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
+td.num {{ text-align: right; }} .scroll {{ overflow-x: auto; }}
+footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 </style></head><body>
 <h1>Two-layer network: class report</h1>
 {warning}
