@@ -136,7 +136,8 @@ def test_the_memory_limit_bounds_memory_used_not_address_space(sandbox, megabyte
     """600 MB of arrays, touched or not (np.empty maps without touching: counted all the same), is
     over a 512 MB limit; 300 MB is under it (and so is the address space a library maps without
     using it: test_end_to_end imports torch under 512 MB)."""
-    code = f"import numpy as np\ndef relu(z):\n    a = np.empty({megabytes} << 17)\n    a[0] = 1.0\n    return z * a[0]\n"
+    code = (f"import numpy as np\ndef relu(z):\n    a = np.empty({megabytes} << 17)\n    a[0] = 1.0\n"
+            "    return z * a[0]\n")
     box = sandbox(code, memory_mb=512, call_timeout=20)
     assert box.call("relu", [np.ones(1)]).status == status
 
