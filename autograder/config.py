@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .grading.parts import PART_IDS
+from .grading.parts import PART_IDS, RUNTIME_PACKAGES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,6 +20,7 @@ else:  # Gradescope's Ubuntu 22.04 runs Python 3.10
     import tomli as tomllib
 
 DEFAULT_CONFIG_PATH = Path(__file__).absolute().parent.parent / "grading.toml"  # beside the package, as installed
+STUDENT_REQUIREMENTS = DEFAULT_CONFIG_PATH.with_name("requirements-student.txt")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # The secret published with the project: with it anyone can compute every hidden case (build-zip refuses it).
 PLACEHOLDER_SECRET = "change-me-each-term"
@@ -66,6 +67,12 @@ class Config:
     secret: str = PLACEHOLDER_SECRET
     sandbox_user: str = "ag-student"
     bubblewrap: str = "auto"  # auto: use bwrap where it works; off: never
+    runtime_packages: tuple[str, ...] = ()  # what student code may import besides numpy ([runtime] packages)
+
+    @property
+    def student_packages(self) -> tuple[str, ...]:
+        """What student code may import besides the standard library: numpy and [runtime] packages."""
+        return RUNTIME_PACKAGES + self.runtime_packages
 
     @property
     def total_points(self) -> float:
@@ -103,7 +110,7 @@ def load_config(path: Path | str | None = None) -> Config:
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a config given as a dict (the parsed TOML)."""
-    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts", "sandbox"))
+    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts", "sandbox", "runtime"))
     grading = _table(raw, "grading")
     _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
                                      "hidden_cases_visibility", "secret"))
@@ -123,6 +130,8 @@ def parse_config(raw: dict[str, Any]) -> Config:
     base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
     sandbox = _table(raw, "sandbox")
     _only_keys(sandbox, "sandbox.", ("user", "bubblewrap"))
+    runtime = _table(raw, "runtime")
+    _only_keys(runtime, "runtime.", ("packages",))
 
     parts_raw = _table(raw, "parts")
     unknown = [k for k in parts_raw if k not in PART_IDS]
@@ -152,7 +161,30 @@ def parse_config(raw: dict[str, Any]) -> Config:
         secret=_string(grading, "grading.secret", d.secret),
         sandbox_user=_username(sandbox, "sandbox.user", d.sandbox_user),
         bubblewrap=_choice(sandbox, "sandbox.bubblewrap", d.bubblewrap, ("auto", "off")),
+        runtime_packages=_packages(runtime, "runtime.packages"),
     )
+
+
+def student_package_pins() -> dict[str, list[str]]:
+    """{package: its pinned requirement lines} from requirements-student.txt (what setup.sh installs)."""
+    pins: dict[str, list[str]] = {}
+    for line in STUDENT_REQUIREMENTS.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            pins.setdefault(re.split(r"[=<>!~;\[ ]", line, maxsplit=1)[0].lower(), []).append(line)
+    return pins
+
+
+def _packages(table: dict, key: str) -> tuple[str, ...]:
+    value = table.get(key.split(".")[-1], [])
+    offered = student_package_pins()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of package names such as [\"matplotlib\"], got {value!r}")
+    for name in value:
+        if name.lower() not in offered:
+            raise ConfigError(f"{key}: {name!r} is not a package the grader can install; it can: "
+                              f"{', '.join(sorted(offered))} (pinned in requirements-student.txt)")
+    return tuple(dict.fromkeys(v.lower() for v in value))
 
 
 def _tolerance(table: dict, where: str, default: Tolerance) -> Tolerance:

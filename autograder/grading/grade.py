@@ -25,7 +25,7 @@ from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
 from .hidden import hidden_bases, relabel
 from .notebook import NotebookError
-from .parts import FUNCTIONS, RUNTIME_PACKAGES
+from .parts import FUNCTIONS
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, Replay, load_grading_tests, plan_calls, run_grading_tests
 from .submission import locate, stage
@@ -169,7 +169,8 @@ class Grader:
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", self.stamp)]
                 if not report.ok:
                     results = complete([], cases, "not graded: your file could not be imported")
-                    return _report(results, config, started, "import error", notes + [_import_failure(report)],
+                    failure = _import_failure(report, config.student_packages)
+                    return _report(results, config, started, "import error", notes + [failure],
                                    str(located.relative), isolation=self.isolation, replay=replay, stamp=self.stamp)
                 if report.stdout:
                     notes.append("Your file printed this while being imported:\n" + report.stdout)
@@ -245,12 +246,12 @@ def _stale_handout(folder: Path, stamp: str) -> str:
             f"grader's is {stamp}): its public cases or tolerances differ from these. Download the current handout.")
 
 
-def _import_failure(report: ImportReport) -> str:
+def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
     lines = [f"Your file could not be imported, so no test could run: {report.message}"]
     missing = re.search(r"No module named '([^']+)'", report.message)
     if missing and missing.group(1).split(".")[0] not in ("two_layer_net", "honest"):
         lines.append(f"The package {missing.group(1).split('.')[0]!r} is not installed on the grader: student code "
-                     f"may import {', '.join(RUNTIME_PACKAGES)} and Python's standard library. Remove the import "
+                     f"may import {', '.join(packages)} and Python's standard library. Remove the import "
                      "(and what uses it), or ask the course staff.")
     if report.details:
         lines.append(report.details)

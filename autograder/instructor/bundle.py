@@ -23,7 +23,8 @@ from ..config import load_config
 from .fingerprint import fingerprint
 
 REPO = Path(__file__).absolute().parents[2]
-GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "grading.toml", "autograder", "reference", "tests")
+GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "requirements-student.txt", "grading.toml",
+                 "autograder", "reference", "tests")
 EXECUTABLES = ("setup.sh", "run_autograder")
 LEFT_OUT = ("__pycache__", "*.pyc")  # and the project's own tests, under autograder/ and reference/
 

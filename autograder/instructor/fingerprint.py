@@ -4,7 +4,8 @@ Stamped on the upload zip (a FINGERPRINT file), on the handout's selfcheck.py (w
 in every results.json (extra_data.fingerprint). A handout of another fingerprint was built from
 other cases or tolerances than the grader's: its self-check no longer says what Gradescope will.
 12 hex digits of a SHA-256 over the visible and diagnostic cases (ids, titles, inputs), the number
-of hidden cases, each part's tolerance and the assignment's conventions. Not the secret: it says
+of hidden cases, each part's tolerance, the assignment's conventions and the packages student code
+may import. Not the secret: it says
 nothing of the hidden cases but how many there are.
 """
 
@@ -32,6 +33,7 @@ def fingerprint(config: Config) -> str:
         "hidden_cases": config.hidden_cases,
         "tolerances": {part: [p.tolerance.rtol, p.tolerance.atol] for part, p in sorted(config.parts.items())},
         "conventions": {"jacobians": "matrix", "relu_derivative_at_zero": 0, "loss": "sum"},
+        "packages": list(config.student_packages),
     }, sort_keys=True).encode())
     return digest.hexdigest()[:12]
 

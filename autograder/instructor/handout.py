@@ -24,7 +24,7 @@ from ..diagnosis.evidence import RIGHT_SHAPES
 from ..diagnosis.mistakes import MESSAGES, catalogue, quantities, signals
 from ..grading import compare
 from ..grading.cases import diagnostic_cases, expected_answers, visible_cases
-from ..grading.parts import PART_IDS, PARTS, RUNTIME_PACKAGES, SUBMISSION_FILE
+from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE
 from .fingerprint import fingerprint
 
 HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
@@ -107,7 +107,7 @@ def selfcheck_source(config: Config) -> str:
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
              "CLAIMS = None": "CLAIMS = " + repr(claims_data()),
              "FINGERPRINT = None": "FINGERPRINT = " + repr(fingerprint(config)),
-             "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(RUNTIME_PACKAGES))}
+             "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(config.student_packages))}
     for slot, text in slots.items():
         assert template.count(slot) == 1, f"handout/selfcheck.py must hold {slot!r} once"
         template = template.replace(slot, text)

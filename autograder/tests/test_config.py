@@ -34,6 +34,10 @@ def test_part_override():
     ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
     ({"tolerance": {"rtol": float("nan")}}, "tolerance.rtol must be a number"),
     ({"tolerances": {}}, "unknown setting tolerances"),
+    ({"runtime": {"packages": ["tensorflow"]}}, "runtime.packages: 'tensorflow' is not a package the grader can "
+                                                "install; it can: matplotlib"),
+    ({"runtime": {"packages": "matplotlib"}}, "runtime.packages must be a list of package names"),
+    ({"runtime": {"modules": []}}, "unknown setting runtime.modules"),
 ])
 def test_bad_values_are_named(raw, message):
     with pytest.raises(ConfigError, match=None) as info:
@@ -51,3 +55,8 @@ def test_file_errors_name_the_file(tmp_path):
     bad.write_text('[parts]\n"relu" = { points = -2 }\n')
     with pytest.raises(ConfigError, match=r"grading.toml: parts.\"relu\".points"):
         load_config(bad)
+
+
+def test_runtime_packages_are_what_student_code_may_import():
+    assert parse_config({}).student_packages == ("numpy",)
+    assert parse_config({"runtime": {"packages": ["Matplotlib"]}}).student_packages == ("numpy", "matplotlib")

@@ -1,0 +1,59 @@
+"""The packages student code may import ([runtime] in grading.toml), end to end in a rehearsed root."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.instructor.bundle import write_zip
+
+from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
+
+PLOTTING = ("import matplotlib\nimport matplotlib.pyplot as plt\n"
+            "plt.plot([1, 2], [3, 4])\nplt.savefig('never-shown.png')\nplt.show()\n")  # harmless: no display
+
+
+@pytest.fixture(scope="module")
+def matplotlib_root():
+    """A root set up by setup.sh from a zip whose grading.toml lists matplotlib."""
+    build = Path(tempfile.mkdtemp(prefix="autograder-matplotlib-"))
+    config = build / "grading.toml"
+    listed = '\n[runtime]\npackages = ["matplotlib"]\n'
+    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + listed)
+    write_zip(build / "autograder.zip", config)
+    root = build / "root"
+    root.mkdir()
+    setup = set_up_root(root, build / "autograder.zip", base_python())
+    assert "student code may also import: matplotlib" in setup.stdout
+    yield root
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def plotting_submission(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "two_layer_net.py").write_text(PLOTTING + (EXAMPLES / "correct" / "two_layer_net.py").read_text())
+    return folder
+
+
+def test_a_listed_package_imports_and_plotting_costs_nothing(matplotlib_root, tmp_path):
+    run = run_autograder(tmp_path / "gs", plotting_submission(tmp_path / "upload"), source=matplotlib_root / "source",
+                         python=str(matplotlib_root / "venv" / "bin" / "python"))
+    assert run.results["score"] == 20, run.results["output"]
+
+
+def test_an_unlisted_package_fails_with_a_message_naming_the_runtime(gradescope, tmp_path):
+    run = gradescope(plotting_submission(tmp_path / "upload"))  # the default runtime: no matplotlib
+    assert run.results["score"] == 0
+    assert ("The package 'matplotlib' is not installed on the grader: student code may import numpy and "
+            "Python's standard library") in run.results["output"]
+
+
+def test_the_handout_knows_the_listed_packages():
+    from autograder.config import parse_config
+    from autograder.instructor.handout import selfcheck_source
+
+    text = selfcheck_source(parse_config({"runtime": {"packages": ["matplotlib"]}}))
+    assert "RUNTIME_PACKAGES = ['numpy', 'matplotlib']" in text
