@@ -299,15 +299,12 @@ def _what_went_wrong(tests: list) -> str:
     """A part's failure in a line: how many cases pass, and the explanation or the first failing case."""
     said = []  # (cases passed, visible/hidden, why)
     for t in tests:
-        cases = t.output.splitlines()
-        fails = [line[2:] for line in cases if line.startswith("- ")]
-        if t.passed or not fails:
+        if t.passed or not t.failures:
             continue
-        counted = cases[0].split()[0] if cases and "cases passed" in cases[0] else "?"
-        every = re.match(r"all \d+ failing cases: (.*)", fails[0])
+        every = re.match(r"all \d+ failing cases: (.*)", t.failures[0])
         why = t.explanation.message if t.explanation else f"every case: {every.group(1)}" if every \
-            else f"first failing: {fails[0]}"
-        said.append((counted, "hidden" if t.hidden else "visible", why))
+            else f"first failing: {t.failures[0]}"
+        said.append((t.cases_passed, "hidden" if t.hidden else "visible", why))
     if len(said) == 2 and said[0][2] == said[1][2]:
         return f"{said[0][0]} visible and {said[1][0]} hidden cases passed; {said[0][2]}"
     return "\n    ".join(f"{counted} {group} cases passed; {why}" for counted, group, why in said)

@@ -79,7 +79,8 @@ class Grader:
         # explains wrong parts from the visible cases, keeping what those fixed cases need
         self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()})
         self.diagnostic_cases = diagnostic_cases()
-        self.stamp = fingerprint(config)  # of the cases, tolerances and conventions: in every results.json
+        # of the cases, tolerances and conventions: in every results.json
+        self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
         # leaves writable), deleted once it is graded.

@@ -50,6 +50,8 @@ class ScoredTest:
     output: str
     visibility: str
     explanation: Explanation | None = None  # what went wrong, from the visible cases (diagnose.py)
+    cases_passed: str = ""  # "5/12"
+    failures: tuple[str, ...] = ()  # each failing case in a line (one line when one reason fails them all)
 
     @property
     def mistakes(self) -> tuple[str, ...]:
@@ -84,7 +86,8 @@ def score_tests(results: list[CaseResult], config: Config,
                 score=max_score * passed / len(rs), max_score=max_score,
                 passed=passed == len(rs), output=_output(rs, hidden, explanation),
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
-                explanation=explanation,
+                explanation=explanation, cases_passed=f"{passed}/{len(rs)}",
+                failures=tuple(failure_lines([r for r in rs if not r.passed])),
             ))
     return tests
 
@@ -102,8 +105,7 @@ def _output(results: list[CaseResult], hidden: bool, explanation: Explanation | 
         lines += ["", f"**Likely cause:** {explanation.message}"]
     if failing:
         lines += ["", "Failing cases:"]
-        lines += [f"- {r.case_title}" + (f": {r.reason}" if r.reason else "") + (f", {r.worst}" if r.worst else "")
-                  for r in _merge_reasons(failing)]
+        lines += [f"- {line}" for line in failure_lines(failing)]
     if passed and failing:
         lines += ["", "Passing: " + "; ".join(r.case_title for r in passed) + "."]
     first = next((r for r in failing if r.values or r.detail), None)
@@ -118,6 +120,12 @@ def _output(results: list[CaseResult], hidden: bool, explanation: Explanation | 
     if len(printed) > 2:
         lines += ["", f"(It printed in {len(printed) - 2} more cases, not shown.)"]
     return "\n".join(lines)
+
+
+def failure_lines(failing: list[CaseResult]) -> list[str]:
+    """Each failing case in a line: its title, the reason, the worst entry."""
+    return [r.case_title + (f": {r.reason}" if r.reason else "") + (f", {r.worst}" if r.worst else "")
+            for r in _merge_reasons(failing)]
 
 
 def _merge_reasons(failing: list[CaseResult]) -> list[CaseResult]:

@@ -36,10 +36,9 @@ COMPARE_SLOT = "# === the comparison rule, the autograder's own (filled in by `p
 EVIDENCE_SLOT = "# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ==="
 
 
-def public_cases() -> list[dict]:
+def public_cases(diagnoser: Diagnoser) -> list[dict]:
     """The visible cases, then the diagnostic ones, as plain data: inputs, the values the grader hands
     functions, expected values, and what a diagnosis needs (see claims_data)."""
-    diagnoser = Diagnoser({})
     cases = [(case, False) for case in visible_cases()] + [(case, True) for case in diagnostic_cases()]
     shipped = {part: _shipped_keys(part, diagnoser) for part in PART_IDS}
     out = []
@@ -82,10 +81,9 @@ def _numbers(a: np.ndarray):
     return np.array([float(f"{v:.9g}") for v in a.ravel()]).reshape(a.shape).tolist()
 
 
-def claims_data() -> dict:
+def claims_data(diagnoser: Diagnoser) -> dict:
     """Per part, the claims a diagnosis may make (their words; answers are in each case's data) and
     which claims are the same function (evidence.one_of_each)."""
-    diagnoser = Diagnoser({})
     out = {}
     for part in PART_IDS:
         classes = diagnoser.classes(part)
@@ -102,10 +100,11 @@ def selfcheck_source(config: Config) -> str:
     """handout/selfcheck.py with the rules, the tolerances, the public cases and the claims filled in."""
     template = (HANDOUT_SOURCE / "selfcheck.py").read_text()
     tolerances = {pid: [p.tolerance.rtol, p.tolerance.atol] for pid, p in config.parts.items()}
+    diagnoser = Diagnoser({})  # its classes of equal claims serve both the cases' answers and the claims
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
-             "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases()),
+             "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
-             "CLAIMS = None": "CLAIMS = " + repr(claims_data()),
+             "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser)),
              "FINGERPRINT = None": "FINGERPRINT = " + repr(fingerprint(config)),
              "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(config.student_packages))}
     for slot, text in slots.items():

@@ -110,6 +110,7 @@ class GradingSession:
         self.options = config
         self.report: GradingReport | None = None
         self._grader: Grader | None = None
+        self._results: dict | None = None  # (part, case id) -> its verdict, once graded
 
     def grader(self) -> Grader:
         if self._grader is None:
@@ -135,7 +136,9 @@ class GradingSession:
         return report.replay or Replay(self.cases(), ReferenceCalls(), {})
 
     def result(self, part: str, case_id: str) -> CaseResult:
-        return next(r for r in self.graded().results if r.part == part and r.case_id == case_id)
+        if self._results is None:
+            self._results = {(r.part, r.case_id): r for r in self.graded().results}
+        return self._results[part, case_id]
 
     def message(self, r: CaseResult, outcome=None, expected=None, function: str = "", key: str = "return") -> str:
         """What the student reads for this case: the reason, the likely cause, the values."""
