@@ -141,14 +141,15 @@ class GradingSession:
         return self._results[part, case_id]
 
     def message(self, r: CaseResult, outcome=None, expected=None, function: str = "", key: str = "return") -> str:
-        """What the student reads for this case: the reason, the likely cause, the values."""
+        """What the student reads for this case (the reason, the likely cause, the values); for a hidden
+        case, the reason and the part's likely cause (found on its visible cases): pytest is run by staff."""
         lines = [f"{PARTS_BY_ID[r.part].title}; {r.case_title}: {r.reason}" + (f", {r.worst}" if r.worst else "")]
-        if r.hidden:
-            return "\n".join(lines)
         explanation = next((t.explanation for t in self.graded().tests if t.part == r.part and not t.hidden
                             and t.explanation), None)
         if explanation:
             lines.append(f"Likely cause: {explanation.message}")
+        if r.hidden:
+            return "\n".join(lines)
         if outcome is not None and outcome.status == "ok" and key in outcome.values:
             lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
         lines += [text for text in (r.detail, r.note) if text]
