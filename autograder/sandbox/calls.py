@@ -146,14 +146,16 @@ class Sandbox:
     def close(self) -> None:
         """Kill the worker's whole process group, reap it, then every other process of the sandbox user."""
         proc, self._proc = self._proc, None
+        # Kill before closing the pipes: a worker still answering a batch would otherwise write into
+        # a closed pipe and print a BrokenPipeError into the output the student is shown.
+        if proc is not None:
+            proc.kill()
+        kill_all(self.user)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
         self._request_fd = self._response_fd = -1
         self._received.clear()  # whatever the old worker sent is not the next worker's
-        if proc is not None:
-            proc.kill()
-        kill_all(self.user)
         if self._own_server:
             self.forkserver.close()
 

@@ -121,7 +121,10 @@ def main(argv):
     def send(header, arrays=()):
         specs, payload = protocol.encode_arrays(list(arrays))
         header["arrays"] = specs
-        protocol.write_all(response_fd, protocol.pack_frame(header, payload))
+        try:
+            protocol.write_all(response_fd, protocol.pack_frame(header, payload))
+        except BrokenPipeError:  # the grader has given up on this worker: nobody is left to tell
+            os._exit(0)
 
     # The student's folder is the only non-library entry of sys.path, as for `python two_layer_net.py`.
     sys.path.insert(0, os.path.dirname(module_path))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.config import default_config
+from autograder.sandbox import worker
 from autograder.sandbox.calls import Call, Sandbox
 
 LIMITS = replace(default_config().limits, call_timeout=1.0, max_result_mb=1.0)
@@ -191,3 +195,22 @@ def test_a_call_spoiled_by_a_process_an_earlier_call_forked_is_retried_in_a_fres
     first, second = box.call_many([Call("relu", (np.ones(2),)), Call("affine", (np.ones(1), np.eye(1), np.ones(1)))])
     assert first.status == "ok"
     assert second.status == "ok" and second.values["return"].tolist() == [2.0]
+
+
+def test_a_worker_whose_grader_has_gone_exits_without_a_word(tmp_path):
+    """A worker that answers after the grader gave up on it (an earlier call of its batch ran out of
+    memory) must not print a BrokenPipeError into the output the student is shown."""
+    module = tmp_path / "two_layer_net.py"
+    module.write_text("def relu(z): return z\n")
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(Path(worker.__file__).parent)!r})
+        import worker
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        os.close(response_r)  # the grader is gone
+        worker.main(["worker.py", str(request_r), str(response_w), {str(module)!r}, "1000", "1000000"])
+        print("the worker went on after a broken pipe")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
