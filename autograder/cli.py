@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: everything has unwound
         print("interrupted", file=sys.stderr)
         return 128 + stopped.get("signal", signal.SIGINT)
+    except BrokenPipeError:  # `grade ... | head`: the reader has what it wanted, as with any Unix tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:

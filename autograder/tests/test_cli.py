@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -161,3 +162,16 @@ def test_build_zip_without_out_writes_into_the_current_folder_and_says_where(tmp
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "autograder.zip").is_file() and f"wrote {tmp_path / 'autograder.zip'}" in done.stdout
     assert not (REPO / "autograder.zip").exists() or (REPO / "autograder.zip").stat().st_mtime < time.time() - 300
+
+
+def test_output_cut_short_by_a_closed_pipe_ends_quietly():
+    """`grade -v ... | head -1`: the reader closes the pipe; no traceback, exit status 141 as for any tool."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 4096)  # the 10 KB of output cannot all fit: the writer must see it closed
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", "-v", str(EXAMPLES / "relu_ge")],
+                            cwd=REPO, stdout=write_end, stderr=subprocess.PIPE)
+    os.close(write_end)
+    assert os.read(read_end, 100).startswith(b"Graded:")
+    os.close(read_end)
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE and stderr == ""
