@@ -323,7 +323,8 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
             return f"{'-':^13}"
         return f"{sum(t.score for t in tests):>6.4g} / {round(sum(t.max_score for t in tests), 4):<4g}"
 
-    width = max(len(part.title) for part in PARTS)
+    title_of = {t.part: t.title for t in report.tests}
+    width = max((len(title) for title in title_of.values()), default=4)
     lines = [f"Graded: {report.graded_file or '(no file)'}   status: {report.status}", ""]
     # The whole picture, for the instructor: a student sees the hidden column only once it is shown.
     header = f"{'Part':<{width}}  {'Visible':^13}  {'Hidden':^13}  {'Points':^13}"
@@ -335,8 +336,8 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
             continue
         visible, hidden = [t for t in tests if not t.hidden], [t for t in tests if t.hidden]
         mark = paint("ok  ", "32") if all(t.score == t.max_score for t in tests) else paint("FAIL", "31")
-        mistakes = mistakes_by_part[part.title]  # (diagnosed on visible cases only)
-        lines.append(f"{part.title:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
+        mistakes = mistakes_by_part[title_of[part.id]]  # (diagnosed on visible cases only)
+        lines.append(f"{title_of[part.id]:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
                      + (f" {mistakes}" if mistakes else ""))
     lines.append("-" * len(header))
     visible, hidden = [t for t in report.tests if not t.hidden], [t for t in report.tests if t.hidden]
@@ -356,7 +357,8 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
             lines += ["", "What went wrong (-v shows every case in full):"]
         said: dict[str, list[str]] = {}  # the same words for several parts are said once
         for part in failing:
-            said.setdefault(_what_went_wrong([t for t in report.tests if t.part == part.id]), []).append(part.title)
+            words = _what_went_wrong([t for t in report.tests if t.part == part.id])
+            said.setdefault(words, []).append(title_of[part.id])
         for words, titles in said.items():
             who = titles[0] if len(titles) == 1 else f"{len(titles)} parts ({titles[0]}, ...)" if len(titles) > 3 \
                 else " and ".join(titles)

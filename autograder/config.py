@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .grading.parts import PART_IDS, RUNTIME_PACKAGES
+from .grading.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, RUNTIME_PACKAGES, Conventions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,6 +68,7 @@ class Config:
     sandbox_user: str = "ag-student"
     bubblewrap: str = "auto"  # auto: use bwrap where it works; off: never
     runtime_packages: tuple[str, ...] = ()  # what student code may import besides numpy ([runtime] packages)
+    conventions: Conventions = field(default_factory=Conventions)  # [assignment]
 
     @property
     def student_packages(self) -> tuple[str, ...]:
@@ -110,7 +111,16 @@ def load_config(path: Path | str | None = None) -> Config:
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a config given as a dict (the parsed TOML)."""
-    _only_keys(raw, "", ("grading", "limits", "tolerance", "parts", "sandbox", "runtime"))
+    _only_keys(raw, "", ("assignment", "grading", "limits", "tolerance", "parts", "sandbox", "runtime"))
+    assignment = _table(raw, "assignment")
+    _only_keys(assignment, "assignment.", tuple(Conventions.__dataclass_fields__))
+    c = Conventions()
+    conventions = Conventions(
+        jacobians=_choice(assignment, "assignment.jacobians", c.jacobians, JACOBIAN_FORMS),
+        relu_derivative_at_zero=_choice(assignment, "assignment.relu_derivative_at_zero",
+                                        c.relu_derivative_at_zero, DERIVATIVES_AT_ZERO),
+        loss=_choice(assignment, "assignment.loss", c.loss, LOSSES),
+    )
     grading = _table(raw, "grading")
     _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
                                      "hidden_cases_visibility", "secret"))
@@ -162,6 +172,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         sandbox_user=_username(sandbox, "sandbox.user", d.sandbox_user),
         bubblewrap=_choice(sandbox, "sandbox.bubblewrap", d.bubblewrap, ("auto", "off")),
         runtime_packages=_packages(runtime, "runtime.packages"),
+        conventions=conventions,
     )
 
 
@@ -227,11 +238,18 @@ def _integer(table: dict, where: str, default: int, *, low: int, high: int = 10*
     return value
 
 
-def _choice(table: dict, where: str, default: str, choices: tuple[str, ...]) -> str:
+def _choice(table: dict, where: str, default, choices: tuple):
     value = table.get(where.rsplit(".", 1)[-1], default)
-    if value not in choices:
-        raise ConfigError(f"{where} must be one of {', '.join(choices)}; got {value!r}")
+    # (1.0 or true are not 1: the type must be a choice's too)
+    if not any(type(value) is type(c) and value == c for c in choices):
+        raise ConfigError(f"{where} must be one of {', '.join(_toml(c) for c in choices)}; got {_toml(value)}")
     return value
+
+
+def _toml(value) -> str:
+    """A value as it is written in grading.toml: "either", 0, true."""
+    return "true" if value is True else "false" if value is False else \
+        f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _username(table: dict, where: str, default: str) -> str:

@@ -56,20 +56,6 @@ class Case:
     inputs: Inputs
 
 
-def expected_answers(i: Inputs) -> dict[str, np.ndarray]:
-    """The reference's answer for every part on these inputs."""
-    forward = ref.forward(i.x, *i.params)
-    backward = ref.backward(i.x, i.y, *i.params)
-    return {
-        "affine": ref.affine(i.x, i.W1, i.b1), "relu": ref.relu(forward["z1"]),
-        **{f"forward.{key}": value for key, value in forward.items()},
-        "loss": np.asarray(ref.mse_loss(forward["y_hat"], i.y)),
-        "relu_jacobian": ref.relu_jacobian(forward["z1"]), "output_jacobian": ref.output_jacobian(forward["z3"]),
-        "mse_grad": ref.mse_grad(forward["y_hat"], i.y),
-        **{f"grad.{key}": value for key, value in backward.items()},
-    }
-
-
 def grid(rng: np.random.Generator, *shape: int, nonzero: bool = False) -> np.ndarray:
     values = rng.integers(1, 9, size=shape) * rng.choice([-1, 1], size=shape) if nonzero \
         else rng.integers(-8, 9, size=shape)

@@ -164,7 +164,7 @@ class Grader:
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
-                plan = plan_calls(self.tests, cases)  # while the worker imports the submission
+                plan = plan_calls(self.tests, cases, self.config.conventions)  # while the worker imports the submission
                 replay = Replay(cases, plan.reference, outcomes) if keep_calls else None
                 report = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", self.stamp)]

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 SUBMISSION_FILE = "two_layer_net.py"
 # What student code may import besides Python's standard library: what the Gradescope runtime has.
 RUNTIME_PACKAGES: tuple[str, ...] = ("numpy",)
+
+# The answer key's conventions ([assignment] in grading.toml), each with its accepted values.
+JACOBIAN_FORMS = ("matrix", "diagonal", "either")
+DERIVATIVES_AT_ZERO = (0, 1, "either")
+LOSSES = ("sum", "mean")
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """What the answer key expects where courses differ. "either" accepts both answers.
+
+    jacobians: relu_jacobian and output_jacobian return the (h, h) / (k, k) matrices ("matrix"),
+        their diagonals as (h,) / (k,) vectors ("diagonal"), or either form.
+    relu_derivative_at_zero: dz2/dz1 where z1 is exactly 0 (in relu_jacobian and the backward
+        pass's mask): 0, 1 (a subgradient) or either.
+    loss: "sum" (||y_hat - y||^2) or "mean" (||y_hat - y||^2 / k, as PyTorch's mse_loss); mse_grad
+        and every gradient follow.
+    """
+
+    jacobians: str = "matrix"
+    relu_derivative_at_zero: int | str = 0
+    loss: str = "sum"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def part_title(part: Part, conventions: Conventions) -> str:
+    """The part's title under the conventions (the loss's formulas carry "/ k" under a mean)."""
+    if conventions.loss == "mean" and part.id in ("loss", "mse_grad"):
+        return part.title + " / k"
+    return part.title
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Config
 from ..diagnosis.diagnose import Explanation
-from .parts import PARTS, PARTS_BY_ID
+from .parts import PARTS, part_title
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class ScoredTest:
     explanation: Explanation | None = None  # what went wrong, from the visible cases (diagnose.py)
     cases_passed: str = ""  # "5/12"
     failures: tuple[str, ...] = ()  # each failing case in a line (one line when one reason fails them all)
+    title: str = ""  # the part's title under the course's conventions (parts.part_title)
 
     @property
     def mistakes(self) -> tuple[str, ...]:
@@ -79,9 +80,10 @@ def score_tests(results: list[CaseResult], config: Config,
             max_score = points * share
             passed = sum(r.passed for r in rs)
             explanation = None if hidden else explanations.get(part.id)
+            title = part_title(part, config.conventions)
             tests.append(ScoredTest(
-                part=part.id, hidden=hidden,
-                name=f"{part.title} ({'hidden' if hidden else 'visible'} cases)",
+                part=part.id, hidden=hidden, title=title,
+                name=f"{title} ({'hidden' if hidden else 'visible'} cases)",
                 number=f"{index}.{2 if hidden else 1}",
                 score=max_score * passed / len(rs), max_score=max_score,
                 passed=passed == len(rs), output=_output(rs, hidden, explanation),
@@ -152,7 +154,8 @@ def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float, str]]
         row[0] += t.score
         row[1] += t.max_score
         row[2] = row[2] or (t.explanation.title if t.explanation else "")
-    return [(PARTS_BY_ID[pid].title, round(s, 4), round(m, 4), title) for pid, (s, m, title) in rows.items()]
+    titles = {t.part: t.title for t in tests}
+    return [(titles[pid], round(s, 4), round(m, 4), title) for pid, (s, m, title) in rows.items()]
 
 
 # When tests that are not shown yet will be, in the words of a sentence's end.

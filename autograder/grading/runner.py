@@ -30,13 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from reference import two_layer_net as ref
-
 from ..config import Config
 from ..sandbox.calls import OK, Call, CallOutcome, Sandbox
+from .answer_key import Accepted, reference_answer
 from .cases import Case
 from .compare import judge
-from .parts import ARGUMENTS, PART_IDS
+from .parts import ARGUMENTS, PART_IDS, Conventions
 from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
 
 FIXTURES = ("case", "student", "reference", "check")
@@ -175,19 +174,23 @@ class StudentCalls:
 
 
 class ReferenceCalls:
-    """The `reference` fixture: the reference solution's answers, each distinct call computed once."""
+    """The `reference` fixture: the reference solution's answers under the course's conventions,
+    each distinct call computed once. An answer is an array, or an Accepted where a convention
+    is "either" and the answers differ (`check` judges against the nearest)."""
 
-    def __init__(self):
+    def __init__(self, conventions: Conventions):
+        self.conventions = conventions
         self._memo: dict[tuple, tuple] = {}  # memo key -> (arguments, kept alive; answer)
 
     def call(self, case: Case, function: str, *args: np.ndarray):
         """The reference's answer, its arrays read-only (they are shared by every test that asks)."""
         memo_key = _memo_key(function, args)
         if memo_key not in self._memo:
-            answer = getattr(ref, function)(*args)
-            for array in answer.values() if isinstance(answer, dict) else [answer]:
-                if isinstance(array, np.ndarray):
-                    array.flags.writeable = False
+            answer = reference_answer(function, args, self.conventions)
+            for value in answer.values() if isinstance(answer, dict) else [answer]:
+                for array in value if isinstance(value, Accepted) else [value]:
+                    if isinstance(array, np.ndarray):
+                        array.flags.writeable = False
             self._memo[memo_key] = (args, answer)
         return self._memo[memo_key][1]
 
@@ -232,9 +235,9 @@ class Plan:
     reference: ReferenceCalls
 
 
-def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case]) -> Plan:
+def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], conventions: Conventions) -> Plan:
     """The planning pass. It needs no worker, so it runs while the worker imports the submission."""
-    planner, reference = _Planner(), ReferenceCalls()
+    planner, reference = _Planner(), ReferenceCalls(conventions)
     for test in tests:
         for case in cases:
             try:
@@ -251,7 +254,7 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
     A visible case's result keeps the student's answer and the expected one (for diagnose.py).
     outcomes: where to keep every call's outcome, by memo key (see Replay).
     """
-    plan = plan or plan_calls(tests, cases)
+    plan = plan or plan_calls(tests, cases, config.conventions)
     student, reference = StudentCalls(sandbox, plan, outcomes), plan.reference
     results, log = [], []
     for test in tests:
@@ -288,7 +291,10 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
     tolerance = config.parts[part].tolerance
 
-    def check(outcome: CallOutcome, expected: np.ndarray, function: str, key: str = "return") -> None:
+    def check(outcome: CallOutcome, expected, function: str, key: str = "return") -> None:
+        """expected: an array, or an Accepted (judged against the answer nearest to the student's)."""
+        if isinstance(expected, Accepted):
+            expected = expected.nearest(outcome.values.get(key) if outcome.status == OK else None, tolerance)
         # a hidden case's result says only pass or fail and why in a few words: nothing more is computed
         verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden)
         answered = not case.hidden and outcome.status == OK and key in outcome.values

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from ..config import load_config
+from ..grading.answer_key import reference_source
 from .fingerprint import fingerprint
 
 REPO = Path(__file__).absolute().parents[2]
@@ -87,11 +88,14 @@ def smoke_test(archive: Path, python: str = sys.executable) -> list[str]:
         for name in EXECUTABLES:
             os.chmod(root / "source" / name, 0o755)
         shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-        for label, submission, expected in (("the reference solution", REPO / "reference" / "two_layer_net.py", "full"),
-                                            ("the untouched template", REPO / "handout" / "two_layer_net.py", 0)):
+        # the reference, following the conventions of the config in the zip
+        conventions = load_config(root / "source" / "grading.toml").conventions
+        template = (REPO / "handout" / "two_layer_net.py").read_text()
+        for label, source, expected in (("the reference solution", reference_source(conventions), "full"),
+                                        ("the untouched template", template, 0)):
             shutil.rmtree(root / "submission", ignore_errors=True)
             (root / "submission").mkdir()
-            shutil.copy(submission, root / "submission" / "two_layer_net.py")
+            (root / "submission" / "two_layer_net.py").write_text(source)
             (root / "submission_metadata.json").write_text(json.dumps({"id": "smoke-test"}))
             env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER")}
             env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)

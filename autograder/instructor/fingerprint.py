@@ -33,7 +33,7 @@ def fingerprint(config: Config, cases: list | None = None) -> str:
     digest.update(json.dumps({
         "hidden_cases": config.hidden_cases,
         "tolerances": {part: [p.tolerance.rtol, p.tolerance.atol] for part, p in sorted(config.parts.items())},
-        "conventions": {"jacobians": "matrix", "relu_derivative_at_zero": 0, "loss": "sum"},
+        "conventions": config.conventions.as_dict(),
         "packages": list(config.student_packages),
     }, sort_keys=True).encode())
     return digest.hexdigest()[:12]

@@ -23,7 +23,8 @@ from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
 from ..diagnosis.evidence import RIGHT_SHAPES
 from ..diagnosis.mistakes import MESSAGES, catalogue, quantities, signals
 from ..grading import compare
-from ..grading.cases import diagnostic_cases, expected_answers, visible_cases
+from ..grading.answer_key import expected_answers
+from ..grading.cases import diagnostic_cases, visible_cases
 from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE
 from .fingerprint import fingerprint
 

@@ -15,20 +15,22 @@ folder under the system's temporary folder, outside pytest's rootdir and collect
 student code runs only in the sandbox's worker. A conftest.py, pytest.ini or sitecustomize.py in
 the upload is never collected, read or imported.
 
-Options: --submission PATH (default: the reference solution, so a plain `pytest tests/` checks the
-grading tests against it), --submission-id ID (default "local", as `grade`), --config FILE,
---results FILE (the results.json `grade --results` writes).
+Options: --submission PATH (default: the reference solution, under the config's conventions, so a
+plain `pytest tests/` checks the grading tests against it), --submission-id ID (default "local",
+as `grade`), --config FILE, --results FILE (the results.json `grade --results` writes).
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from ..config import load_config
+from ..grading.answer_key import reference_source
 from ..grading.grade import SOURCE_DIR, Grader, GradingReport
-from ..grading.parts import PARTS_BY_ID
+from ..grading.parts import PARTS_BY_ID, Conventions
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
 from ..grading.runner import ReferenceCalls, Replay, show_values
@@ -111,6 +113,7 @@ class GradingSession:
         self.report: GradingReport | None = None
         self._grader: Grader | None = None
         self._results: dict | None = None  # (part, case id) -> its verdict, once graded
+        self._scratch: tempfile.TemporaryDirectory | None = None
 
     def grader(self) -> Grader:
         if self._grader is None:
@@ -124,7 +127,7 @@ class GradingSession:
     def graded(self) -> GradingReport:
         """The submission graded (once, as run_autograder grades it)."""
         if self.report is None:
-            submission = self.options.getoption("--submission") or REFERENCE_SOLUTION
+            submission = self.options.getoption("--submission") or self._reference()
             if not Path(submission).exists():
                 raise pytest.UsageError(f"--submission {submission}: no such file or folder")
             self.report = self.grader().grade(Path(submission), self.options.getoption("--submission-id"),
@@ -133,7 +136,7 @@ class GradingSession:
 
     def replay(self) -> Replay:
         report = self.graded()
-        return report.replay or Replay(self.cases(), ReferenceCalls(), {})
+        return report.replay or Replay(self.cases(), ReferenceCalls(self.grader().config.conventions), {})
 
     def result(self, part: str, case_id: str) -> CaseResult:
         if self._results is None:
@@ -157,9 +160,22 @@ class GradingSession:
             lines += self.graded().notes[:2]
         return "\n".join(lines)
 
+    def _reference(self) -> Path:
+        """The reference solution, following the config's conventions (a copy where they are not the
+        reference's defaults)."""
+        conventions = self.grader().config.conventions
+        if conventions == Conventions():
+            return REFERENCE_SOLUTION
+        self._scratch = tempfile.TemporaryDirectory(prefix="autograder-reference-")
+        path = Path(self._scratch.name) / "two_layer_net.py"
+        path.write_text(reference_source(conventions))
+        return path
+
     def close(self) -> None:
         if self._grader is not None:
             self._grader.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
 
 class _Student:

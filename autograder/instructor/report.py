@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import Config
 from ..diagnosis.diagnose import describe
-from ..grading.parts import PARTS, PARTS_BY_ID
+from ..grading.parts import PARTS, PARTS_BY_ID, part_title
 from .whatif import Comparison
 
 
@@ -108,7 +108,7 @@ def _parts(rows: list[dict], config: Config) -> str:
         points = config.parts[part.id].points
         full = sum(1 for r in rows if float(r[f"part:{part.id}"]) >= points - 1e-9)
         rate = full / len(rows) if rows else 0.0
-        lines.append(f"<tr><td>{html.escape(part.title)}</td><td>{full}/{len(rows)}</td>"
+        lines.append(f"<tr><td>{html.escape(part_title(part, config.conventions))}</td><td>{full}/{len(rows)}</td>"
                      f"<td><div class=bar style='width:{rate * 200:.0f}px'></div> {rate:.0%}</td></tr>")
     return f"<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{''.join(lines)}</table>"
 

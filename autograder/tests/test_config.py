@@ -1,7 +1,9 @@
+import itertools
+
 import pytest
 
 from autograder.config import ConfigError, default_config, load_config, parse_config
-from autograder.grading.parts import PART_IDS
+from autograder.grading.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, Conventions
 
 
 def test_shipped_config_is_valid_and_covers_every_part():
@@ -30,7 +32,15 @@ def test_part_override():
     ({"limits": {"call_timeout": 0}}, "limits.call_timeout must be between"),
     ({"limits": {"memory_mb": 1.5}}, "limits.memory_mb must be a whole number"),
     ({"limits": {"timeouts_before_skip": True}}, "must be a whole number"),
-    ({"grading": {"hidden_cases_visibility": "secret"}}, "must be one of visible, hidden"),
+    ({"grading": {"hidden_cases_visibility": "secret"}}, 'must be one of "visible", "hidden"'),
+    ({"assignment": {"jacobians": "vector"}},
+     'assignment.jacobians must be one of "matrix", "diagonal", "either"; got "vector"'),
+    ({"assignment": {"relu_derivative_at_zero": 0.5}},
+     'assignment.relu_derivative_at_zero must be one of 0, 1, "either"; got 0.5'),
+    ({"assignment": {"relu_derivative_at_zero": True}}, "must be one of 0, 1, \"either\"; got true"),
+    ({"assignment": {"loss": "average"}}, 'assignment.loss must be one of "sum", "mean"; got "average"'),
+    ({"assignment": {"loss_kind": "sum"}}, "unknown setting assignment.loss_kind; allowed here: jacobians, "
+                                           "relu_derivative_at_zero, loss"),
     ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
     ({"tolerance": {"rtol": float("nan")}}, "tolerance.rtol must be a number"),
     ({"tolerances": {}}, "unknown setting tolerances"),
@@ -43,6 +53,13 @@ def test_bad_values_are_named(raw, message):
     with pytest.raises(ConfigError, match=None) as info:
         parse_config(raw)
     assert message in str(info.value)
+
+
+def test_conventions_default_to_the_handout_s_and_take_each_accepted_value():
+    assert default_config().conventions == Conventions("matrix", 0, "sum")
+    for jacobians, at_zero, loss in itertools.product(JACOBIAN_FORMS, DERIVATIVES_AT_ZERO, LOSSES):
+        raw = {"assignment": {"jacobians": jacobians, "relu_derivative_at_zero": at_zero, "loss": loss}}
+        assert parse_config(raw).conventions == Conventions(jacobians, at_zero, loss)
 
 
 def test_file_errors_name_the_file(tmp_path):

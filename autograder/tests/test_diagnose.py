@@ -9,12 +9,12 @@ from autograder.config import Tolerance
 from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
 from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
 from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
+from autograder.grading.answer_key import expected_answers
 from autograder.grading.cases import (
     Inputs,
     all_dead,
     diagnostic_cases,
     exact_fit,
-    expected_answers,
     visible_cases,
     zeros_in_z1,
 )

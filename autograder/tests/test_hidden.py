@@ -13,7 +13,7 @@ import pytest
 
 from autograder.config import Tolerance
 from autograder.diagnosis.mistakes import candidates
-from autograder.grading.cases import expected_answers
+from autograder.grading.answer_key import expected_answers
 from autograder.grading.compare import agrees
 from autograder.grading.hidden import TEMPLATES, design, far_from_half_precision, hidden_bases, hidden_cases, relabel
 from autograder.grading.parts import PART_IDS

@@ -17,12 +17,12 @@ import pytest
 from autograder.config import load_config
 from autograder.diagnosis.diagnose import Explanation, holds
 from autograder.diagnosis.mistakes import signals
+from autograder.grading.answer_key import expected_answers
 from autograder.grading.cases import (
     Inputs,
     all_alive,
     all_dead,
     exact_fit,
-    expected_answers,
     negative_outputs,
     zeros_in_z1,
 )

@@ -89,3 +89,36 @@ def test_exact_zeros_in_z1_have_zero_derivative_and_block_the_gradient():
     # the trap the case is built for: dl/dz2 is non-zero exactly where z1 is 0
     dl_dz2 = i.W2.T @ ref.mse_grad(ref.forward(i.x, *i.params)["y_hat"], i.y)
     assert np.all(dl_dz2[zero] != 0)
+
+
+def _torch_convention(i, loss: str, at_zero: int):
+    """Loss and gradients under other conventions: PyTorch's own mse_loss (a mean) and a ReLU whose
+    derivative at exactly 0 is 1 (torch.where passes the gradient to the branch it takes)."""
+    x, y = torch.tensor(i.x), torch.tensor(i.y)
+    params = {name: torch.tensor(getattr(i, name), requires_grad=True) for name in ("W1", "b1", "W2", "b2")}
+    z1 = params["W1"] @ x + params["b1"]
+    z2 = torch.where(z1 >= 0, z1, torch.zeros_like(z1)) if at_zero else torch.relu(z1)
+    z3 = params["W2"] @ z2 + params["b2"]
+    value = torch.nn.functional.mse_loss(z3, y, reduction=loss)
+    value.backward()
+    relu = (lambda z: torch.where(z >= 0, z, torch.zeros_like(z))) if at_zero else torch.relu
+    return value.item(), {k: p.grad.numpy() for k, p in params.items()}, z1.detach().numpy(), relu
+
+
+@pytest.mark.parametrize("loss, at_zero", [("mean", 0), ("sum", 1), ("mean", 1)])
+def test_each_convention_matches_torch_autograd(loss, at_zero):
+    for i in INPUTS[::2]:
+        value, grads, z1, relu = _torch_convention(i, loss, at_zero)
+        y_hat = ref.forward(i.x, *i.params)["y_hat"]
+        np.testing.assert_allclose(ref.mse_loss(y_hat, i.y, loss=loss), value, rtol=1e-12)
+        ours = ref.backward(i.x, i.y, *i.params, loss=loss, at_zero=at_zero)
+        for key in ("W1", "b1", "W2", "b2"):
+            scale = max(1.0, np.abs(grads[key]).max())
+            np.testing.assert_allclose(ours[key], grads[key], rtol=1e-10, atol=1e-12 * scale, err_msg=key)
+        full = jacobian(relu, z1)
+        np.testing.assert_array_equal(ref.relu_jacobian(z1, at_zero=at_zero), full)
+        np.testing.assert_array_equal(ref.relu_jacobian(z1, at_zero=at_zero, form="diagonal"), np.diag(full))
+        np.testing.assert_array_equal(ref.output_jacobian(y_hat, form="diagonal"), np.ones_like(y_hat))
+        target = torch.tensor(i.y)
+        grad = jacobian(lambda yh, target=target: torch.nn.functional.mse_loss(yh, target, reduction=loss), y_hat)
+        np.testing.assert_allclose(ref.mse_grad(y_hat, i.y, loss=loss), grad, rtol=1e-12)
