@@ -1,0 +1,115 @@
+"""The [assignment] conventions and a [runtime] that allows torch, end to end (examples/configs/).
+
+Each example configuration comes with a solution written for it. Graded through run_autograder
+under every configuration (bubblewrap off, as in Gradescope's Docker), each solution gets full
+marks under its own and loses exactly the parts where the other's conventions differ from what it
+returns; graded through `grade --config` (every sandbox layer this machine allows), full marks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_config
+from autograder.grading.parts import PART_IDS, Conventions
+from autograder.instructor.bundle import write_zip
+
+from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
+
+CONFIGS = REPO / "examples" / "configs"
+CONVENTION_EXAMPLES = ("default", "lenient", "pytorch_style", "vectors")
+# What each solution returns: (jacobians, relu derivative at 0, loss), each a fixed choice.
+RETURNS = {"default": Conventions("matrix", 0, "sum"), "lenient": Conventions("diagonal", 1, "sum"),
+           "pytorch_style": Conventions("matrix", 0, "mean"), "vectors": Conventions("diagonal", 1, "mean")}
+
+
+def parts_lost(returns: Conventions, accepted: Conventions) -> set[str]:
+    """The parts a solution following `returns` fails under a config that accepts `accepted`."""
+    lost = set()
+    if accepted.jacobians not in ("either", returns.jacobians):
+        lost |= {"relu_jacobian", "output_jacobian"}
+    if accepted.relu_derivative_at_zero not in ("either", returns.relu_derivative_at_zero):
+        lost |= {"relu_jacobian", "grad.W1", "grad.b1"}  # seen on the cases with z1 exactly 0
+    if accepted.loss != returns.loss:
+        lost |= {"loss", "mse_grad", "grad.W1", "grad.b1", "grad.W2", "grad.b2"}
+    return lost
+
+
+def test_each_example_config_states_what_its_solution_returns():
+    for name, returns in RETURNS.items():
+        accepted = load_config(CONFIGS / name / "grading.toml").conventions
+        assert not parts_lost(returns, accepted), name
+
+
+@pytest.fixture(scope="module")
+def sources(runtime, tmp_path_factory) -> dict[str, Path]:
+    """The shared runtime's source/ once per example config: its grading.toml, bubblewrap off."""
+    out = {}
+    for name in CONVENTION_EXAMPLES:
+        source = tmp_path_factory.mktemp(f"source-{name}")
+        shutil.copytree(runtime / "source", source, dirs_exist_ok=True)
+        text = (CONFIGS / name / "grading.toml").read_text() + '\n[sandbox]\nbubblewrap = "off"\n'
+        (source / "grading.toml").write_text(text)
+        out[name] = source
+    return out
+
+
+@pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
+def test_each_solution_loses_exactly_the_parts_its_conventions_change(config, sources, runtime, tmp_path):
+    accepted = load_config(CONFIGS / config / "grading.toml").conventions
+    python = str(runtime / "venv" / "bin" / "python")
+    for solution in CONVENTION_EXAMPLES:
+        run = run_autograder(tmp_path / solution, CONFIGS / solution / "two_layer_net.py",
+                             source=sources[config], python=python)
+        full = {t["tags"][0] for t in run.results["tests"] if t["score"] == t["max_score"]}
+        lost = {part for part in PART_IDS if part not in full}
+        assert lost == parts_lost(RETURNS[solution], accepted), (solution, run.results["output"])
+        assert run.results["extra_data"]["mistakes"] == {} or lost, solution  # a right answer gets no diagnosis
+
+
+@pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
+def test_each_config_s_solution_gets_full_marks_with_every_sandbox_layer(config):
+    """`grade --config` with the example's own settings: bubblewrap where this machine allows it."""
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(CONFIGS / config / "two_layer_net.py"),
+                          "--config", str(CONFIGS / config / "grading.toml")],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "FAIL" not in out.stdout, out.stdout + out.stderr
+    assert "Total" in out.stdout and "20 / 20" in out.stdout.split("Total", 1)[1].splitlines()[0]
+
+
+def test_a_mean_loss_titles_its_parts_with_the_division():
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(CONFIGS / "default" / "two_layer_net.py"),
+                          "--config", str(CONFIGS / "pytorch_style" / "grading.toml")],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert "Loss: mse_loss(y_hat, y) = ||y_hat - y||^2 / k" in out.stdout
+    assert "Loss gradient dl/dy_hat = 2 (y_hat - y) / k" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def torch_root():
+    """A root set up by setup.sh from a zip built with examples/configs/torch (bubblewrap off)."""
+    build = Path(tempfile.mkdtemp(prefix="autograder-torch-"))
+    config = build / "grading.toml"
+    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + "\n"
+                      + (CONFIGS / "torch" / "grading.toml").read_text())
+    write_zip(build / "autograder.zip", config)
+    root = build / "root"
+    root.mkdir()
+    setup = set_up_root(root, build / "autograder.zip", base_python())
+    assert "student code may also import: torch" in setup.stdout
+    yield root
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def test_torch_solutions_get_full_marks_where_the_config_allows_torch(torch_root, tmp_path):
+    """examples/submissions/torch_tensors, the torch config's solution; a numpy-only runtime refuses it
+    by name (test_end_to_end.test_a_package_the_grader_lacks_is_named_with_what_it_has)."""
+    run = run_autograder(tmp_path / "gs", EXAMPLES / "torch_tensors", source=torch_root / "source",
+                         python=str(torch_root / "venv" / "bin" / "python"))
+    assert run.results["score"] == 20, run.results["output"]
