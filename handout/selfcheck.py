@@ -9,7 +9,8 @@ It checks, part by part with the same part ids as the Gradescope autograder:
   - each function exists, runs, returns the right shape and finite values;
   - the public test vectors (the autograder's visible cases) against their expected values;
   - your gradients against centered finite differences of your own forward pass and loss;
-  - properties of the Jacobians (diagonal, 0/1 entries, 0 at exactly z = 0; the identity).
+  - properties of the Jacobians (diagonal, 0/1 entries, the course's value at exactly z = 0; the
+    identity), in the form the course asks for.
 For a failing part it names the likely cause only when it explains your answers on every case
 (the autograder's own rule), else it says where your answers are wrong.
 Gradescope also runs hidden cases on random inputs, so passing here is necessary, not sufficient.
@@ -56,6 +57,9 @@ TOLERANCES = None  # part id -> (rtol, atol), the autograder's, filled in likewi
 CLAIMS = None
 # What the grader lets your code import besides Python's standard library (filled in likewise)
 RUNTIME_PACKAGES = None
+# The course's conventions: "jacobians" ("matrix", "diagonal", "either"), "relu_derivative_at_zero"
+# (0, 1, "either"), "loss" ("sum", "mean") (filled in likewise)
+CONVENTIONS = None
 
 
 @dataclass(frozen=True)
@@ -146,19 +150,38 @@ def public_checks(module, function):
         for index, case in enumerate(PUBLIC_CASES):
             inputs = _arrays(case)
             given = {name: np.array(v, dtype=np.float64) for name, v in case["given"].items()}
-            expected = np.array(case["expected"][part], dtype=np.float64)
             name = f"{'diagnostic' if case['diagnostic'] else 'public'} case: {case['title']}"
             try:
                 received = _call(module, function, *ARGS[function](inputs, given), key=key)
             except Exception as e:
                 checks.append(Check(part, name, False, _error(e), _error_hint(e), case=index))
                 continue
-            verdict = compare(received, expected, tol)
+            verdict = compare(received, expected_for(case, part, received), tol)
             message = "" if verdict.passed else ", ".join(x for x in (verdict.reason, verdict.worst) if x)
             if not verdict.passed and verdict.reason == "wrong shape":
                 message = verdict.detail
             checks.append(Check(part, name, verdict.passed, message, case=index, received=received.tolist()))
     return checks
+
+
+def expected_for(case, part, received=None):
+    """The expected answer to judge `received` against: where the course accepts two forms (a
+    convention set to "either"), the one it agrees with, else the first of its shape, as the
+    autograder does."""
+    accepted = [np.array(a, dtype=np.float64) for a in case.get("accepted", {}).get(part, [])]
+    if not accepted:
+        return np.array(case["expected"][part], dtype=np.float64)
+    if received is None:
+        return accepted[0]
+    received = np.asarray(received, dtype=np.float64)
+    tol = Tolerance(*TOLERANCES[part])
+    for answer in accepted:
+        if compare(received, answer, tol, explain=False).passed:
+            return answer
+    squeezed = tuple(d for d in received.shape if d != 1)
+    same = [a for a in accepted if a.shape == received.shape]
+    return same[0] if same else next((a for a in accepted if tuple(d for d in a.shape if d != 1) == squeezed),
+                                     accepted[0])
 
 
 def _error(e):
@@ -261,8 +284,8 @@ def torch_checks(module, inputs, args):
     except ImportError:
         return []
     t = {k: torch.tensor(v, requires_grad=k in ("W1", "b1", "W2", "b2")) for k, v in inputs.items()}
-    z3 = t["W2"] @ torch.relu(t["W1"] @ t["x"] + t["b1"]) + t["b2"]
-    ((z3 - t["y"]) ** 2).sum().backward()
+    z3 = t["W2"] @ torch.relu(t["W1"] @ t["x"] + t["b1"]) + t["b2"]  # (no z1 is near 0 on these inputs)
+    torch.nn.functional.mse_loss(z3, t["y"], reduction=CONVENTIONS["loss"]).backward()
     checks = []
     for name in ("W1", "b1", "W2", "b2"):
         try:
@@ -275,35 +298,60 @@ def torch_checks(module, inputs, args):
     return checks
 
 
+def _jacobian_forms():
+    """The forms the course accepts for a Jacobian: "matrix", "diagonal" or both."""
+    return ("matrix", "diagonal") if CONVENTIONS["jacobians"] == "either" else (CONVENTIONS["jacobians"],)
+
+
+def _form_problem(J, size, name):
+    """(problem, hint) if J is in no accepted form for a Jacobian of `size` outputs, else None; and J
+    as its diagonal."""
+    forms = _jacobian_forms()
+    if J.shape == (size, size) and "matrix" in forms:
+        return None, np.diag(J), J
+    if J.shape == (size,) and "diagonal" in forms:
+        return None, J, np.diag(J)
+    wanted = " or ".join({"matrix": f"({size}, {size})", "diagonal": f"({size},)"}[f] for f in forms)
+    how = {"matrix": f"the ({name}, {name}) matrix", "diagonal": f"its diagonal as a ({name},) vector"}
+    return (f"shape {J.shape} for {name} = {size}, not {wanted}",
+            "return " + " or ".join(how[f] for f in forms)), None, None
+
+
 def property_checks(module, function):
-    """What a Jacobian must be, whatever the inputs."""
+    """What a Jacobian must be, whatever the inputs, in the form the course asks for."""
     checks = []
+    at_zero = CONVENTIONS["relu_derivative_at_zero"]
     if function == "relu_jacobian":
         z1 = np.array([-1.5, 0.0, 2.0, 0.0, 0.25])
         try:
             J = _call(module, "relu_jacobian", z1)
         except Exception as e:
             return [Check("relu_jacobian", "properties", False, _error(e), _error_hint(e))]
-        problems = []
-        if J.shape != (5, 5):
-            problems.append((f"shape {J.shape} for h = 5, not (5, 5)",
-                             "return the (h, h) matrix: np.diag(...) of the 0/1 vector"))
-        else:
-            if np.any(J - np.diag(np.diag(J))):
+        problem, diagonal, matrix = _form_problem(J, 5, "h")
+        problems = [problem] if problem else []
+        if not problems:
+            if np.any(matrix - np.diag(diagonal)):
                 problems.append(("entries off the diagonal are not 0", "dz2_i/dz1_j = 0 for i != j"))
-            if not np.all(np.isin(np.diag(J), (0.0, 1.0))):
-                problems.append(("diagonal entries other than 0 and 1", "the ReLU's slope is 0 or 1"))
-            if np.any(np.diag(J)[[1, 3]] != 0):
-                problems.append(("1 where z1 is exactly 0", "the derivative at exactly 0 is 0: use z1 > 0"))
-        checks.append(Check("relu_jacobian", "properties (diagonal, 0/1, 0 at z = 0)", not problems,
+            if not np.all(np.isin(diagonal, (0.0, 1.0))):
+                problems.append(("slopes other than 0 and 1", "the ReLU's slope is 0 or 1"))
+            elif at_zero in (0, 1) and np.any(diagonal[[1, 3]] != at_zero):
+                problems.append((f"{1 - at_zero} where z1 is exactly 0",
+                                 "the derivative at exactly 0 is " + ("0: use z1 > 0" if at_zero == 0 else
+                                                                      "taken as 1 here: use z1 >= 0")))
+            elif at_zero == "either" and diagonal[1] != diagonal[3]:
+                problems.append(("different values at the two entries where z1 is exactly 0",
+                                 "take the derivative at exactly 0 as 0 or as 1, the same everywhere"))
+        where = {0: "0 at z = 0", 1: "1 at z = 0", "either": "0 or 1 at z = 0"}[at_zero]
+        checks.append(Check("relu_jacobian", f"properties (diagonal, 0/1, {where})", not problems,
                             "; ".join(p for p, _ in problems), "; ".join(h for _, h in problems)))
     if function == "output_jacobian":
         try:
             J = _call(module, "output_jacobian", np.array([0.5, -2.0, 3.0]))
-            ok = J.shape == (3, 3) and np.array_equal(J, np.eye(3))
-            checks.append(Check("output_jacobian", "properties (the k x k identity)", ok,
-                                "" if ok else f"got shape {J.shape}, not the 3 x 3 identity",
-                                "" if ok else "y_hat = z3, so dy_hat/dz3 is np.eye(k)"))
+            problem, diagonal, matrix = _form_problem(J, 3, "k")
+            ok = problem is None and np.array_equal(matrix, np.eye(3))
+            message = problem[0] if problem else "" if ok else "not the identity"
+            checks.append(Check("output_jacobian", "properties (the identity)", ok, message,
+                                "" if ok else problem[1] if problem else "y_hat = z3, so dy_hat/dz3 is the identity"))
         except Exception as e:
             checks.append(Check("output_jacobian", "properties", False, _error(e), _error_hint(e)))
     return checks
@@ -422,17 +470,22 @@ def explain(checks):
     from your answers on the public and diagnostic cases."""
     seen_by_part = {}
     for part, _, _, _ in PARTS:
-        seen = []
+        seen, other_form = [], False
         for c in checks:
             if c.part != part or c.case < 0:
                 continue
             case = PUBLIC_CASES[c.case]
             x, b1, b2 = (case["inputs"][name] for name in ("x", "b1", "b2"))
-            seen.append(Seen(str(c.case), None if c.received is None else np.array(c.received, dtype=np.float64),
-                             np.array(case["expected"][part], dtype=np.float64), c.passed,
+            received = None if c.received is None else np.array(c.received, dtype=np.float64)
+            expected = expected_for(case, part, received)
+            handout_form = np.array(case["expected"][part], dtype=np.float64)
+            other_form |= expected.shape != handout_form.shape or not np.array_equal(expected, handout_form)
+            seen.append(Seen(str(c.case), received, expected, c.passed,
                              np.array(case["given"]["z1"]), {"n": len(x), "h": len(b1), "k": len(b2), "1": 1},
                              np.array(case["magnitude"][part]), _answer_of(case, part)))
-        seen_by_part[part] = seen
+        # judged against the other accepted answer somewhere (a convention set to "either"): the
+        # claims are about the handout's form, not the one you chose, so they say nothing here
+        seen_by_part[part] = [] if other_form else seen
     tolerances = {part: Tolerance(*TOLERANCES[part]) for part, _, _, _ in PARTS}
     with np.errstate(all="ignore"):
         found = explain_parts(seen_by_part, tolerances, _groups,
@@ -451,8 +504,9 @@ def _answer_of(case, part):
 def _groups(part, first, b2_right):
     data = CLAIMS[part]
     known = [known_claim(*claim) for claim in data["known"]]
-    computed = [computed_claim(part, quantity, words, step, b2_right) for quantity, words, step in data["computed"]]
-    return [known, relation_claims(), computed, localisation_claims(part, first)]
+    computed = [computed_claim(part, quantity, words, step, b2_right, CONVENTIONS)
+                for quantity, words, step in data["computed"]]
+    return [known, relation_claims(), computed, localisation_claims(part, first, CONVENTIONS)]
 
 
 def _failure(mine, cause):

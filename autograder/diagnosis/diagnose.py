@@ -25,8 +25,8 @@ import numpy as np
 from ..config import Tolerance
 from ..grading.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
 from ..grading.compare import agrees
+from ..grading.parts import Conventions
 from .evidence import (
-    RIGHT_SHAPES,
     Claim,
     Seen,
     computed_claim,
@@ -37,8 +37,9 @@ from .evidence import (
     localisation_claims,
     one_of_each,
     relation_claims,
+    right_of,
 )
-from .mistakes import MESSAGES, TITLES, Signals, catalogue, quantities, right_answer, signals
+from .mistakes import HANDOUT, TITLES, Signals, catalogue, messages, quantities, right_answer, signals
 
 
 @dataclass(frozen=True)
@@ -62,37 +63,42 @@ class Explanation:
     claims: tuple[Claim, ...] = field(default=(), compare=False, repr=False)  # what was claimed (see holds)
 
 
-def answer_functions(part: str) -> dict:
+def answer_functions(part: str, conventions: Conventions = HANDOUT) -> dict:
     """{answer claim key: its answer from a case's signals} for `part`."""
-    functions = {f"{m.id}#{form}": m.answers[part] for form, m in enumerate(catalogue(part))}
-    functions.update({f"computed:{q.id}": q.answer for q in quantities(part, RIGHT_SHAPES[part])})
+    functions = {f"{m.id}#{form}": m.answers[part] for form, m in enumerate(catalogue(part, conventions))}
+    shape = right_of(part, conventions.as_dict())[1]
+    functions.update({f"computed:{q.id}": q.answer for q in quantities(part, shape, conventions)})
     return functions
 
 
-def answer_claims(part: str, b2_right: bool) -> list[list[Claim]]:
+def answer_claims(part: str, b2_right: bool, conventions: Conventions = HANDOUT) -> list[list[Claim]]:
     """The known mistakes, then the computed quantities, of `part` as claims."""
-    known = [known_claim(m.id, m.title, MESSAGES[m.id], f"{m.id}#{form}", m.upstream)
-             for form, m in enumerate(catalogue(part))]
-    computed = [computed_claim(part, q.id, q.words, q.step, b2_right) for q in quantities(part, RIGHT_SHAPES[part])]
+    said = messages(conventions)
+    known = [known_claim(m.id, m.title, said[m.id], f"{m.id}#{form}", m.upstream)
+             for form, m in enumerate(catalogue(part, conventions))]
+    shape = right_of(part, conventions.as_dict())[1]
+    computed = [computed_claim(part, q.id, q.words, q.step, b2_right, conventions.as_dict())
+                for q in quantities(part, shape, conventions)]
     return [known, computed]
 
 
 def holds(claim: Claim, part: str, inputs: Inputs, received: np.ndarray, expected: np.ndarray,
-          tol: Tolerance) -> bool:
+          tol: Tolerance, conventions: Conventions = HANDOUT) -> bool:
     """The claim, as a predicate on one case: what the tests check on inputs the grader never saw."""
     expected = np.asarray(expected, dtype=np.float64)
-    s = signals(inputs)
-    functions = answer_functions(part)
+    s = signals(inputs, conventions)
+    functions = answer_functions(part, conventions)
     seen = Seen("fresh", np.asarray(received, dtype=np.float64), expected, False, s["z1"], sizes(s),
-                magnitude(part, s), lambda key: np.asarray(functions[key](s), dtype=np.float64))
+                magnitude(part, s, conventions), lambda key: np.asarray(functions[key](s), dtype=np.float64))
     return holds_on(claim, seen, tol)
 
 
 class Diagnoser:
     """Explains parts; keeps what the fixed cases need (their signals and the claims' answers)."""
 
-    def __init__(self, tolerances: dict[str, Tolerance]):
+    def __init__(self, tolerances: dict[str, Tolerance], conventions: Conventions = HANDOUT):
         self.tolerances = tolerances
+        self.conventions = conventions
         self._signals: dict[str, Signals] = {}
         self._answers: dict[tuple, np.ndarray] = {}
         self._probes: list[Signals] | None = None
@@ -103,7 +109,7 @@ class Diagnoser:
     def explain(self, observed: dict[str, list[Observation]]) -> dict[str, Explanation]:
         """An explanation for each part whose answers have one (parts that pass get none)."""
         # only parts with a wrong answer are explained; dl/db2's verdicts weigh on the other gradients
-        seen = {part: [self._seen(part, o) for o in observations if self._standard(part, o)]
+        seen = {part: [self._seen(part, o) for o in self._usable(part, observations)]
                 for part, observations in observed.items()
                 if part == "grad.b2" or any(not o.passed and o.received is not None for o in observations)}
         with np.errstate(all="ignore"):  # an answer may hold inf or NaN: claims that allow none are refuted
@@ -116,8 +122,16 @@ class Diagnoser:
         return self.explain({part: observations}).get(part)
 
     def _groups(self, part: str, first: Seen, b2_right: bool) -> list[list[Claim]]:
-        known, computed = answer_claims(part, b2_right)
-        return [known, relation_claims(), computed, localisation_claims(part, first)]
+        known, computed = answer_claims(part, b2_right, self.conventions)
+        return [known, relation_claims(), computed, localisation_claims(part, first, self.conventions.as_dict())]
+
+    def _usable(self, part: str, observations: list[Observation]) -> list[Observation]:
+        """The observations the claims are about: those of the part's standard check. Where a
+        convention is "either" and some case was judged against the other accepted answer (the
+        student follows the other convention), none: the claims' right answer is not the student's."""
+        standard = [o for o in observations if self._standard(part, o)]
+        either = "either" in (self.conventions.jacobians, self.conventions.relu_derivative_at_zero)
+        return [] if either and len(standard) < len(observations) else standard
 
     def _standard(self, part: str, o: Observation) -> bool:
         """Was this the part's standard check (its expected answer the part's own on the case)? A
@@ -125,20 +139,21 @@ class Diagnoser:
         key = (o.case_id, part, "right")
         if key not in self._answers:
             if o.case_id not in self._signals:
-                self._signals[o.case_id] = signals(o.inputs)
-            self._answers[key] = np.asarray(right_answer(part, self._signals[o.case_id]), dtype=np.float64)
+                self._signals[o.case_id] = signals(o.inputs, self.conventions)
+            self._answers[key] = np.asarray(right_answer(part, self._signals[o.case_id], self.conventions),
+                                            dtype=np.float64)
         right = self._answers[key]
         return np.shape(o.expected) == right.shape and agrees(o.expected, right, Tolerance(1e-9, 1e-9))
 
     def _seen(self, part: str, o: Observation) -> Seen:
         if o.case_id not in self._signals:
-            self._signals[o.case_id] = signals(o.inputs)
+            self._signals[o.case_id] = signals(o.inputs, self.conventions)
         s = self._signals[o.case_id]
         if part not in self._functions:
-            self._functions[part] = answer_functions(part)
+            self._functions[part] = answer_functions(part, self.conventions)
         functions = self._functions[part]
         if (o.case_id, part) not in self._magnitudes:
-            self._magnitudes[o.case_id, part] = magnitude(part, s)
+            self._magnitudes[o.case_id, part] = magnitude(part, s, self.conventions)
 
         def answer(key: str) -> np.ndarray:
             cached = (o.case_id, part, key)
@@ -157,8 +172,8 @@ class Diagnoser:
         """{answer claim key: the first key whose answers are the same on fresh inputs} for `part`."""
         if part not in self._classes:
             if self._probes is None:
-                self._probes = [signals(i) for i in probe_inputs()]
-            functions = answer_functions(part)
+                self._probes = [signals(i, self.conventions) for i in probe_inputs()]
+            functions = answer_functions(part, self.conventions)
             answers = {key: [np.asarray(f(s), dtype=np.float64) for s in self._probes] for key, f in functions.items()}
             firsts: list[str] = []
             self._classes[part] = {}
@@ -178,19 +193,22 @@ def sizes(s: Signals) -> dict[str, int]:
     return {"n": s["x"].shape[0], "h": s["z1"].shape[0], "k": s["z3"].shape[0], "1": 1}
 
 
-def magnitude(part: str, s: Signals) -> np.ndarray:
+def magnitude(part: str, s: Signals, conventions: Conventions = HANDOUT) -> np.ndarray:
     """Each entry's answer computed from the absolute values of everything it is built from (float64):
     rounding every step of a computation to a relative precision u moves an entry by at most about
     u times this. 0 for the Jacobians, whose 0/1 entries no rounding changes."""
     a = {name: np.abs(v) for name, v in s.items()}
     z1 = a["W1"] @ a["x"] + a["b1"]
     z3 = a["W2"] @ z1 + a["b2"]
-    d3 = 2 * (z3 + a["y"])
-    given_d3 = 2 * (a["z3"] + a["y"])  # mse_grad and mse_loss are handed y_hat, not x
+    d3 = 2 * a["per"] * (z3 + a["y"])
+    given_d3 = 2 * a["per"] * (a["z3"] + a["y"])  # mse_grad and mse_loss are handed y_hat, not x
+    jacobian = np.shape(right_answer("output_jacobian", s, conventions))[1:]  # () for diagonals, (k,) for matrices
     return {
         "affine": lambda: z1, "forward.z1": lambda: z1, "relu": lambda: a["z1"], "forward.z2": lambda: z1,
-        "forward.z3": lambda: z3, "forward.y_hat": lambda: z3, "loss": lambda: np.array(given_d3 @ given_d3 / 4),
-        "relu_jacobian": lambda: np.zeros((len(z1),) * 2), "output_jacobian": lambda: np.zeros((len(z3),) * 2),
+        "forward.z3": lambda: z3, "forward.y_hat": lambda: z3,
+        "loss": lambda: np.array(given_d3 @ given_d3 / 4 / a["per"]),
+        "relu_jacobian": lambda: np.zeros((len(z1),) * (1 + len(jacobian))),
+        "output_jacobian": lambda: np.zeros((len(z3),) * (1 + len(jacobian))),
         "mse_grad": lambda: given_d3, "grad.b2": lambda: d3, "grad.W2": lambda: np.outer(d3, z1),
         "grad.b1": lambda: a["W2"].T @ d3, "grad.W1": lambda: np.outer(a["W2"].T @ d3, a["x"]),
     }[part]()

@@ -42,6 +42,22 @@ RIGHT_WORDS = {
 RIGHT_SHAPES = {"affine": ("h",), "relu": ("h",), "forward.z1": ("h",), "forward.z2": ("h",), "forward.z3": ("k",),
                 "forward.y_hat": ("k",), "loss": (), "relu_jacobian": ("h", "h"), "output_jacobian": ("k", "k"),
                 "mse_grad": ("k",), "grad.W1": ("h", "n"), "grad.b1": ("h",), "grad.W2": ("k", "h"), "grad.b2": ("k",)}
+
+
+def right_of(part: str, conventions: dict) -> tuple:
+    """(the right answer of `part` in words, its shape in n, h, k) under the conventions, a dict as in
+    grading.toml's [assignment] ("either" reads as the handout's choice)."""
+    words, shape = RIGHT_WORDS[part], RIGHT_SHAPES[part]
+    if conventions["jacobians"] == "diagonal" and part in ("relu_jacobian", "output_jacobian"):
+        words = "the vector (z1 > 0)" if part == "relu_jacobian" else "a vector of ones"
+        shape = shape[:1]
+    if conventions["relu_derivative_at_zero"] == 1:
+        words = words.replace("z1 > 0", "z1 >= 0")
+    if conventions["loss"] == "mean" and part in ("loss", "mse_grad", "grad.b2"):
+        words += " / k"
+    return words, shape
+
+
 # Mistakes named by a relation between the answer and the right one: (title, message).
 RELATIONS = {
     "integer_values": ("integer arithmetic", "Your values are the right ones rounded to whole numbers: somewhere an "
@@ -89,7 +105,7 @@ def known_claim(mistake_id: str, title: str, message: str, key: str, upstream: b
     return Claim(mistake_id, title, message, key=key, upstream=upstream)
 
 
-def computed_claim(part: str, quantity: str, words: str, step: str, b2_right: bool) -> Claim:
+def computed_claim(part: str, quantity: str, words: str, step: str, b2_right: bool, conventions: dict) -> Claim:
     """"Your dl/db1 equals W2^T dl/dz3 (before the ReLU mask)": an answer claim of a quantity."""
     answer = ANSWER_WORDS[part]
     if quantity.startswith("times:"):
@@ -97,7 +113,7 @@ def computed_claim(part: str, quantity: str, words: str, step: str, b2_right: bo
         if part in DOWNSTREAM_OF_DZ3 and b2_right:
             message += " Your dl/db2 = dl/dz3 is right, so the slip is in this gradient's own step, not in dl/dy_hat."
         return Claim(f"computed:{quantity}", words, message, key=f"computed:{quantity}")
-    message = f"Your {answer} equals {words} in every case, where {RIGHT_WORDS[part]} is right" + \
+    message = f"Your {answer} equals {words} in every case, where {right_of(part, conventions)[0]} is right" + \
         (f": {step}." if step else ".")
     return Claim(f"computed:{quantity}", f"{answer} = {words}", message, key=f"computed:{quantity}")
 
@@ -248,7 +264,7 @@ def _shape_words(template) -> str:
     return "()" if not template else f"({template[0]},)" if len(template) == 1 else f"({', '.join(template)})"
 
 
-def _shape_claims(part: str, first: Seen) -> list:
+def _shape_claims(part: str, first: Seen, conventions: dict) -> list:
     """Your answer's shape, in n, h and k, where another is right: one claim per way of reading it."""
     received, expected = np.asarray(first.received), np.asarray(first.expected)
     if same_shape(received, expected) is not None or received.ndim > 3:
@@ -256,7 +272,7 @@ def _shape_claims(part: str, first: Seen) -> list:
     templates = [()]
     for d in received.shape:
         templates = [t + (name,) for t in templates for name, size in first.sizes.items() if size == d]
-    answer, right = ANSWER_WORDS[part], _shape_words(RIGHT_SHAPES[part])
+    answer, right = ANSWER_WORDS[part], _shape_words(right_of(part, conventions)[1])
     return [Claim("localised:shape", f"shape {_shape_words(t)} instead of {right}",
                   f"Your {answer} has shape {_shape_words(t)} in every case, where {right} is right.",
                   fits=lambda seen, r, e, tol, t=t: r.shape == tuple(seen.sizes[d] for d in t),
@@ -264,22 +280,26 @@ def _shape_claims(part: str, first: Seen) -> list:
             for t in templates]
 
 
-def localisation_claims(part: str, first: Seen) -> list:
+def localisation_claims(part: str, first: Seen, conventions: dict) -> list:
     answer = ANSWER_WORDS[part]
     z = "z" if part == "relu" else "z1"
-    out = _shape_claims(part, first)
+    out = _shape_claims(part, first, conventions)
     out.append(Claim("localised:zeros", "all zeros", f"Your {answer} is 0 in every case, whatever the inputs.",
                      fits=lambda seen, r, e, tol: not np.any(r), counts=lambda seen, r, e: bool(np.any(e))))
     if part in UNIT_AXIS:
         axis = UNIT_AXIS[part]
         unit = "entries" if part in ("relu", "forward.z2", "grad.b1") else "rows" if axis == 0 else "columns"
-        for alive, where, other in ((True, f"{z} > 0", f"{z} <= 0"), (False, f"{z} <= 0", f"{z} > 0")):
+        # where the ReLU passes the gradient: z1 >= 0 where its derivative at 0 is taken as 1
+        ge = conventions["relu_derivative_at_zero"] == 1 and part in ("relu_jacobian", "grad.W1", "grad.b1")
+        on, off = (f"{z} >= 0", f"{z} < 0") if ge else (f"{z} > 0", f"{z} <= 0")
+        for alive, where, other in ((True, on, off), (False, off, on)):
             out.append(Claim(
                 f"localised:right_where_{'active' if alive else 'inactive'}", f"right only where {where}",
                 f"Your {answer} is right in the {unit} where {where} and wrong in those where {other}, in every "
                 f"failing case: look at what your code does where {other}.",
-                fits=lambda seen, r, e, tol, alive=alive, axis=axis: _right_on_units(seen, r, e, tol, axis, alive),
-                counts=lambda seen, r, e, alive=alive: bool(np.any((seen.z1 > 0) == alive))))
+                fits=lambda seen, r, e, tol, alive=alive, axis=axis, ge=ge:
+                    _right_on_units(seen, r, e, tol, axis, alive, ge),
+                counts=lambda seen, r, e, alive=alive, ge=ge: bool(np.any(_active(seen, ge) == alive))))
     e = np.asarray(first.expected, dtype=np.float64)
     r = same_shape(np.asarray(first.received, dtype=np.float64), e)
     if r is not None and np.any(e):
@@ -308,14 +328,20 @@ def localisation_claims(part: str, first: Seen) -> list:
     return out
 
 
-def _right_on_units(seen: Seen, r, e, tol: Tolerance, axis: int, alive: bool) -> bool:
-    """r agrees with e (the whole array's tolerance) on the units where z1 > 0 (alive) or z1 <= 0."""
+def _active(seen: Seen, ge: bool):
+    """Where the ReLU is active: z1 > 0, or z1 >= 0 (ge)."""
+    return seen.z1 >= 0 if ge else seen.z1 > 0
+
+
+def _right_on_units(seen: Seen, r, e, tol: Tolerance, axis: int, alive: bool, ge: bool = False) -> bool:
+    """r agrees with e (the whole array's tolerance) on the units where the ReLU is active (alive)
+    or not (see _active)."""
     r = same_shape(r, e)
     if r is None or e.shape[axis] != seen.z1.shape[0]:
         return False
     wrong = mismatches(r, e, tol)
     wrong_units = wrong if wrong.ndim == 1 else wrong.any(axis=1 - axis)
-    return not np.any(wrong_units & ((seen.z1 > 0) == alive))
+    return not np.any(wrong_units & (_active(seen, ge) == alive))
 
 
 def _wrong_in_one(r, e, tol: Tolerance, axis) -> bool:

@@ -26,7 +26,8 @@ class Accepted(tuple):
 
     def nearest(self, received: np.ndarray | None, tol: Tolerance) -> np.ndarray:
         """The answer to judge `received` against: one it agrees with; else the first of its shape
-        (singleton axes aside), so the message is about values, not a form it did not choose."""
+        (exactly, then singleton axes aside), so the message is about values, not a form it did not
+        choose."""
         if received is None:
             return self[0]
         received = np.asarray(received, dtype=np.float64)
@@ -34,7 +35,8 @@ class Accepted(tuple):
             if agrees(received, answer, tol):
                 return answer
         squeezed = tuple(d for d in received.shape if d != 1)
-        return next((a for a in self if tuple(d for d in a.shape if d != 1) == squeezed), self[0])
+        same = [a for a in self if a.shape == received.shape]
+        return same[0] if same else next((a for a in self if tuple(d for d in a.shape if d != 1) == squeezed), self[0])
 
 
 def variants(function: str, conventions: Conventions) -> list[dict]:

@@ -77,7 +77,7 @@ class Grader:
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
         # explains wrong parts from the visible cases, keeping what those fixed cases need
-        self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()})
+        self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()}, config.conventions)
         self.diagnostic_cases = diagnostic_cases()
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -20,12 +21,12 @@ import numpy as np
 from ..config import Config
 from ..diagnosis import evidence
 from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
-from ..diagnosis.evidence import RIGHT_SHAPES
-from ..diagnosis.mistakes import MESSAGES, catalogue, quantities, signals
+from ..diagnosis.evidence import right_of
+from ..diagnosis.mistakes import catalogue, messages, quantities, signals
 from ..grading import compare
-from ..grading.answer_key import expected_answers
+from ..grading.answer_key import Accepted, expected_answers
 from ..grading.cases import diagnostic_cases, visible_cases
-from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE
+from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
 from .fingerprint import fingerprint
 
 HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
@@ -40,34 +41,41 @@ EVIDENCE_SLOT = "# === the evidence rule of diagnoses, the autograder's own (fil
 def public_cases(diagnoser: Diagnoser) -> list[dict]:
     """The visible cases, then the diagnostic ones, as plain data: inputs, the values the grader hands
     functions, expected values, and what a diagnosis needs (see claims_data)."""
+    conventions = diagnoser.conventions
     cases = [(case, False) for case in visible_cases()] + [(case, True) for case in diagnostic_cases()]
     shipped = {part: _shipped_keys(part, diagnoser) for part in PART_IDS}
     out = []
     for case, diagnostic in cases:
         i = case.inputs
-        s = signals(i)
-        expected = {part: np.asarray(value) for part, value in expected_answers(i).items()}
+        s = signals(i, conventions)
+        answers = expected_answers(i, conventions)
+        # where the course accepts two answers, the first is the handout's form (the claims' reference)
+        expected = {part: np.asarray(v[0] if isinstance(v, Accepted) else v) for part, v in answers.items()}
         assert set(expected) == {p.id for p in PARTS}
-        out.append({
+        data = {
             "title": case.title, "diagnostic": diagnostic,
             "inputs": {name: getattr(i, name).tolist() for name in ("x", "W1", "b1", "W2", "b2", "y")},
             "given": {name: s[name].tolist() for name in ("z1", "z3")} | {"y_hat": s["z3"].tolist()},
             "expected": {part: value.tolist() for part, value in expected.items()},
-            "magnitude": {part: _numbers(magnitude(part, s)) for part in PART_IDS},
-            "answers": {part: _answers(part, s, expected[part], shipped[part]) for part in PART_IDS},
-        })
+            "magnitude": {part: _numbers(magnitude(part, s, conventions)) for part in PART_IDS},
+            "answers": {part: _answers(part, s, expected[part], shipped[part], conventions) for part in PART_IDS},
+        }
+        accepted = {part: [a.tolist() for a in v] for part, v in answers.items() if isinstance(v, Accepted)}
+        if accepted:
+            data["accepted"] = accepted
+        out.append(data)
     return out
 
 
 def _shipped_keys(part: str, diagnoser: Diagnoser) -> list[str]:
     """The answer claims of `part` whose answers are shipped: one key per class of equal functions."""
     classes = diagnoser.classes(part)
-    return [key for key in answer_functions(part) if classes[key] == key]
+    return [key for key in answer_functions(part, diagnoser.conventions) if classes[key] == key]
 
 
-def _answers(part: str, s: dict, expected: np.ndarray, keys: list[str]) -> dict:
+def _answers(part: str, s: dict, expected: np.ndarray, keys: list[str], conventions: Conventions) -> dict:
     """{key: answer} on one case, left out where it is exactly the expected answer."""
-    functions = answer_functions(part)
+    functions = answer_functions(part, conventions)
     out = {}
     for key in keys:
         answer = np.asarray(functions[key](s), dtype=np.float64)
@@ -86,12 +94,15 @@ def claims_data(diagnoser: Diagnoser) -> dict:
     """Per part, the claims a diagnosis may make (their words; answers are in each case's data) and
     which claims are the same function (evidence.one_of_each)."""
     out = {}
+    conventions = diagnoser.conventions
+    said = messages(conventions)
     for part in PART_IDS:
         classes = diagnoser.classes(part)
+        shape = right_of(part, conventions.as_dict())[1]
         out[part] = {
-            "known": [[m.id, m.title, MESSAGES[m.id], f"{m.id}#{form}", m.upstream]
-                      for form, m in enumerate(catalogue(part))],
-            "computed": [[q.id, q.words, q.step] for q in quantities(part, RIGHT_SHAPES[part])],
+            "known": [[m.id, m.title, said[m.id], f"{m.id}#{form}", m.upstream]
+                      for form, m in enumerate(catalogue(part, conventions))],
+            "computed": [[q.id, q.words, q.step] for q in quantities(part, shape, conventions)],
             "classes": {key: first for key, first in classes.items() if key != first},
         }
     return out
@@ -101,17 +112,84 @@ def selfcheck_source(config: Config) -> str:
     """handout/selfcheck.py with the rules, the tolerances, the public cases and the claims filled in."""
     template = (HANDOUT_SOURCE / "selfcheck.py").read_text()
     tolerances = {pid: [p.tolerance.rtol, p.tolerance.atol] for pid, p in config.parts.items()}
-    diagnoser = Diagnoser({})  # its classes of equal claims serve both the cases' answers and the claims
+    diagnoser = Diagnoser({}, config.conventions)  # its classes of equal claims serve the cases' answers and the claims
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
              "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser)),
              "FINGERPRINT = None": "FINGERPRINT = " + repr(fingerprint(config)),
-             "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(config.student_packages))}
+             "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(config.student_packages)),
+             "CONVENTIONS = None": "CONVENTIONS = " + repr(config.conventions.as_dict())}
     for slot, text in slots.items():
         assert template.count(slot) == 1, f"handout/selfcheck.py must hold {slot!r} once"
         template = template.replace(slot, text)
     return template
+
+
+def _loss_words(c: Conventions) -> tuple[str, str]:
+    """(the loss, dl/dy_hat) in formulas."""
+    return ("||y_hat - y||^2 / k", "2 (y_hat - y) / k") if c.loss == "mean" else ("||y_hat - y||^2", "2 (y_hat - y)")
+
+
+def _jacobian_words(c: Conventions) -> tuple[str, str]:
+    """(relu_jacobian's docstring, output_jacobian's) under the conventions."""
+    matrix, vector = "the (h, h) matrix diag(1[z1 > 0])", "its diagonal as an (h,) vector: 1 where z1 > 0, else 0"
+    relu = {"matrix": matrix, "diagonal": vector, "either": f"{matrix}, or {vector} (either form is accepted)"}
+    identity = {"matrix": "the (k, k) identity matrix", "diagonal": "its diagonal, a (k,) vector of ones",
+                "either": "the (k, k) identity matrix, or its diagonal, a (k,) vector of ones (either form is "
+                          "accepted)"}
+    at_zero = {0: "The derivative at exactly 0 is 0.", 1: "The derivative at exactly 0 is taken as 1 (use z1 >= 0).",
+               "either": "At exactly 0 the derivative may be taken as 0 or as 1."}
+    return (f"Return dz2/dz1, {relu[c.jacobians]}. {at_zero[c.relu_derivative_at_zero]}",
+            f"Return dy_hat/dz3 for the identity output: {identity[c.jacobians]}.")
+
+
+def template_source(conventions: Conventions) -> str:
+    """handout/two_layer_net.py with the docstrings of the course's conventions."""
+    loss, grad = _loss_words(conventions)
+    relu, identity = _jacobian_words(conventions)
+    mean = conventions.loss == "mean"
+    text = (HANDOUT_SOURCE / SUBMISSION_FILE).read_text()
+    for old, new in (
+        ("Loss: l = ||y_hat - y||^2 (a sum of squares, not a mean).",
+         f"Loss: l = {loss} " + ("(the mean of the squares, as torch.nn.functional.mse_loss)." if mean else
+                                 "(a sum of squares, not a mean).")),
+        ('"""Return the scalar ||y_hat - y||^2."""', f'"""Return the scalar {loss}."""'),
+        ('"""Return dz2/dz1, the (h, h) matrix diag(1[z1 > 0]). The derivative at exactly 0 is 0."""',
+         _docstring(relu)),
+        ('"""Return dy_hat/dz3 for the identity output: the (k, k) identity matrix."""', _docstring(identity)),
+        ('"""Return dl/dy_hat = 2 (y_hat - y), shape (k,)."""', f'"""Return dl/dy_hat = {grad}, shape (k,)."""'),
+    ):
+        assert text.count(old) == 1, f"handout/two_layer_net.py must hold {old!r} once"
+        text = text.replace(old, new)
+    return text
+
+
+def _docstring(text: str) -> str:
+    """A function's docstring, in lines of at most 100 characters (indented under a def)."""
+    return '"""' + "\n    ".join(textwrap.wrap(text, 92)) + '"""'
+
+
+def readme_source(config: Config) -> str:
+    """handout/README.md with the course's conventions and the packages its grader has."""
+    c = config.conventions
+    loss, grad = _loss_words(c)
+    forms = {"matrix": "the full matrices", "diagonal": "their diagonals as vectors",
+             "either": "the full matrices or their diagonals"}[c.jacobians]
+    at_zero = {0: "0", 1: "1", "either": "0 or 1"}[c.relu_derivative_at_zero]
+    packages = [p for p in config.student_packages if p != "numpy"]
+    text = (HANDOUT_SOURCE / "README.md").read_text()
+    for old, new in (
+        ("its squared-error loss `l = ||y_hat - y||^2`", f"its squared-error loss `l = {loss}`"),
+        ("`dl/dy_hat = 2 (y_hat - y)`", f"`dl/dy_hat = {grad}`"),
+        ("- the Jacobians are the full matrices:", f"- the Jacobians are {forms}:"),
+        ("0/1 entries and 0 at exactly\n", f"0/1 entries and {at_zero} at exactly\n"),
+        ("It may import numpy and Python's\n", "It may import numpy" + "".join(f", {p}" for p in packages)
+         + " and Python's\n"),
+    ):
+        assert text.count(old) == 1, f"handout/README.md must hold {old!r} once"
+        text = text.replace(old, new)
+    return text
 
 
 def _shared(source: Path) -> str:
@@ -125,9 +203,9 @@ def build_handout(out: Path, config: Config) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    shutil.copyfile(HANDOUT_SOURCE / SUBMISSION_FILE, out / SUBMISSION_FILE)
+    (out / SUBMISSION_FILE).write_text(template_source(config.conventions))
     (out / "selfcheck.py").write_text(selfcheck_source(config))
-    shutil.copyfile(HANDOUT_SOURCE / "README.md", out / "README.md")
+    (out / "README.md").write_text(readme_source(config))
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in (SUBMISSION_FILE, "selfcheck.py", "README.md"):

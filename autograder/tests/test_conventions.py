@@ -8,6 +8,7 @@ returns; graded through `grade --config` (every sandbox layer this machine allow
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
+from autograder.grading.grade import grade_submission
 from autograder.grading.parts import PART_IDS, Conventions
 from autograder.instructor.bundle import write_zip
+from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
 
@@ -113,3 +116,47 @@ def test_torch_solutions_get_full_marks_where_the_config_allows_torch(torch_root
     run = run_autograder(tmp_path / "gs", EXAMPLES / "torch_tensors", source=torch_root / "source",
                          python=str(torch_root / "venv" / "bin" / "python"))
     assert run.results["score"] == 20, run.results["output"]
+
+
+@pytest.fixture(scope="module")
+def handouts(tmp_path_factory) -> dict[str, Path]:
+    """The handout of each example config."""
+    out = {}
+    for name in (*CONVENTION_EXAMPLES, "torch"):
+        out[name] = tmp_path_factory.mktemp(f"handout-{name}") / "hw2"
+        build_handout(out[name], load_config(CONFIGS / name / "grading.toml"))
+    return out
+
+
+@pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
+def test_selfcheck_gives_the_graders_verdicts_and_causes_under_each_config(config, handouts, runtime):
+    """selfcheck.py of the config's handout and the grader under that config, on every solution:
+    the same visible verdict per part and the same likely causes (an accepted convention named by
+    neither; a sum named under a mean loss)."""
+    settings = load_config(CONFIGS / config / "grading.toml")
+    for solution in CONVENTION_EXAMPLES:
+        done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", str(handouts[config] / "selfcheck.py"),
+                               str(CONFIGS / solution / "two_layer_net.py"), "--json"],
+                              capture_output=True, text=True, timeout=180)
+        mine = json.loads(done.stdout)
+        report = grade_submission(CONFIGS / solution, settings)
+        assert mine["parts"] == {t.part: t.passed for t in report.tests if not t.hidden}, solution
+        assert mine["causes"] == {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
+        assert done.returncode == (1 if parts_lost(RETURNS[solution], settings.conventions) else 0)
+    done = subprocess.run([sys.executable, "-I", str(handouts["pytorch_style"] / "selfcheck.py"),
+                           str(CONFIGS / "default" / "two_layer_net.py")], capture_output=True, text=True, timeout=180)
+    assert "likely cause: Your answer is k times the right one: the loss is the mean" in done.stdout
+
+
+def test_the_handout_states_the_configs_conventions_and_packages(handouts):
+    template = (handouts["vectors"] / "two_layer_net.py").read_text()
+    assert '"""Return the scalar ||y_hat - y||^2 / k."""' in template
+    assert "its diagonal as an (h,) vector" in template and "taken as 1 (use z1 >= 0)" in template
+    assert "a (k,) vector of ones" in template and "2 (y_hat - y) / k" in template
+    lenient = (handouts["lenient"] / "two_layer_net.py").read_text()
+    assert "(either form is accepted)" in lenient and "may be taken as\n    0 or as 1" in lenient
+    readme = (handouts["pytorch_style"] / "README.md").read_text()
+    assert "`l = ||y_hat - y||^2 / k`" in readme and "`dl/dy_hat = 2 (y_hat - y) / k`" in readme
+    assert "It may import numpy, torch and Python's" in (handouts["torch"] / "README.md").read_text()
+    assert "CONVENTIONS = {'jacobians': 'diagonal', 'relu_derivative_at_zero': 1, 'loss': 'mean'}" in \
+        (handouts["vectors"] / "selfcheck.py").read_text()
