@@ -20,7 +20,8 @@ import pytest
 from autograder.config import load_config
 from autograder.grading.grade import grade_submission
 from autograder.grading.parts import PART_IDS, Conventions
-from autograder.instructor.bundle import write_zip
+from autograder.instructor.bundle import build_zip, write_zip
+from autograder.instructor.fingerprint import fingerprint
 from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
@@ -160,3 +161,30 @@ def test_the_handout_states_the_configs_conventions_and_packages(handouts):
     assert "It may import numpy, torch and Python's" in (handouts["torch"] / "README.md").read_text()
     assert "CONVENTIONS = {'jacobians': 'diagonal', 'relu_derivative_at_zero': 1, 'loss': 'mean'}" in \
         (handouts["vectors"] / "selfcheck.py").read_text()
+
+
+def test_the_zips_smoke_test_grades_a_reference_that_follows_the_conventions(tmp_path):
+    """build-zip's smoke test: the reference, staged with the config's conventions, scores full marks."""
+    config = tmp_path / "grading.toml"
+    config.write_text((CONFIGS / "vectors" / "grading.toml").read_text() + '\n[sandbox]\nbubblewrap = "off"\n')
+    build_zip(tmp_path / "autograder.zip", config)  # raises SmokeTestFailed if the reference lost a point
+    assert (tmp_path / "autograder.zip").is_file()
+
+
+def test_pytest_checks_the_grading_tests_against_the_reference_under_a_config():
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/", "-q", "-p", "no:cacheprovider",
+                           "--config", str(CONFIGS / "lenient" / "grading.toml")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/", "-q", "-p", "no:cacheprovider", "-x",
+                           "--config", str(CONFIGS / "pytorch_style" / "grading.toml"),
+                           "--submission", str(CONFIGS / "default")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "Likely cause: Your answer is k times the right one" in done.stdout, \
+        done.stdout[-3000:]
+
+
+def test_the_fingerprint_tells_conventions_apart():
+    prints = {fingerprint(load_config(CONFIGS / name / "grading.toml")) for name in CONVENTION_EXAMPLES}
+    assert len(prints) == len(CONVENTION_EXAMPLES)
+    assert fingerprint(load_config(CONFIGS / "default" / "grading.toml")) == fingerprint(load_config())

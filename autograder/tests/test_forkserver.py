@@ -119,6 +119,12 @@ def test_a_zygote_killed_from_outside_is_replaced(grader):
     assert grader.grade(EXAMPLES / "correct").score == 20
     os.killpg(grader.forkserver._proc.pid, signal.SIGKILL)
     assert grader.grade(EXAMPLES / "correct").score == 20
+    # what was left of the killed one (bubblewrap's process around its zygote, in a process group of
+    # its own) dies with its parent, a moment later: nothing of it stays behind
+    deadline = time.monotonic() + 5
+    while zygotes_and_workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert zygotes_and_workers() == ""
 
 
 def test_closing_the_grader_leaves_no_zygote():
