@@ -242,14 +242,8 @@ def _choice(table: dict, where: str, default, choices: tuple):
     value = table.get(where.rsplit(".", 1)[-1], default)
     # (1.0 or true are not 1: the type must be a choice's too)
     if not any(type(value) is type(c) and value == c for c in choices):
-        raise ConfigError(f"{where} must be one of {', '.join(_toml(c) for c in choices)}; got {_toml(value)}")
+        raise ConfigError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}")
     return value
-
-
-def _toml(value) -> str:
-    """A value as it is written in grading.toml: "either", 0, true."""
-    return "true" if value is True else "false" if value is False else \
-        f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _username(table: dict, where: str, default: str) -> str:
