@@ -27,7 +27,7 @@ from .hidden import hidden_bases, relabel
 from .notebook import NotebookError
 from .parts import FUNCTIONS
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
-from .runner import NOT_RUN_REASON, Replay, load_grading_tests, plan_calls, run_grading_tests
+from .runner import NOT_RUN_REASON, FixedCases, Replay, load_grading_tests, plan_calls, run_grading_tests
 from .submission import locate, stage
 
 SOURCE_DIR = Path(__file__).absolute().parents[2]  # beside the package: reference/, tests/
@@ -79,6 +79,7 @@ class Grader:
         # explains wrong parts from the visible cases, keeping what those fixed cases need
         self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()}, config.conventions)
         self.diagnostic_cases = diagnostic_cases()
+        self.fixed = FixedCases(config.conventions)  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()
@@ -164,7 +165,7 @@ class Grader:
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
-                plan = plan_calls(self.tests, cases, self.config.conventions)  # while the worker imports the submission
+                plan = plan_calls(self.tests, cases, config.conventions, self.fixed)  # while the worker imports
                 replay = Replay(cases, plan.reference, outcomes) if keep_calls else None
                 report = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", self.stamp)]
@@ -213,7 +214,7 @@ class Grader:
         if not failing:
             return {}
         tests = tuple(t for t in self.tests if t.part in failing)
-        extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config)
+        extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config, fixed=self.fixed)
         for part, seen in _observations(extra, self.diagnostic_cases).items():
             observed[part] += seen
         return self.diagnoser.explain(observed)

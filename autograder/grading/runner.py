@@ -178,21 +178,28 @@ class ReferenceCalls:
     each distinct call computed once. An answer is an array, or an Accepted where a convention
     is "either" and the answers differ (`check` judges against the nearest)."""
 
-    def __init__(self, conventions: Conventions):
+    def __init__(self, conventions: Conventions, fixed: dict | None = None):
+        """fixed: where to keep the answers of calls on the fixed (not hidden) cases, shared by every
+        submission a Grader grades (their arguments are the cases' arrays or answers kept there)."""
         self.conventions = conventions
-        self._memo: dict[tuple, tuple] = {}  # memo key -> (arguments, kept alive; answer)
+        self._own: dict[tuple, tuple] = {}  # memo key -> (arguments, kept alive; answer)
+        self._fixed = self._own if fixed is None else fixed
 
     def call(self, case: Case, function: str, *args: np.ndarray):
         """The reference's answer, its arrays read-only (they are shared by every test that asks)."""
         memo_key = _memo_key(function, args)
-        if memo_key not in self._memo:
+        # only calls on the fixed cases' own arrays (read-only: keyed by identity) are kept for later
+        # submissions; one carrying anything else (a student's answer) would make that memo grow
+        fixed = not case.hidden and all(type(a) is np.ndarray and not a.flags.writeable for a in args)
+        memo = self._fixed if fixed else self._own
+        if memo_key not in memo:
             answer = reference_answer(function, args, self.conventions)
             for value in answer.values() if isinstance(answer, dict) else [answer]:
                 for array in value if isinstance(value, Accepted) else [value]:
                     if isinstance(array, np.ndarray):
                         array.flags.writeable = False
-            self._memo[memo_key] = (args, answer)
-        return self._memo[memo_key][1]
+            memo[memo_key] = (args, answer)
+        return memo[memo_key][1]
 
 
 @dataclass(frozen=True)
@@ -235,26 +242,53 @@ class Plan:
     reference: ReferenceCalls
 
 
-def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], conventions: Conventions) -> Plan:
-    """The planning pass. It needs no worker, so it runs while the worker imports the submission."""
-    planner, reference = _Planner(), ReferenceCalls(conventions)
+class FixedCases:
+    """What the planning pass finds on the fixed (visible and diagnostic) cases, the same for every
+    submission: their phases by tests and cases, and the reference's answers on them. A Grader
+    keeps one, so each submission plans and computes only its own hidden cases."""
+
+    def __init__(self, conventions: Conventions):
+        self.conventions = conventions
+        self.answers: dict[tuple, tuple] = {}  # ReferenceCalls' fixed memo
+        self.phases: dict[tuple, tuple[Phase, ...]] = {}  # (test names, case ids) -> their phases
+
+
+def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], conventions: Conventions,
+               fixed: FixedCases | None = None) -> Plan:
+    """The planning pass. It needs no worker, so it runs while the worker imports the submission.
+
+    fixed: the fixed cases' plan and answers, reused and extended (None: plan every case here)."""
+    reference = ReferenceCalls(conventions, fixed.answers if fixed else None)
+    if fixed is None:
+        return Plan(_plan(tests, cases, reference), reference)
+    key = (tuple(t.name for t in tests), tuple(c.id for c in cases if not c.hidden))
+    if key not in fixed.phases:
+        if len(fixed.phases) >= 64:  # (one entry per set of failing parts the diagnostic cases ran)
+            fixed.phases.clear()
+        fixed.phases[key] = _plan(tests, [c for c in cases if not c.hidden], reference)
+    return Plan(fixed.phases[key] + _plan(tests, [c for c in cases if c.hidden], reference), reference)
+
+
+def _plan(tests: tuple[GradingTest, ...], cases: list[Case], reference: ReferenceCalls) -> tuple[Phase, ...]:
+    planner = _Planner()
     for test in tests:
         for case in cases:
             try:
                 test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
                 pass
-    return Plan(planner.phases(), reference)
+    return planner.phases()
 
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
-                      plan: Plan | None = None, outcomes: dict | None = None) -> tuple[list[CaseResult], str]:
+                      plan: Plan | None = None, outcomes: dict | None = None,
+                      fixed: FixedCases | None = None) -> tuple[list[CaseResult], str]:
     """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log).
 
     A visible case's result keeps the student's answer and the expected one (for diagnose.py).
     outcomes: where to keep every call's outcome, by memo key (see Replay).
     """
-    plan = plan or plan_calls(tests, cases, config.conventions)
+    plan = plan or plan_calls(tests, cases, config.conventions, fixed)
     student, reference = StudentCalls(sandbox, plan, outcomes), plan.reference
     results, log = [], []
     for test in tests:

@@ -81,10 +81,20 @@ def processes_of(uid: int) -> list[int]:
                 status = f.read()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith("Z"):
+        # only the two fields read (a scan meets every process of the machine, at each submission)
+        real_uid = _field(status, "\nUid:").split()[:1]
+        if real_uid == [str(uid)] and not _field(status, "\nState:").startswith("Z"):
             pids.append(int(entry))
     return pids
+
+
+def _field(status: str, name: str) -> str:
+    """The value of a /proc/PID/status field ("\nUid:"), stripped; "" if absent."""
+    start = status.find(name)
+    if start < 0:
+        return ""
+    end = status.find("\n", start + 1)
+    return status[start + len(name):end if end >= 0 else len(status)].strip()
 
 
 def kill_all(user: SandboxUser | None, attempts: int = 50) -> bool:
