@@ -188,3 +188,14 @@ def test_the_fingerprint_tells_conventions_apart():
     prints = {fingerprint(load_config(CONFIGS / name / "grading.toml")) for name in CONVENTION_EXAMPLES}
     assert len(prints) == len(CONVENTION_EXAMPLES)
     assert fingerprint(load_config(CONFIGS / "default" / "grading.toml")) == fingerprint(load_config())
+
+
+def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neither_0_nor_1(tmp_path):
+    source = (CONFIGS / "default" / "two_layer_net.py").read_text()
+    half = source.replace("np.diag((z1 > 0).astype(float))",
+                          "np.diag(np.where(z1 > 0, 1.0, np.where(z1 == 0, 0.5, 0.0)))")
+    assert half != source
+    (tmp_path / "two_layer_net.py").write_text(half)
+    report = grade_submission(tmp_path, load_config(CONFIGS / "lenient" / "grading.toml"))
+    lost = {t.part for t in report.tests if t.score < t.max_score}
+    assert lost == {"relu_jacobian", "grad.W1", "grad.b1"}
