@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     stopped = _stop_on_termination()
     try:
         status = command(args)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe could only be complained about
         # an interrupted batch says so and returns 130 (Ctrl-C); it may have been SIGTERM or SIGHUP
         return 128 + stopped["signal"] if status == 128 + signal.SIGINT and "signal" in stopped else status
     except (ConfigError, CommandError) as e:

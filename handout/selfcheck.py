@@ -556,4 +556,10 @@ def report(path, checks):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        status = main(sys.argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe could only be complained about
+    except BrokenPipeError:  # `python selfcheck.py | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 141
+    sys.exit(status)

@@ -175,3 +175,10 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly():
     os.close(read_end)
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 128 + signal.SIGPIPE and stderr == ""
+    # and a reader gone before anything is written (the output then waits in the buffer until the end)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "relu_ge")], cwd=REPO,
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write_end)
+    assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")

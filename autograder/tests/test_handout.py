@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -172,3 +173,15 @@ def test_selfcheck_warns_about_an_import_the_grader_lacks(handout, runtime, tmp_
         ["matplotlib"]
     quiet = selfcheck(out, EXAMPLES / "correct" / "two_layer_net.py", python).stdout
     assert "warning" not in quiet
+
+
+def test_selfcheck_piped_into_a_reader_that_stops_ends_quietly(handout):
+    """`python selfcheck.py | head -1`: no traceback when the reader has gone, exit status 141."""
+    out, _ = handout
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    done = subprocess.run([sys.executable, "-I", str(out / "selfcheck.py"),
+                           str(EXAMPLES / "missing_factor_2" / "two_layer_net.py")],
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=180)
+    os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
