@@ -202,7 +202,8 @@ class Grader:
                            explanations, replay, self.stamp)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-            remove_files_of(user)
+            if not self.bubblewrapped:  # (under bubblewrap the shared folders are the sandbox's own tmpfs)
+                remove_files_of(user)
             self.forkserver.clean_tmp()
 
     def _explain(self, results: list[CaseResult], sandbox: Sandbox) -> dict:

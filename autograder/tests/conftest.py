@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import jsonschema
 import pytest
 
 from autograder.instructor.bundle import build_zip
+from autograder.sandbox.isolation import SHARED_WRITABLE
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
@@ -218,3 +220,22 @@ def gradescope(tmp_path, runtime):
         return run_autograder(tmp_path / f"root{next(counter)}", submission, **options)
 
     return run
+
+
+def sandbox_uid(isolation: str) -> int | None:
+    """The uid the run's student code ran as, from its extra_data.isolation (each grader leases its own)."""
+    found = re.search(r"unprivileged user \S+ \(uid (\d+)\)", isolation)
+    return int(found.group(1)) if found else None
+
+
+def left_behind(uid: int) -> list[str]:
+    """Entries of the sandbox user in the world-writable folders, one level into shared subfolders."""
+    found = []
+    for top in SHARED_WRITABLE:
+        for entry in Path(top).iterdir() if Path(top).is_dir() else ():
+            info = entry.lstat()
+            if info.st_uid == uid:
+                found.append(str(entry))
+            elif entry.is_dir() and not entry.is_symlink() and info.st_mode & 0o002:
+                found += [str(p) for p in entry.iterdir() if p.lstat().st_uid == uid]
+    return found

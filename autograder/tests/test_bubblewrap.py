@@ -12,7 +12,7 @@ import pytest
 
 from autograder.instructor.bundle import copy_grading_files
 
-from .conftest import REPO
+from .conftest import REPO, left_behind, sandbox_uid
 
 # the honest part of every hostile submission: the correct example, beside it as honest.py
 HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
@@ -158,3 +158,16 @@ def test_the_lookahead_attack_earns_nothing_with_bubblewrap_either(grade_with_bw
     if "no bubblewrap layer" in run.results["extra_data"]["isolation"]:
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
     assert run.results["score"] == 15, run.results["output"]
+
+
+def test_files_planted_in_tmp_under_bubblewrap_never_reach_the_machines_tmp(grade_with_bwrap):
+    """Under bubblewrap /tmp, /var/tmp and /dev/shm are the sandbox's own tmpfs, so the grader does
+    not scan the machine's after each submission: nothing of the sandbox user may be there."""
+    run = grade_with_bwrap((REPO / "examples" / "hostile" / "plant_files.py").read_text())
+    isolation = run.results["extra_data"]["isolation"]
+    if "no bubblewrap layer" in isolation:
+        pytest.skip("bwrap is installed but this machine refuses its namespaces")
+    assert run.results["score"] == 19, run.results["output"]
+    uid = sandbox_uid(isolation)
+    if uid is not None:
+        assert left_behind(uid) == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
-import re
 import shutil
 import subprocess
 import tempfile
@@ -24,9 +23,9 @@ from autograder.config import load_config
 from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox import bubblewrap
-from autograder.sandbox.isolation import SHARED_WRITABLE, processes_of, running_as_root
+from autograder.sandbox.isolation import processes_of, running_as_root
 
-from .conftest import REPO, run_autograder, zygotes_and_workers
+from .conftest import REPO, left_behind, run_autograder, sandbox_uid, zygotes_and_workers
 
 HOSTILE = REPO / "examples" / "hostile"
 # the honest part of every hostile submission: the correct example, beside it as honest.py
@@ -46,12 +45,6 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
-def sandbox_uid(isolation: str) -> int | None:
-    """The uid the run's student code ran as, from its extra_data.isolation (each grader leases its own)."""
-    found = re.search(r"unprivileged user \S+ \(uid (\d+)\)", isolation)
-    return int(found.group(1)) if found else None
-
-
 def no_process_within(uid: int, seconds: float) -> bool:
     """True once `uid` has no live process; killed processes may take a moment to leave the table
     (a pid namespace is torn down asynchronously after its init dies)."""
@@ -61,19 +54,6 @@ def no_process_within(uid: int, seconds: float) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def left_behind(uid: int) -> list[str]:
-    """Entries of the sandbox user in the world-writable folders, one level into shared subfolders."""
-    found = []
-    for top in SHARED_WRITABLE:
-        for entry in Path(top).iterdir() if Path(top).is_dir() else ():
-            info = entry.lstat()
-            if info.st_uid == uid:
-                found.append(str(entry))
-            elif entry.is_dir() and not entry.is_symlink() and info.st_mode & 0o002:
-                found += [str(p) for p in entry.iterdir() if p.lstat().st_uid == uid]
-    return found
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
