@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.instructor.bundle import build_zip
+from autograder.instructor.bundle import build_zip, write_zip
 from autograder.sandbox.isolation import SHARED_WRITABLE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,6 +145,22 @@ def set_up_root(root: Path, built_zip: Path, python: str) -> subprocess.Complete
                            timeout=900)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     return setup
+
+
+@contextlib.contextmanager
+def root_with_config(extra: str):
+    """(root, setup.sh's run): a root set up by setup.sh from a zip built (and smoke-tested) with the
+    repository's grading.toml, bubblewrap off, and `extra` appended; removed afterwards."""
+    build = Path(tempfile.mkdtemp(prefix="autograder-config-"))
+    try:
+        config = build / "grading.toml"
+        config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + extra)
+        write_zip(build / "autograder.zip", config)
+        root = build / "root"
+        root.mkdir()
+        yield root, set_up_root(root, build / "autograder.zip", base_python())
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
 
 
 @dataclass

@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,17 @@ import pytest
 from autograder.config import load_config
 from autograder.grading.grade import grade_submission
 from autograder.grading.parts import PART_IDS, Conventions
-from autograder.instructor.bundle import build_zip, write_zip
+from autograder.instructor.bundle import build_zip
 from autograder.instructor.fingerprint import fingerprint
 from autograder.instructor.handout import build_handout
 
-from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
+from .conftest import EXAMPLES, REPO, root_with_config, run_autograder
 
 CONFIGS = REPO / "examples" / "configs"
 CONVENTION_EXAMPLES = ("default", "lenient", "pytorch_style", "vectors")
+# each configuration's solution (the default's is the correct example)
+SOLUTION = {name: CONFIGS / name / "two_layer_net.py" for name in CONVENTION_EXAMPLES} | \
+    {"default": EXAMPLES / "correct" / "two_layer_net.py"}
 # What each solution returns: (jacobians, relu derivative at 0, loss), each a fixed choice.
 RETURNS = {"default": Conventions("matrix", 0, "sum"), "lenient": Conventions("diagonal", 1, "sum"),
            "pytorch_style": Conventions("matrix", 0, "mean"), "vectors": Conventions("diagonal", 1, "mean")}
@@ -69,7 +71,7 @@ def test_each_solution_loses_exactly_the_parts_its_conventions_change(config, so
     accepted = load_config(CONFIGS / config / "grading.toml").conventions
     python = str(runtime / "venv" / "bin" / "python")
     for solution in CONVENTION_EXAMPLES:
-        run = run_autograder(tmp_path / solution, CONFIGS / solution / "two_layer_net.py",
+        run = run_autograder(tmp_path / solution, SOLUTION[solution],
                              source=sources[config], python=python)
         full = {t["tags"][0] for t in run.results["tests"] if t["score"] == t["max_score"]}
         lost = {part for part in PART_IDS if part not in full}
@@ -80,7 +82,7 @@ def test_each_solution_loses_exactly_the_parts_its_conventions_change(config, so
 @pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
 def test_each_config_s_solution_gets_full_marks_with_every_sandbox_layer(config):
     """`grade --config` with the example's own settings: bubblewrap where this machine allows it."""
-    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(CONFIGS / config / "two_layer_net.py"),
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTION[config]),
                           "--config", str(CONFIGS / config / "grading.toml")],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "FAIL" not in out.stdout, out.stdout + out.stderr
@@ -88,7 +90,7 @@ def test_each_config_s_solution_gets_full_marks_with_every_sandbox_layer(config)
 
 
 def test_a_mean_loss_titles_its_parts_with_the_division():
-    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(CONFIGS / "default" / "two_layer_net.py"),
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTION["default"]),
                           "--config", str(CONFIGS / "pytorch_style" / "grading.toml")],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert "Loss: mse_loss(y_hat, y) = ||y_hat - y||^2 / k" in out.stdout
@@ -98,17 +100,9 @@ def test_a_mean_loss_titles_its_parts_with_the_division():
 @pytest.fixture(scope="module")
 def torch_root():
     """A root set up by setup.sh from a zip built with examples/configs/torch (bubblewrap off)."""
-    build = Path(tempfile.mkdtemp(prefix="autograder-torch-"))
-    config = build / "grading.toml"
-    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + "\n"
-                      + (CONFIGS / "torch" / "grading.toml").read_text())
-    write_zip(build / "autograder.zip", config)
-    root = build / "root"
-    root.mkdir()
-    setup = set_up_root(root, build / "autograder.zip", base_python())
-    assert "student code may also import: torch" in setup.stdout
-    yield root
-    shutil.rmtree(build, ignore_errors=True)
+    with root_with_config("\n" + (CONFIGS / "torch" / "grading.toml").read_text()) as (root, setup):
+        assert "student code may also import: torch" in setup.stdout
+        yield root
 
 
 def test_torch_solutions_get_full_marks_where_the_config_allows_torch(torch_root, tmp_path):
@@ -137,15 +131,15 @@ def test_selfcheck_gives_the_graders_verdicts_and_causes_under_each_config(confi
     settings = load_config(CONFIGS / config / "grading.toml")
     for solution in CONVENTION_EXAMPLES:
         done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", str(handouts[config] / "selfcheck.py"),
-                               str(CONFIGS / solution / "two_layer_net.py"), "--json"],
+                               str(SOLUTION[solution]), "--json"],
                               capture_output=True, text=True, timeout=180)
         mine = json.loads(done.stdout)
-        report = grade_submission(CONFIGS / solution, settings)
+        report = grade_submission(SOLUTION[solution], settings)
         assert mine["parts"] == {t.part: t.passed for t in report.tests if not t.hidden}, solution
         assert mine["causes"] == {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
         assert done.returncode == (1 if parts_lost(RETURNS[solution], settings.conventions) else 0)
     done = subprocess.run([sys.executable, "-I", str(handouts["pytorch_style"] / "selfcheck.py"),
-                           str(CONFIGS / "default" / "two_layer_net.py")], capture_output=True, text=True, timeout=180)
+                           str(SOLUTION["default"])], capture_output=True, text=True, timeout=180)
     assert "likely cause: Your answer is k times the right one: the loss is the mean" in done.stdout
 
 
@@ -178,7 +172,7 @@ def test_pytest_checks_the_grading_tests_against_the_reference_under_a_config():
     assert done.returncode == 0, done.stdout[-3000:]
     done = subprocess.run([sys.executable, "-m", "pytest", "tests/", "-q", "-p", "no:cacheprovider", "-x",
                            "--config", str(CONFIGS / "pytorch_style" / "grading.toml"),
-                           "--submission", str(CONFIGS / "default")],
+                           "--submission", str(SOLUTION["default"])],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and "Likely cause: Your answer is k times the right one" in done.stdout, \
         done.stdout[-3000:]
@@ -191,7 +185,7 @@ def test_the_fingerprint_tells_conventions_apart():
 
 
 def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neither_0_nor_1(tmp_path):
-    source = (CONFIGS / "default" / "two_layer_net.py").read_text()
+    source = (SOLUTION["default"]).read_text()
     half = source.replace("np.diag((z1 > 0).astype(float))",
                           "np.diag(np.where(z1 > 0, 1.0, np.where(z1 == 0, 0.5, 0.0)))")
     assert half != source

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from autograder.instructor.bundle import write_zip
-
-from .conftest import EXAMPLES, REPO, base_python, run_autograder, set_up_root, without_bubblewrap
+from .conftest import EXAMPLES, root_with_config, run_autograder
 
 PLOTTING = ("import matplotlib\nimport matplotlib.pyplot as plt\n"
             "plt.plot([1, 2], [3, 4])\nplt.savefig('never-shown.png')\nplt.show()\n")  # harmless: no display
@@ -19,17 +15,9 @@ PLOTTING = ("import matplotlib\nimport matplotlib.pyplot as plt\n"
 @pytest.fixture(scope="module")
 def matplotlib_root():
     """A root set up by setup.sh from a zip whose grading.toml lists matplotlib."""
-    build = Path(tempfile.mkdtemp(prefix="autograder-matplotlib-"))
-    config = build / "grading.toml"
-    listed = '\n[runtime]\npackages = ["matplotlib"]\n'
-    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + listed)
-    write_zip(build / "autograder.zip", config)
-    root = build / "root"
-    root.mkdir()
-    setup = set_up_root(root, build / "autograder.zip", base_python())
-    assert "student code may also import: matplotlib" in setup.stdout
-    yield root
-    shutil.rmtree(build, ignore_errors=True)
+    with root_with_config('\n[runtime]\npackages = ["matplotlib"]\n') as (root, setup):
+        assert "student code may also import: matplotlib" in setup.stdout
+        yield root
 
 
 def plotting_submission(folder: Path) -> Path:
