@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import DEFAULT_CONFIG_PATH, Config
-from ..diagnosis.diagnose import Diagnoser, Observation
 from ..instructor.fingerprint import fingerprint, stamped
 from ..sandbox import bubblewrap
 from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
@@ -76,8 +75,7 @@ class Grader:
         self.config = config
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
-        # explains wrong parts from the visible cases, keeping what those fixed cases need
-        self.diagnoser = Diagnoser({part: p.tolerance for part, p in config.parts.items()}, config.conventions)
+        self._diagnoser = None  # made when a part first fails (see diagnoser)
         self.diagnostic_cases = diagnostic_cases()
         self.fixed = FixedCases(config.conventions)  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
@@ -220,6 +218,17 @@ class Grader:
             observed[part] += seen
         return self.diagnoser.explain(observed)
 
+    @property
+    def diagnoser(self):
+        """Explains wrong parts from the visible cases, keeping what those fixed cases need. Made (and
+        the diagnosis modules imported) only once a part fails: a right submission never needs it."""
+        if self._diagnoser is None:
+            from ..diagnosis.diagnose import Diagnoser
+
+            self._diagnoser = Diagnoser({part: p.tolerance for part, p in self.config.parts.items()},
+                                        self.config.conventions)
+        return self._diagnoser
+
     def _describe_isolation(self) -> str:
         """Which protections are active, and which guarantees are missing."""
         user = self.user
@@ -263,8 +272,10 @@ def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Observation]]:
+def _observations(results: list[CaseResult], visible: list) -> dict[str, list]:
     """Per part, the student's answers on the visible cases (what diagnose.py explains)."""
+    from ..diagnosis.diagnose import Observation
+
     inputs = {case.id: case.inputs for case in visible}
     observed: dict[str, list[Observation]] = {}
     for r in results:

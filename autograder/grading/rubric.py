@@ -9,12 +9,15 @@ and a short reason, never inputs or expected values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..config import Config
-from ..diagnosis.diagnose import Explanation
 from .parts import PARTS, part_title
+
+if TYPE_CHECKING:  # (the diagnosis is imported only where a part fails: see grade.py)
+    from ..diagnosis.diagnose import Explanation
 
 
 @dataclass(frozen=True)
