@@ -32,7 +32,7 @@ import numpy as np
 
 from ..config import Config
 from ..sandbox.calls import OK, Call, CallOutcome, Sandbox
-from .answer_key import Accepted, reference_answer
+from .answer_key import Accepted, reference_answer, resolve
 from .cases import Case
 from .compare import judge
 from .parts import ARGUMENTS, PART_IDS, Conventions
@@ -327,8 +327,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
 
     def check(outcome: CallOutcome, expected, function: str, key: str = "return") -> None:
         """expected: an array, or an Accepted (judged against the answer nearest to the student's)."""
-        if isinstance(expected, Accepted):
-            expected = expected.nearest(outcome.values.get(key) if outcome.status == OK else None, tolerance)
+        expected = resolve(expected, outcome, key, tolerance)
         # a hidden case's result says only pass or fail and why in a few words: nothing more is computed
         verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden)
         answered = not case.hidden and outcome.status == OK and key in outcome.values

@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from ..config import load_config
-from ..grading.answer_key import reference_source
+from ..grading.answer_key import reference_source, resolve
 from ..grading.grade import SOURCE_DIR, Grader, GradingReport
-from ..grading.parts import PARTS_BY_ID, Conventions
+from ..grading.parts import PARTS_BY_ID, Conventions, part_title
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
 from ..grading.runner import ReferenceCalls, Replay, show_values
@@ -100,6 +100,7 @@ def check(request: pytest.FixtureRequest):
 
     def check(outcome, expected, function: str, key: str = "return") -> None:
         if not recorded.passed:
+            expected = resolve(expected, outcome, key, session.grader().config.parts[recorded.part].tolerance)
             pytest.fail(session.message(recorded, outcome, expected, function, key), pytrace=False)
 
     return check
@@ -146,7 +147,8 @@ class GradingSession:
     def message(self, r: CaseResult, outcome=None, expected=None, function: str = "", key: str = "return") -> str:
         """What the student reads for this case (the reason, the likely cause, the values); for a hidden
         case, the reason and the part's likely cause (found on its visible cases): pytest is run by staff."""
-        lines = [f"{PARTS_BY_ID[r.part].title}; {r.case_title}: {r.reason}" + (f", {r.worst}" if r.worst else "")]
+        title = part_title(PARTS_BY_ID[r.part], self.grader().config.conventions)
+        lines = [f"{title}; {r.case_title}: {r.reason}" + (f", {r.worst}" if r.worst else "")]
         explanation = next((t.explanation for t in self.graded().tests if t.part == r.part and not t.hidden
                             and t.explanation), None)
         if explanation:

@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import Config
 from ..diagnosis.diagnose import describe
-from ..grading.parts import PARTS, PARTS_BY_ID, part_title
+from ..grading.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from .whatif import Comparison
 
 
@@ -60,7 +60,7 @@ footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 {warning}
 <p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
 {_attention(rows, median)}
-{_changes(comparison)}
+{_changes(comparison, config.conventions)}
 <h2>Scores</h2>
 {_histogram(scores, total_max)}
 <h2>Parts: submissions with full points</h2>
@@ -145,14 +145,15 @@ document.querySelectorAll("#students th.sort").forEach((th, col) => th.addEventL
 </script>"""
 
 
-def _changes(comparison: Comparison | None) -> str:
+def _changes(comparison: Comparison | None, conventions: Conventions) -> str:
     """What-if: the submissions whose score changed against an earlier batch, biggest loss first."""
     if comparison is None:
         return ""
     rows = "".join(
         f"<tr><td>{html.escape(c.submission_id)}</td><td>{html.escape(c.name)}</td><td>{c.before:g}</td>"
         f"<td>{c.after:g}</td><td>{c.delta:+g}</td><td>"
-        + html.escape(", ".join(f"{PARTS_BY_ID[pid].title}: {b:g} -> {a:g}" for pid, b, a in c.parts)) + "</td></tr>"
+        + html.escape(", ".join(f"{part_title(PARTS_BY_ID[pid], conventions)}: {b:g} -> {a:g}"
+                                for pid, b, a in c.parts)) + "</td></tr>"
         for c in comparison.changes) or "<tr><td colspan=6>no score changes</td></tr>"
     extra = (f" {len(comparison.new)} new, {len(comparison.gone)} no longer there."
              if comparison.new or comparison.gone else "")

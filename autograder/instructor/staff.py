@@ -14,9 +14,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from ..grading.answer_key import resolve
 from ..grading.compare import judge
 from ..grading.grade import TESTS_DIR, GradingReport
-from ..grading.parts import PARTS_BY_ID
+from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.rubric import code_block
 from ..grading.runner import load_grading_tests, show_values
 
@@ -26,6 +27,7 @@ class StaffCase:
     """One hidden case of one part, with everything about it (Markdown in `values` and `detail`)."""
 
     part: str
+    title: str  # the part's, under the course's conventions
     case_title: str
     passed: bool
     reason: str
@@ -47,6 +49,7 @@ def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
             tolerance = config.parts[test.part].tolerance
 
             def check(outcome, expected, function, key="return", seen=seen, tolerance=tolerance):
+                expected = resolve(expected, outcome, key, tolerance)
                 seen.append((outcome, expected, function, key))
                 if not judge(outcome, expected, tolerance, function, key).passed:
                     raise _Stop
@@ -65,7 +68,8 @@ def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
                 detail = verdict.detail
                 if outcome.status == "ok" and key in outcome.values:
                     values = show_values(function, outcome.arguments, expected, outcome.values[key])
-            out.append(StaffCase(test.part, result.case_title, result.passed, result.reason, values, detail,
+            title = part_title(PARTS_BY_ID[test.part], config.conventions)
+            out.append(StaffCase(test.part, title, result.case_title, result.passed, result.reason, values, detail,
                                  causes.get(test.part, "")))
     return out
 
@@ -74,7 +78,7 @@ def staff_text(cases: list[StaffCase]) -> str:
     """The staff view for a terminal: a block per hidden case."""
     lines = ["Hidden cases, as graded for this submission id (staff only):"]
     for c in cases:
-        lines.append(f"\n{PARTS_BY_ID[c.part].title}; {c.case_title}: "
+        lines.append(f"\n{c.title}; {c.case_title}: "
                      + ("PASS" if c.passed else f"FAIL ({c.reason})"))
         if c.explanation and not c.passed:
             lines.append(f"  likely cause (from the visible cases): {c.explanation}")

@@ -184,12 +184,36 @@ def test_the_fingerprint_tells_conventions_apart():
     assert fingerprint(load_config(CONFIGS / "default" / "grading.toml")) == fingerprint(load_config())
 
 
-def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neither_0_nor_1(tmp_path):
-    source = (SOLUTION["default"]).read_text()
+def half_at_zero(folder: Path) -> Path:
+    """The default solution with a ReLU derivative of 0.5 where z1 is exactly 0 (neither 0 nor 1)."""
+    source = SOLUTION["default"].read_text()
     half = source.replace("np.diag((z1 > 0).astype(float))",
                           "np.diag(np.where(z1 > 0, 1.0, np.where(z1 == 0, 0.5, 0.0)))")
     assert half != source
-    (tmp_path / "two_layer_net.py").write_text(half)
-    report = grade_submission(tmp_path, load_config(CONFIGS / "lenient" / "grading.toml"))
+    folder.mkdir()
+    (folder / "two_layer_net.py").write_text(half)
+    return folder
+
+
+def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neither_0_nor_1(tmp_path):
+    report = grade_submission(half_at_zero(tmp_path / "half"), load_config(CONFIGS / "lenient" / "grading.toml"))
     lost = {t.part for t in report.tests if t.score < t.max_score}
     assert lost == {"relu_jacobian", "grad.W1", "grad.b1"}
+
+
+def test_the_staff_view_and_pytest_show_a_failing_check_under_either_and_a_mean(tmp_path):
+    """Both judge and show a check again: against the accepted answer the grader judged with, and
+    under the configured titles."""
+    half, lenient = half_at_zero(tmp_path / "half"), str(CONFIGS / "lenient" / "grading.toml")
+    staff = subprocess.run([sys.executable, "-m", "autograder", "grade", str(half), "--config", lenient, "--staff"],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert staff.returncode == 0 and "Traceback" not in staff.stderr, staff.stderr[-2000:]
+    assert "ReLU Jacobian dz2/dz1; hidden case" in staff.stdout and "FAIL (wrong values)" in staff.stdout
+    items = subprocess.run([sys.executable, "-m", "pytest", "tests/", "-q", "-p", "no:cacheprovider",
+                            "--config", lenient, "--submission", str(half), "-k", "relu_jacobian"],
+                           cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert items.returncode == 1 and "Expected:" in items.stdout and "Error" not in items.stdout, items.stdout[-3000:]
+    mean = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTION["default"]), "--staff",
+                           "--config", str(CONFIGS / "pytorch_style" / "grading.toml")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert "\nLoss: mse_loss(y_hat, y) = ||y_hat - y||^2 / k; hidden case" in mean.stdout
