@@ -171,17 +171,7 @@ def expected_for(case, part, received=None):
     accepted = [np.array(a, dtype=np.float64) for a in case.get("accepted", {}).get(part, [])]
     if not accepted:
         return np.array(case["expected"][part], dtype=np.float64)
-    if received is None:
-        return accepted[0]
-    received = np.asarray(received, dtype=np.float64)
-    tol = Tolerance(*TOLERANCES[part])
-    for answer in accepted:
-        if compare(received, answer, tol, explain=False).passed:
-            return answer
-    squeezed = tuple(d for d in received.shape if d != 1)
-    same = [a for a in accepted if a.shape == received.shape]
-    return same[0] if same else next((a for a in accepted if tuple(d for d in a.shape if d != 1) == squeezed),
-                                     accepted[0])
+    return nearest(accepted, received, Tolerance(*TOLERANCES[part]))
 
 
 def _error(e):

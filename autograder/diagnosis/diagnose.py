@@ -39,7 +39,17 @@ from .evidence import (
     relation_claims,
     right_of,
 )
-from .mistakes import HANDOUT, TITLES, Signals, catalogue, messages, quantities, right_answer, signals
+from .mistakes import (
+    HANDOUT,
+    TITLES,
+    Signals,
+    catalogue,
+    diagonal_jacobians,
+    messages,
+    quantities,
+    right_answer,
+    signals,
+)
 
 
 @dataclass(frozen=True)
@@ -202,13 +212,12 @@ def magnitude(part: str, s: Signals, conventions: Conventions = HANDOUT) -> np.n
     z3 = a["W2"] @ z1 + a["b2"]
     d3 = 2 * a["per"] * (z3 + a["y"])
     given_d3 = 2 * a["per"] * (a["z3"] + a["y"])  # mse_grad and mse_loss are handed y_hat, not x
-    jacobian = np.shape(right_answer("output_jacobian", s, conventions))[1:]  # () for diagonals, (k,) for matrices
+    axes = 1 if diagonal_jacobians(conventions) else 2  # of a Jacobian's right answer
     return {
         "affine": lambda: z1, "forward.z1": lambda: z1, "relu": lambda: a["z1"], "forward.z2": lambda: z1,
         "forward.z3": lambda: z3, "forward.y_hat": lambda: z3,
         "loss": lambda: np.array(given_d3 @ given_d3 / 4 / a["per"]),
-        "relu_jacobian": lambda: np.zeros((len(z1),) * (1 + len(jacobian))),
-        "output_jacobian": lambda: np.zeros((len(z3),) * (1 + len(jacobian))),
+        "relu_jacobian": lambda: np.zeros((len(z1),) * axes), "output_jacobian": lambda: np.zeros((len(z3),) * axes),
         "mse_grad": lambda: given_d3, "grad.b2": lambda: d3, "grad.W2": lambda: np.outer(d3, z1),
         "grad.b1": lambda: a["W2"].T @ d3, "grad.W1": lambda: np.outer(a["W2"].T @ d3, a["x"]),
     }[part]()

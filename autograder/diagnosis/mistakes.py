@@ -15,6 +15,7 @@ answers on the visible cases and names one only when it explains every one of th
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +97,12 @@ def _each_gradient(**rule) -> dict[str, Callable[[Signals], np.ndarray]]:
     return {f"grad.{key}": (lambda s, key=key: _gradients(s, **rule)[key]) for key in ("W1", "b1", "W2", "b2")}
 
 
+def _dz3_scaled(scale: Callable[[Signals], float]) -> dict[str, Callable[[Signals], np.ndarray]]:
+    """dl/dy_hat and every gradient, scale(s) times the right ones: a slip in dl/dy_hat = dl/dz3."""
+    return {"mse_grad": lambda s: scale(s) * s["d3"], **{
+        f"grad.{key}": (lambda s, key=key: _gradients(s, factor=scale(s))[key]) for key in ("W1", "b1", "W2", "b2")}}
+
+
 def _masked(mask: str) -> dict[str, Callable[[Signals], np.ndarray]]:
     """dl/dW1 and dl/db1 under a mask rule."""
     return {f"grad.{key}": (lambda s, key=key: _gradients(s, mask=mask)[key]) for key in ("W1", "b1")}
@@ -119,33 +126,31 @@ def _catalogue(conventions: Conventions) -> tuple[Mistake, ...]:
 
     vectors = diagonal_jacobians(conventions)
     mean = conventions.loss == "mean"
+    at_one = conventions.relu_derivative_at_zero == 1
     grad_words = "2 (y_hat - y) / k" if mean else "2 (y_hat - y)"
-    mask_words = "z1 >= 0" if conventions.relu_derivative_at_zero == 1 else "z1 > 0"
+    mask_words = "z1 >= 0" if at_one else "z1 > 0"
     out = [
         Mistake("missing_factor_2", "missing factor 2 in dl/dy_hat",
                 f"Your answer is exactly half the right one: the factor 2 of dl/dy_hat = {grad_words} is missing.",
-                {"mse_grad": lambda s: s["d3"] / 2, **_each_gradient(factor=0.5)}, upstream=True),
+                _dz3_scaled(lambda s: 0.5), upstream=True),
         Mistake("sign_flipped", "sign flipped in dl/dy_hat",
                 f"Your answer has the wrong sign: dl/dy_hat = {grad_words}, not "
                 f"{grad_words.replace('(y_hat - y)', '(y - y_hat)')}.",
-                {"mse_grad": lambda s: -s["d3"], **_each_gradient(factor=-1.0)}, upstream=True),
+                _dz3_scaled(lambda s: -1.0), upstream=True),
     ]
     if mean:
         out.append(Mistake(
             "sum_not_mean", "sum instead of mean",
             "Your answer is k times the right one: the loss is the mean of the squares ||y_hat - y||^2 / k, "
             "not their sum, so dl/dy_hat = 2 (y_hat - y) / k.",
-            {"loss": lambda s: np.array(diff(s) @ diff(s)), "mse_grad": lambda s: 2 * diff(s),
-             **{p: (lambda s, p=p: _gradients(s, factor=_k(s))[p[5:]])
-                for p in ("grad.W1", "grad.b1", "grad.W2", "grad.b2")}}, upstream=True))
+            {"loss": lambda s: np.array(diff(s) @ diff(s)), **_dz3_scaled(_k)}, upstream=True))
     else:
         out.append(Mistake(
             "mean_not_sum", "mean instead of sum",
             "Your answer is divided by k: the loss is the sum of squares ||y_hat - y||^2, not their mean, "
             "so no division by the number of outputs.",
-            {"loss": lambda s: np.array(diff(s) @ diff(s) / _k(s)), "mse_grad": lambda s: 2 * diff(s) / _k(s),
-             **{p: (lambda s, p=p: _gradients(s, factor=1.0 / _k(s))[p[5:]])
-                for p in ("grad.W1", "grad.b1", "grad.W2", "grad.b2")}}, upstream=True))
+            {"loss": lambda s: np.array(diff(s) @ diff(s) / _k(s)), **_dz3_scaled(lambda s: 1.0 / _k(s))},
+            upstream=True))
     out.append(Mistake(
         "relu_on_output", "ReLU applied to the output",
         "You applied a ReLU to the output: g is the identity, y_hat = z3, so dy_hat/dz3 is the identity "
@@ -167,7 +172,7 @@ def _catalogue(conventions: Conventions) -> tuple[Mistake, ...]:
     out += [
         Mistake("missing_relu_mask", "ReLU mask missing",
                 "The ReLU step is missing from your backward pass: dl/dz1 = relu_jacobian(z1)^T dl/dz2, so the "
-                f"gradient is 0 where {'z1 < 0' if mask_words == 'z1 >= 0' else 'z1 <= 0'}.",
+                f"gradient is 0 where {'z1 < 0' if at_one else 'z1 <= 0'}.",
                 _masked("none")),
         Mistake("relu_mask_inverted", "ReLU mask inverted",
                 "Your ReLU mask is inverted: the gradient passes where z1 <= 0 and is stopped where z1 > 0. "
@@ -210,14 +215,10 @@ def _catalogue(conventions: Conventions) -> tuple[Mistake, ...]:
     return tuple(out)
 
 
-_CATALOGUES: dict[Conventions, tuple[Mistake, ...]] = {}
-
-
+@functools.cache
 def catalogue_of(conventions: Conventions) -> tuple[Mistake, ...]:
     """The known mistakes under the conventions (made once per conventions)."""
-    if conventions not in _CATALOGUES:
-        _CATALOGUES[conventions] = _catalogue(conventions)
-    return _CATALOGUES[conventions]
+    return _catalogue(conventions)
 
 
 CATALOGUE: tuple[Mistake, ...] = catalogue_of(HANDOUT)

@@ -18,7 +18,7 @@ from reference import two_layer_net as ref
 
 from ..config import Tolerance
 from ..sandbox.calls import OK, CallOutcome
-from .compare import agrees
+from .compare import nearest
 from .parts import Conventions
 
 
@@ -26,18 +26,8 @@ class Accepted(tuple):
     """Every right answer of one check (float64 arrays, two at least), the handout's form first."""
 
     def nearest(self, received: np.ndarray | None, tol: Tolerance) -> np.ndarray:
-        """The answer to judge `received` against: one it agrees with; else the first of its shape
-        (exactly, then singleton axes aside), so the message is about values, not a form it did not
-        choose."""
-        if received is None:
-            return self[0]
-        received = np.asarray(received, dtype=np.float64)
-        for answer in self:
-            if agrees(received, answer, tol):
-                return answer
-        squeezed = tuple(d for d in received.shape if d != 1)
-        same = [a for a in self if a.shape == received.shape]
-        return same[0] if same else next((a for a in self if tuple(d for d in a.shape if d != 1) == squeezed), self[0])
+        """The answer to judge `received` against (compare.nearest, the rule selfcheck.py shares)."""
+        return nearest(self, received, tol)
 
 
 def resolve(expected, outcome: CallOutcome, key: str, tol: Tolerance) -> np.ndarray:

@@ -118,6 +118,21 @@ def _index(index) -> str:
     return "[]" if not index else str(list(index))
 
 
+def nearest(answers, received, tol: Tolerance):
+    """Of the right answers a check accepts (a convention set to "either"), the one to judge `received`
+    (None: no answer) against: one it agrees with; else the first of its shape (exactly, then singleton
+    axes aside), so a message speaks of values, not of a form it did not choose; else the first."""
+    if received is None:
+        return answers[0]
+    received = np.asarray(received, dtype=np.float64)
+    for answer in answers:
+        if agrees(received, answer, tol):
+            return answer
+    squeezed = _squeezed(received.shape)
+    same = [a for a in answers if a.shape == received.shape] or [a for a in answers if _squeezed(a.shape) == squeezed]
+    return (same or answers)[0]
+
+
 # --- end of the part shared with selfcheck.py ---
 
 

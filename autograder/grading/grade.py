@@ -77,7 +77,7 @@ class Grader:
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
         self._diagnoser = None  # made when a part first fails (see diagnoser)
         self.diagnostic_cases = diagnostic_cases()
-        self.fixed = FixedCases(config.conventions)  # the plan and reference answers of those two sets of cases
+        self.fixed = FixedCases()  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()

@@ -78,12 +78,12 @@ def score_tests(results: list[CaseResult], config: Config,
         groups = [(hidden, rs) for hidden, rs in groups if rs]
         has_hidden = any(hidden for hidden, _ in groups)
         has_visible = any(not hidden for hidden, _ in groups)
+        title = part_title(part, config.conventions)
         for hidden, rs in groups:
             share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
             max_score = points * share
             passed = sum(r.passed for r in rs)
             explanation = None if hidden else explanations.get(part.id)
-            title = part_title(part, config.conventions)
             tests.append(ScoredTest(
                 part=part.id, hidden=hidden, title=title,
                 name=f"{title} ({'hidden' if hidden else 'visible'} cases)",

@@ -247,8 +247,7 @@ class FixedCases:
     submission: their phases by tests and cases, and the reference's answers on them. A Grader
     keeps one, so each submission plans and computes only its own hidden cases."""
 
-    def __init__(self, conventions: Conventions):
-        self.conventions = conventions
+    def __init__(self):
         self.answers: dict[tuple, tuple] = {}  # ReferenceCalls' fixed memo
         self.phases: dict[tuple, tuple[Phase, ...]] = {}  # (test names, case ids) -> their phases
 

@@ -43,7 +43,8 @@ def public_cases(diagnoser: Diagnoser) -> list[dict]:
     functions, expected values, and what a diagnosis needs (see claims_data)."""
     conventions = diagnoser.conventions
     cases = [(case, False) for case in visible_cases()] + [(case, True) for case in diagnostic_cases()]
-    shipped = {part: _shipped_keys(part, diagnoser) for part in PART_IDS}
+    functions = {part: answer_functions(part, conventions) for part in PART_IDS}
+    shipped = {part: [key for key in functions[part] if diagnoser.classes(part)[key] == key] for part in PART_IDS}
     out = []
     for case, diagnostic in cases:
         i = case.inputs
@@ -58,7 +59,7 @@ def public_cases(diagnoser: Diagnoser) -> list[dict]:
             "given": {name: s[name].tolist() for name in ("z1", "z3")} | {"y_hat": s["z3"].tolist()},
             "expected": {part: value.tolist() for part, value in expected.items()},
             "magnitude": {part: _numbers(magnitude(part, s, conventions)) for part in PART_IDS},
-            "answers": {part: _answers(part, s, expected[part], shipped[part], conventions) for part in PART_IDS},
+            "answers": {part: _answers(functions[part], s, expected[part], shipped[part]) for part in PART_IDS},
         }
         accepted = {part: [a.tolist() for a in v] for part, v in answers.items() if isinstance(v, Accepted)}
         if accepted:
@@ -67,15 +68,9 @@ def public_cases(diagnoser: Diagnoser) -> list[dict]:
     return out
 
 
-def _shipped_keys(part: str, diagnoser: Diagnoser) -> list[str]:
-    """The answer claims of `part` whose answers are shipped: one key per class of equal functions."""
-    classes = diagnoser.classes(part)
-    return [key for key in answer_functions(part, diagnoser.conventions) if classes[key] == key]
-
-
-def _answers(part: str, s: dict, expected: np.ndarray, keys: list[str], conventions: Conventions) -> dict:
-    """{key: answer} on one case, left out where it is exactly the expected answer."""
-    functions = answer_functions(part, conventions)
+def _answers(functions: dict, s: dict, expected: np.ndarray, keys: list[str]) -> dict:
+    """{key: answer} on one case of the shipped claims (`keys`: one per class of equal functions, see
+    Diagnoser.classes), left out where it is exactly the expected answer."""
     out = {}
     for key in keys:
         answer = np.asarray(functions[key](s), dtype=np.float64)

@@ -29,13 +29,11 @@ import pytest
 
 from ..config import load_config
 from ..grading.answer_key import reference_source, resolve
-from ..grading.grade import SOURCE_DIR, Grader, GradingReport
-from ..grading.parts import PARTS_BY_ID, Conventions, part_title
+from ..grading.grade import Grader, GradingReport
+from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
 from ..grading.runner import ReferenceCalls, Replay, show_values
-
-REFERENCE_SOLUTION = SOURCE_DIR / "reference" / "two_layer_net.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -163,14 +161,10 @@ class GradingSession:
         return "\n".join(lines)
 
     def _reference(self) -> Path:
-        """The reference solution, following the config's conventions (a copy where they are not the
-        reference's defaults)."""
-        conventions = self.grader().config.conventions
-        if conventions == Conventions():
-            return REFERENCE_SOLUTION
+        """The reference solution, following the config's conventions, staged as a submission."""
         self._scratch = tempfile.TemporaryDirectory(prefix="autograder-reference-")
         path = Path(self._scratch.name) / "two_layer_net.py"
-        path.write_text(reference_source(conventions))
+        path.write_text(reference_source(self.grader().config.conventions))
         return path
 
     def close(self) -> None:

@@ -9,7 +9,6 @@ returns; graded through `grade --config` (every sandbox layer this machine allow
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +18,14 @@ import pytest
 from autograder.config import load_config
 from autograder.grading.grade import grade_submission
 from autograder.grading.parts import PART_IDS, Conventions
-from autograder.instructor.bundle import build_zip
+from autograder.instructor.bundle import build_zip, copy_grading_files
 from autograder.instructor.fingerprint import fingerprint
 from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, REPO, root_with_config, run_autograder
 
 CONFIGS = REPO / "examples" / "configs"
+NO_BUBBLEWRAP = '\n[sandbox]\nbubblewrap = "off"\n'  # as in Gradescope's Docker (the example configs say nothing)
 CONVENTION_EXAMPLES = ("default", "lenient", "pytorch_style", "vectors")
 # each configuration's solution (the default's is the correct example)
 SOLUTION = {name: CONFIGS / name / "two_layer_net.py" for name in CONVENTION_EXAMPLES} | \
@@ -54,16 +54,12 @@ def test_each_example_config_states_what_its_solution_returns():
 
 
 @pytest.fixture(scope="module")
-def sources(runtime, tmp_path_factory) -> dict[str, Path]:
-    """The shared runtime's source/ once per example config: its grading.toml, bubblewrap off."""
-    out = {}
-    for name in CONVENTION_EXAMPLES:
-        source = tmp_path_factory.mktemp(f"source-{name}")
-        shutil.copytree(runtime / "source", source, dirs_exist_ok=True)
-        text = (CONFIGS / name / "grading.toml").read_text() + '\n[sandbox]\nbubblewrap = "off"\n'
-        (source / "grading.toml").write_text(text)
-        out[name] = source
-    return out
+def sources(tmp_path_factory) -> dict[str, Path]:
+    """The grading files once per example config, as Gradescope unpacks them: its grading.toml,
+    bubblewrap off (graded with the shared runtime's venv)."""
+    return {name: copy_grading_files(tmp_path_factory.mktemp(f"source-{name}"),
+                                     (CONFIGS / name / "grading.toml").read_text() + NO_BUBBLEWRAP)
+            for name in CONVENTION_EXAMPLES}
 
 
 @pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
@@ -160,7 +156,7 @@ def test_the_handout_states_the_configs_conventions_and_packages(handouts):
 def test_the_zips_smoke_test_grades_a_reference_that_follows_the_conventions(tmp_path):
     """build-zip's smoke test: the reference, staged with the config's conventions, scores full marks."""
     config = tmp_path / "grading.toml"
-    config.write_text((CONFIGS / "vectors" / "grading.toml").read_text() + '\n[sandbox]\nbubblewrap = "off"\n')
+    config.write_text((CONFIGS / "vectors" / "grading.toml").read_text() + NO_BUBBLEWRAP)
     build_zip(tmp_path / "autograder.zip", config)  # raises SmokeTestFailed if the reference lost a point
     assert (tmp_path / "autograder.zip").is_file()
 
