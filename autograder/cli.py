@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
+from .escape import one_line, terminal
 from .grading.grade import GradingReport, grade_submission
 from .grading.parts import PARTS
 from .grading.results import failure_results, report_to_results, write_results
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         # an interrupted batch says so and returns 130 (Ctrl-C); it may have been SIGTERM or SIGHUP
         return 128 + stopped["signal"] if status == 128 + signal.SIGINT and "signal" in stopped else status
     except (ConfigError, CommandError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {terminal(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP outside a batch: everything has unwound
         print("interrupted", file=sys.stderr)
@@ -185,7 +186,7 @@ def _batch(args) -> int:
     if summary.comparison is not None:
         from .instructor.whatif import summary_text
 
-        print(summary_text(summary.comparison))
+        print(terminal(summary_text(summary.comparison)))
     print(f"wrote {args.out}/grades.csv, {args.out}/report.html and {args.out}/results/")
     missing = missing_guarantees(summary.rows)
     if missing:
@@ -253,13 +254,13 @@ def _grade(args) -> int:
         from .instructor.staff import hidden_cases_in_full, staff_results, staff_text
 
         hidden = hidden_cases_in_full(report, config)
-        print(staff_text(hidden))
+        print(terminal(staff_text(hidden)))
         if args.results:
             copy = args.results.with_name(args.results.stem + ".staff.json")
             write_results(copy, staff_results(report_to_results(report), hidden))
             print(f"\nwrote {args.results} (what the student sees) and {copy} (the staff copy)")
     if report.log:
-        print(report.log, file=sys.stderr)
+        print(terminal(report.log), file=sys.stderr)
     if "MISSING" in report.isolation:
         print(f"warning: the sandbox is incomplete. {report.isolation}", file=sys.stderr)
     return 0
@@ -276,8 +277,8 @@ def _gradescope(args) -> int:
                                   [args.config] if args.config else [])
         results = report_to_results(report)
         if report.log:
-            print(report.log)
-        print(f"graded {report.graded_file or '(nothing)'}: {report.score:g}/{report.max_score:g} "
+            print(terminal(report.log))
+        print(f"graded {one_line(report.graded_file) or '(nothing)'}: {report.score:g}/{report.max_score:g} "
               f"in {report.execution_time:.2f} s ({report.status})")
         print(f"isolation: {report.isolation}")  # this log is shown to instructors only
     except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff
@@ -315,7 +316,10 @@ def _what_went_wrong(tests: list) -> str:
 
 
 def render_table(report: GradingReport, verbose: bool = False, color: bool = False) -> str:
-    """The score by part as a plain-text table (ANSI colour optional), failures explained below."""
+    """The score by part as a plain-text table (ANSI colour optional), failures explained below.
+
+    Every piece of text the submission chose (its file's name, its messages, its prints) goes
+    through escape.terminal: no control character of its own reaches the terminal."""
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
@@ -326,7 +330,7 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
 
     title_of = {t.part: t.title for t in report.tests}
     width = max((len(title) for title in title_of.values()), default=4)
-    lines = [f"Graded: {report.graded_file or '(no file)'}   status: {report.status}", ""]
+    lines = [f"Graded: {one_line(report.graded_file) or '(no file)'}   status: {report.status}", ""]
     # The whole picture, for the instructor: a student sees the hidden column only once it is shown.
     header = f"{'Part':<{width}}  {'Visible':^13}  {'Hidden':^13}  {'Points':^13}"
     lines += [header, "-" * len(header)]
@@ -351,18 +355,18 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
         lines.append("")
         for t in report.tests:
             lines.append(paint(f"{t.number} {t.name}: {t.score:g}/{t.max_score:g}", "1"))
-            lines += ["    " + line for line in t.output.splitlines()]
+            lines += ["    " + terminal(line) for line in t.output.splitlines()]
     else:
         failing = [part for part in PARTS if any(not t.passed for t in report.tests if t.part == part.id)]
         if failing:
             lines += ["", "What went wrong (-v shows every case in full):"]
         said: dict[str, list[str]] = {}  # the same words for several parts are said once
         for part in failing:
-            words = _what_went_wrong([t for t in report.tests if t.part == part.id])
+            words = terminal(_what_went_wrong([t for t in report.tests if t.part == part.id]))
             said.setdefault(words, []).append(title_of[part.id])
         for words, titles in said.items():
             who = titles[0] if len(titles) == 1 else f"{len(titles)} parts ({titles[0]}, ...)" if len(titles) > 3 \
                 else " and ".join(titles)
             lines.append(f"  {paint(who, '1')}: {words}")
-    lines += [""] + [note + "\n" for note in report.notes]
+    lines += [""] + [terminal(note) + "\n" for note in report.notes]
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ class Tolerance:
 
 
 # === the evidence rule of diagnoses, the autograder's own (filled in likewise) ===
+
+
+# === what makes text safe to print, the autograder's own (filled in likewise) ===
 
 
 @dataclass
@@ -407,7 +411,7 @@ def main(argv):
     timeout = next((float(a.split("=", 1)[1]) for a in argv if a.startswith("--timeout=")), CALL_TIMEOUT)
     path = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "two_layer_net.py")
     if not os.path.exists(path):
-        print(f"selfcheck: {path} not found")
+        print(terminal(f"selfcheck: {path} not found"))
         return 2
     foreign = foreign_imports(path)
     if foreign and not as_json:
@@ -521,7 +525,7 @@ def _failure(mine, cause):
 def report(path, checks):
     """One line per part; for a failing one, its likely cause, the failing public cases in a line, the
     other failing checks in a line, and a hint once."""
-    print(f"Self-check of {path} (handout {FINGERPRINT})\n")
+    print(terminal(f"Self-check of {path} (handout {FINGERPRINT})\n"))
     causes = explain(checks)
     passed_parts, said = 0, {}  # what a failing part's block says -> the first part that said it
     for part, title, _, _ in PARTS:
@@ -533,10 +537,10 @@ def report(path, checks):
         block = [] if ok else _failure(mine, causes.get(part))
         words = "\n".join(block).replace(part, "")
         if block and words in said and not words.startswith("      likely cause"):
-            print(f"{line} (as {said[words]})")  # one import error fails every part: said once
+            print(terminal(f"{line} (as {said[words]})"))  # one import error fails every part: said once
             continue
         said.setdefault(words, part)
-        print("\n".join([line] + block))
+        print(terminal("\n".join([line] + block)))  # (messages of the student's code in it: made visible)
     ran = [c for p, _, _, _ in PARTS for c in checks_of(checks, p) if not c.skipped]
     torch_note = " (torch autograd used as an extra oracle)" if any(c.name == "torch autograd" for c in checks) else ""
     print(f"\n{sum(c.passed for c in ran)} of {len(ran)} visible checks passed{torch_note}; "

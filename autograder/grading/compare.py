@@ -31,6 +31,7 @@ class Comparison:
     detail: str = ""  # where and by how much; reveals expected values, so for visible cases only
     note: str = ""  # shown even on a pass, e.g. that a singleton-axis shape was accepted
     worst: str = ""  # the worst entry in a few words, "at [3, 1]: -1.32 instead of 0"; visible cases only
+    said: str = ""  # what student code said about it (an exception's message): shown as code, visible cases only
 
 
 def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain: bool = True) -> Comparison:
@@ -147,7 +148,7 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
     if outcome.status == MISSING:
         return Comparison(False, f"{function} is not defined in your file")
     if outcome.status == ERROR:
-        return Comparison(False, f"{function} {outcome.message}", outcome.traceback)
+        return Comparison(False, f"{function} {outcome.message}", outcome.traceback, said=outcome.said)
     if outcome.status != OK:  # (a message that already says its status is not prefixed twice)
         message = outcome.message
         return Comparison(False, message if message.startswith(outcome.status) else
@@ -155,7 +156,7 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
     what = (f"the '{key}' entry of the dict returned by {function}" if key != "return"
             else f"the value {function} returned")
     if key in outcome.problems:
-        return Comparison(False, f"{what} {outcome.problems[key]}")
+        return Comparison(False, f"{what} {outcome.problems[key]}", said=outcome.problem_said.get(key, ""))
     if key not in outcome.values:
         return Comparison(False, f"the dict returned by {function} has no '{key}' entry")
     return compare(outcome.values[key], expected, tol, explain)

@@ -33,6 +33,8 @@ SOURCE_DIR = Path(__file__).absolute().parents[2]  # beside the package: referen
 TESTS_DIR = SOURCE_DIR / "tests"
 # What student code must never see; bubblewrap covers these with empty mounts.
 GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, DEFAULT_CONFIG_PATH]
+# The diagnostic calls of a submission may take as long as this many calls at their time limit, at most.
+DIAGNOSTIC_CALLS = 4
 
 @dataclass(frozen=True)
 class GradingReport:
@@ -161,9 +163,12 @@ class Grader:
                                isolation=self.isolation, stamp=self.stamp)
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
+            visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
                          self.forkserver) as sandbox:
-                plan = plan_calls(self.tests, cases, config.conventions, self.fixed)  # while the worker imports
+                # planned while the worker imports; one reference for both (the replay reads it)
+                plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
+                hidden_plan = plan_calls(self.tests, hidden, config.conventions, self.fixed, plan.reference)
                 replay = Replay(cases, plan.reference, outcomes) if keep_calls else None
                 report = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", self.stamp)]
@@ -180,10 +185,14 @@ class Grader:
                                  f"({', '.join(FUNCTIONS)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
-                results, log = run_grading_tests(self.tests, cases, sandbox, config, plan,
-                                                 outcomes if keep_calls else None)
-                results = complete(results, cases, NOT_RUN_REASON)
-                explanations = self._explain(results, sandbox)
+                kept = outcomes if keep_calls else None
+                # Everything shown before the due date comes from calls made before a hidden input reaches
+                # the worker: the visible cases, then the diagnostic ones (the likely causes), then hidden.
+                seen, log = run_grading_tests(self.tests, visible, sandbox, config, plan, kept)
+                explanations = self._explain(seen, sandbox)
+                unseen, hidden_log = run_grading_tests(self.tests, hidden, sandbox, config, hidden_plan, kept)
+                results = complete(_by_test(seen, unseen, len(self.tests)), cases, NOT_RUN_REASON)
+                log = "\n".join(x for x in (log, hidden_log) if x)
                 # what was written while hidden cases ran could show their inputs: the student sees
                 # it only where the hidden tests are shown at once; instructors always (in the log)
                 fd_output, hidden_fd_output = sandbox.worker_output(), sandbox.worker_output(after_mark=True)
@@ -206,14 +215,17 @@ class Grader:
 
     def _explain(self, results: list[CaseResult], sandbox: Sandbox) -> dict:
         """What went wrong in each failing part, from its visible cases and, for those parts, the
-        diagnostic cases (run only to explain, never scored; after every scored call)."""
+        diagnostic cases: run only to explain, never scored, before any hidden input reaches the
+        worker (so no likely cause can depend on one), and off the scored calls' clock (see
+        Sandbox.unscored: their time and timeouts cost the hidden cases nothing)."""
         observed = _observations(results, self.visible_cases)
         failing = {part for part, seen in observed.items()
                    if any(not o.passed and o.received is not None for o in seen)}
         if not failing:
             return {}
         tests = tuple(t for t in self.tests if t.part in failing)
-        extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config, fixed=self.fixed)
+        with sandbox.unscored(DIAGNOSTIC_CALLS * self.config.limits.call_timeout):
+            extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config, fixed=self.fixed)
         for part, seen in _observations(extra, self.diagnostic_cases).items():
             observed[part] += seen
         return self.diagnoser.explain(observed)
@@ -270,6 +282,13 @@ def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
     if report.stdout:
         lines.append("It printed:\n" + report.stdout)
     return "\n".join(lines)
+
+
+def _by_test(first: list[CaseResult], then: list[CaseResult], tests: int) -> list[CaseResult]:
+    """Two runs' results (each test's cases in a row, test after test) as one: test after test, each
+    test's cases of the first run, then of the second."""
+    a, b = len(first) // tests if tests else 0, len(then) // tests if tests else 0
+    return [r for i in range(tests) for r in first[i * a:(i + 1) * a] + then[i * b:(i + 1) * b]]
 
 
 def _observations(results: list[CaseResult], visible: list) -> dict[str, list]:

@@ -6,8 +6,10 @@ Schema, in the project's research notes; autograder/tests/results.schema.json is
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,13 +67,84 @@ def failure_results(message: str, execution_time: float = 0.0) -> dict:
     }
 
 
-def write_results(path: Path, results: dict, durable: bool = True) -> None:
-    """Write results.json atomically: a reader sees the old file or the whole new one, never a part."""
-    atomic_write_text(path, json.dumps(results, indent=2, allow_nan=False), durable)
+def write_results(path: Path, results: dict, durable: bool = True, mode: int = 0o644) -> None:
+    """Write results.json atomically: a reader sees the old file or the whole new one, never a part.
+    It is at most MAX_RESULTS_BYTES long, whatever the submission printed or said (encode_results)."""
+    atomic_write_text(path, encode_results(results), durable, mode)
 
 
-def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path` (mode 644).
+# results.json's size, encoded, whatever student code returns, prints or says: each output is cut to
+# fit (its largest ones first), and what is cut says so.
+MAX_RESULTS_BYTES = 1_000_000
+_CUT = "\n... [{} characters cut here: results.json is limited to 1 MB]"
+
+
+def encode_results(results: dict, budget: int = MAX_RESULTS_BYTES) -> str:
+    """The JSON text of results.json (ASCII: any character survives), at most `budget` bytes.
+
+    The outputs (the top-level one and each test's) are what can grow; when the whole is over the
+    budget, every output larger than a common cap is cut to it, the cap chosen as large as fits.
+    A Markdown output cut inside a code block has the block closed after the cut."""
+    text = json.dumps(results, indent=2, allow_nan=False)
+    if len(text) <= budget:
+        return text
+    results = copy.deepcopy(results)
+    outputs = [results] + [t for t in results.get("tests", []) if isinstance(t.get("output"), str)]
+    sizes = [_encoded(o.get("output", "")) for o in outputs]
+    room = budget - (len(text) - sum(sizes)) - len(outputs) * (len(_CUT) + 40)  # (cut notices, closing fences)
+    cap = _water_level(sizes, room)
+    for o, size in zip(outputs, sizes):
+        if size > cap:
+            o["output"] = _cut(o.get("output", ""), cap, o.get("output_format") == "md")
+    return json.dumps(results, indent=2, allow_nan=False)
+
+
+def _encoded(text: str) -> int:
+    return len(json.dumps(text))
+
+
+def _water_level(sizes: list[int], room: int) -> int:
+    """The largest cap c with sum(min(size, c)) <= room (0 if even nothing fits)."""
+    level, left, ordered = 0, room, sorted(sizes)
+    for i, size in enumerate(ordered):
+        share = left // (len(ordered) - i)
+        if size > share:
+            return max(share, 0)
+        left -= size
+        level = size
+    return level
+
+
+def _cut(text: str, budget: int, markdown: bool) -> str:
+    """The longest start of `text` whose JSON encoding fits `budget` bytes, with a notice; a Markdown
+    code block left open by the cut is closed, so the notice (and what follows) is not code."""
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits (the encoding grows with the prefix)
+        middle = (low + high + 1) // 2
+        if _encoded(text[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    kept = text[:low]
+    fence = open_fence(kept) if markdown else None
+    return kept + (f"\n{fence}" if fence else "") + _CUT.format(len(text) - low)
+
+
+def open_fence(markdown: str) -> str | None:
+    """The fence of the code block the Markdown text leaves open at its end (CommonMark's rule: a
+    fence of 3 or more backticks opens; a line of only as many or more closes), or None."""
+    fence = None
+    for line in markdown.split("\n"):
+        match = re.match(r" {0,3}(`{3,})(.*)$", line)
+        if fence is None and match and "`" not in match.group(2):
+            fence = match.group(1)
+        elif fence is not None and match and len(match.group(1)) >= len(fence) and not match.group(2).strip():
+            fence = None
+    return fence
+
+
+def atomic_write_text(path: Path, text: str, durable: bool = True, mode: int = 0o644) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path` (with `mode`).
 
     durable: fsync before the rename, so that even a power cut leaves the old file or the new one.
     Without it the rename is still atomic for every reader and for a killed process; a batch writes
@@ -86,7 +159,7 @@ def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
             f.flush()
             if durable:
                 os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Config
+from ..escape import markdown_block, markdown_span
 from .parts import PARTS, part_title
 
 if TYPE_CHECKING:  # (the diagnosis is imported only where a part fails: see grade.py)
@@ -29,16 +30,17 @@ class CaseResult:
     case_title: str
     hidden: bool
     passed: bool
-    reason: str = ""  # short: "wrong values", "timeout: ...", safe for hidden cases
+    reason: str = ""  # short, in the grader's words: "wrong values", "timeout: ...", safe for hidden cases
     detail: str = ""  # where and by how much (visible cases only)
     note: str = ""  # e.g. an accepted singleton-axis shape
     worst: str = ""  # the worst entry in a few words (visible cases only)
-    stdout: str = ""  # what the student's code printed during the call (capped)
+    stdout: str = ""  # what the student's code printed during the call (capped; visible cases only)
     values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
     call_status: str = "ok"  # how the call ended: ok, timeout, crash, out of memory, error, ...
     # visible cases only, for diagnose.py: the student's answer (None if the call gave none), the right one
     received: np.ndarray | None = None
     expected: np.ndarray | None = None
+    said: str = ""  # what student code said (an exception's message): shown only as code, visible cases only
 
 
 @dataclass(frozen=True)
@@ -110,43 +112,39 @@ def _output(results: list[CaseResult], hidden: bool, explanation: Explanation | 
         lines += ["", f"**Likely cause:** {explanation.message}"]
     if failing:
         lines += ["", "Failing cases:"]
-        lines += [f"- {line}" for line in failure_lines(failing)]
+        lines += [f"- {line}" for line in failure_lines(failing, said=markdown_span)]
     if passed and failing:
         lines += ["", "Passing: " + "; ".join(r.case_title for r in passed) + "."]
     first = next((r for r in failing if r.values or r.detail), None)
     if first and not hidden:
         lines += ["", f"**{first.case_title}**, in full:"]
-        lines += [block for block in (first.values, code_block(first.detail) if first.detail else "") if block]
+        lines += [block for block in (first.values, markdown_block(first.detail) if first.detail else "") if block]
     notes = list(dict.fromkeys(r.note for r in results if r.note))
-    lines += [line for note in notes for line in ("", code_block(note))]
+    lines += [line for note in notes for line in ("", markdown_block(note))]
     printed = [(r.case_title, r.stdout) for r in results if r.stdout]
     for title, stdout in printed[:2]:
-        lines += ["", f"Your code printed ({title}):", code_block(stdout)]
+        lines += ["", f"Your code printed ({title}):", markdown_block(stdout)]
     if len(printed) > 2:
         lines += ["", f"(It printed in {len(printed) - 2} more cases, not shown.)"]
     return "\n".join(lines)
 
 
-def failure_lines(failing: list[CaseResult]) -> list[str]:
-    """Each failing case in a line: its title, the reason, the worst entry."""
-    return [r.case_title + (f": {r.reason}" if r.reason else "") + (f", {r.worst}" if r.worst else "")
-            for r in _merge_reasons(failing)]
+def failure_lines(failing: list[CaseResult], said=str) -> list[str]:
+    """Each failing case in a line: its title, the reason, what the student's code said (through
+    `said`: markdown_span for Markdown; as it is for the terminal, which escapes at its edge), the
+    worst entry."""
+    return [r.case_title + (f": {r.reason}" if r.reason else "") + (f": {said(r.said)}" if r.said else "")
+            + (f", {r.worst}" if r.worst else "") for r in _merge_reasons(failing)]
 
 
 def _merge_reasons(failing: list[CaseResult]) -> list[CaseResult]:
     """The failing cases, a reason repeated in every one of them said once: "not run: mse_loss timed out"
     on twelve lines reads as noise."""
-    reasons = {r.reason for r in failing}
-    if len(failing) > 2 and len(reasons) == 1 and not next(iter(reasons)).startswith("wrong values"):
+    reasons = {(r.reason, r.said) for r in failing}
+    if len(failing) > 2 and len(reasons) == 1 and not failing[0].reason.startswith("wrong values"):
         return [CaseResult(failing[0].part, "", f"all {len(failing)} failing cases", failing[0].hidden, False,
-                           failing[0].reason)]
+                           failing[0].reason, said=failing[0].said)]
     return failing
-
-
-def code_block(text: str) -> str:
-    """A Markdown code block that the text inside cannot close."""
-    fence = "```"
-    return f"{fence}text\n{text.replace(fence, '` ` `')}\n{fence}"
 
 
 def part_summary(tests: list[ScoredTest]) -> list[tuple[str, float, float, str]]:

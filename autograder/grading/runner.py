@@ -31,12 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..escape import markdown_block
 from ..sandbox.calls import OK, Call, CallOutcome, Sandbox
 from .answer_key import Accepted, reference_answer, resolve
 from .cases import Case
 from .compare import judge
 from .parts import ARGUMENTS, PART_IDS, Conventions
-from .rubric import MAX_VALUE_BLOCKS, CaseResult, code_block
+from .rubric import MAX_VALUE_BLOCKS, CaseResult
 
 FIXTURES = ("case", "student", "reference", "check")
 NOT_RUN_REASON = "internal grader error: this check did not run"
@@ -253,11 +254,12 @@ class FixedCases:
 
 
 def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], conventions: Conventions,
-               fixed: FixedCases | None = None) -> Plan:
+               fixed: FixedCases | None = None, reference: ReferenceCalls | None = None) -> Plan:
     """The planning pass. It needs no worker, so it runs while the worker imports the submission.
 
-    fixed: the fixed cases' plan and answers, reused and extended (None: plan every case here)."""
-    reference = ReferenceCalls(conventions, fixed.answers if fixed else None)
+    fixed: the fixed cases' plan and answers, reused and extended (None: plan every case here);
+    reference: the reference answers to extend (another plan's, of the same submission)."""
+    reference = reference or ReferenceCalls(conventions, fixed.answers if fixed else None)
     if fixed is None:
         return Plan(_plan(tests, cases, reference), reference)
     key = (tuple(t.name for t in tests), tuple(c.id for c in cases if not c.hidden))
@@ -333,10 +335,14 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
         values = ""
         if not verdict.passed and answered and show:
             values = show_values(function, outcome.arguments, expected, outcome.values[key])
+        # a hidden case keeps none of the student's text (its prints, its messages): with it, code could
+        # publish the hidden inputs once the hidden tests are shown (staff see it: staff.py)
+        visible = not case.hidden
         recorded.append(CaseResult(
             part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
-            verdict.note, verdict.worst, outcome.stdout, values, outcome.status,
-            received=outcome.values[key] if answered else None, expected=expected if not case.hidden else None))
+            verdict.note, verdict.worst, outcome.stdout if visible else "", values, outcome.status,
+            received=outcome.values[key] if answered else None, expected=expected if visible else None,
+            said=verdict.said if visible else ""))
         if not verdict.passed:
             raise CaseFailed(verdict.reason)
 
@@ -346,8 +352,8 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
 def show_values(function: str, args: tuple[np.ndarray, ...], expected: np.ndarray, received: np.ndarray) -> str:
     """Markdown: what the function was given, what was expected, what it returned (summarised if large)."""
     given = "\n".join(f"{name} = {array_text(a)}" for name, a in zip(ARGUMENTS[function], args))
-    return (f"Called `{function}` with:\n{code_block(given)}\n"
-            f"Expected:\n{code_block(array_text(expected))}\nReceived:\n{code_block(array_text(received))}")
+    return (f"Called `{function}` with:\n{markdown_block(given)}\n"
+            f"Expected:\n{markdown_block(array_text(expected))}\nReceived:\n{markdown_block(array_text(received))}")
 
 
 def array_text(a: np.ndarray) -> str:

@@ -112,8 +112,17 @@ def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Stag
     return Staged(module, tuple(notes))
 
 
-def copy_upload(root: Path, target: Path) -> list[str]:
+def _same(path: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def copy_upload(root: Path, target: Path, leave_out: Path | None = None) -> list[str]:
     """Copy the folder `root` to `target` (new) without following a link; notes on what was left out.
+
+    leave_out: a folder below `root` not to copy (a batch's output folder inside its input).
 
     A link is copied as a link, then kept only if, in the copy, it leads to something inside the
     copy (checked on the finished copy, so chains of links and ".." are judged as the system
@@ -126,7 +135,7 @@ def copy_upload(root: Path, target: Path) -> list[str]:
     for folder, dirs, files in os.walk(root):  # os.walk lists links to folders but never enters them
         here = Path(folder)
         rel = here.relative_to(root)
-        dirs[:] = [d for d in dirs if d not in IGNORED]
+        dirs[:] = [d for d in dirs if d not in IGNORED and not (leave_out and _same(here / d, leave_out))]
         for name in sorted(dirs + files):
             if name in IGNORED:
                 continue

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..escape import csv_cell, one_line, terminal
 from ..grading.parts import PART_IDS
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
@@ -38,6 +39,7 @@ from .report import write_report
 from .whatif import Comparison, compare_rows, read_earlier
 
 EXPORT_METADATA = "submission_metadata.yml"
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600  # what a batch writes: the instructor's alone
 CACHE_KEY = "batch_cache_key"  # in results.json's extra_data: submission content + grader version
 
 
@@ -52,7 +54,7 @@ class Entry:
 
 # -- finding the submissions -------------------------------------------------------------------
 
-def discover(input_path: Path, workdir: Path, warn=None) -> list[Entry]:
+def discover(input_path: Path, workdir: Path, warn=None, out: Path | None = None) -> list[Entry]:
     """The submissions in a folder, a zip of one, or a Gradescope export (folder or zip).
 
     The input is first copied (or extracted) into workdir/input, a folder the grader alone can
@@ -61,7 +63,8 @@ def discover(input_path: Path, workdir: Path, warn=None) -> list[Entry]:
     Only the export's own submission_metadata.yml (at the top of the folder or zip, or of the
     zip's single top folder) is read: one a student uploaded inside a submission is just a file of
     that submission.
-    warn(message) is told about what was left out.
+    warn(message) is told about what was left out; out (the batch's output folder), if it lies inside
+    the input, is left out.
     """
     warn = warn or (lambda message: None)
     private = workdir / "input"
@@ -70,7 +73,10 @@ def discover(input_path: Path, workdir: Path, warn=None) -> list[Entry]:
         _safe_extract(input_path, private, warn)
         input_path = _single_top_folder(private)
     elif input_path.is_dir():
-        for note in copy_upload(input_path, private / "class"):
+        inside = out is not None and out.exists() and out.resolve().is_relative_to(input_path.resolve())
+        if inside:
+            warn(f"{input_path}: left out {out}, the batch's own output folder (--out), which lies inside it")
+        for note in copy_upload(input_path, private / "class", leave_out=out if inside else None):
             warn(f"{input_path}: {note}")
         input_path = private / "class"
     else:
@@ -241,7 +247,7 @@ def _grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
         except BaseException as e:  # noqa: BLE001 - the batch goes on
             results = failure_results(f"internal error ({type(e).__name__}: {e})")
             results["extra_data"] = {"status": "grader error"}
-        write_results(results_path, results, durable=False)
+        write_results(results_path, results, durable=False, mode=PRIVATE_FILE)
     except _Stopped:
         _leave()  # grade() and the writer have cleaned up (raising would only fail this task)
     finally:
@@ -265,7 +271,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{rate:5.1f}/s  {int(left) // 60}:{int(left) % 60:02d} left  {label[:30]:<30}")
+                f"{rate:5.1f}/s  {int(left) // 60}:{int(left) % 60:02d} left  {one_line(label)[:30]:<30}")
         self.stream.write(line)
         self.stream.flush()
 
@@ -289,11 +295,17 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
 
     compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
     earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
-    out.mkdir(parents=True, exist_ok=True)
+    # Private: the class's results and names are the instructor's alone, and unreachable by student
+    # code (a later submission must not read an earlier classmate's). A folder of the instructor's
+    # own is left as it is; every file in it is 0600.
+    if not out.exists():
+        out.mkdir(parents=True, mode=PRIVATE_FOLDER)
+        os.chmod(out, PRIVATE_FOLDER)
     (out / "results").mkdir(exist_ok=True)
+    os.chmod(out / "results", PRIVATE_FOLDER)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
-        entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {message}",
-                                                                                 file=sys.stderr))
+        entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {terminal(message)}",
+                                                                                 file=sys.stderr), out=out)
         _check_found(Path(input_path), entries)
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):
@@ -377,12 +389,14 @@ CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max"
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    """grades.csv, written to a temporary file and renamed: never half-written."""
+    """grades.csv, written to a temporary file and renamed: never half-written. Every text cell goes
+    through escape.csv_cell (names, emails and ids are the students' own: `=HYPERLINK(...)` must
+    stay text in a spreadsheet); numbers are written as numbers."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
+    writer.writerows({k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
+    atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
 
 
 def _cached_key(results) -> str | None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from ..config import load_config
+from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
 from ..grading.grade import Grader, GradingReport
 from ..grading.parts import PARTS_BY_ID, part_title
@@ -146,19 +147,20 @@ class GradingSession:
         """What the student reads for this case (the reason, the likely cause, the values); for a hidden
         case, the reason and the part's likely cause (found on its visible cases): pytest is run by staff."""
         title = part_title(PARTS_BY_ID[r.part], self.grader().config.conventions)
-        lines = [f"{title}; {r.case_title}: {r.reason}" + (f", {r.worst}" if r.worst else "")]
+        lines = [f"{title}; {r.case_title}: {r.reason}" + (f": {r.said}" if r.said else "")
+                 + (f", {r.worst}" if r.worst else "")]
         explanation = next((t.explanation for t in self.graded().tests if t.part == r.part and not t.hidden
                             and t.explanation), None)
         if explanation:
             lines.append(f"Likely cause: {explanation.message}")
         if r.hidden:
-            return "\n".join(lines)
+            return terminal("\n".join(lines))
         if outcome is not None and outcome.status == "ok" and key in outcome.values:
             lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
         lines += [text for text in (r.detail, r.note) if text]
         if r.reason.startswith("not graded"):  # why: the import error, in the notes
             lines += self.graded().notes[:2]
-        return "\n".join(lines)
+        return terminal("\n".join(lines))  # (the student's text in it: pytest prints it to a terminal)
 
     def _reference(self) -> Path:
         """The reference solution, following the config's conventions, staged as a submission."""

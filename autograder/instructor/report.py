@@ -17,11 +17,13 @@ from .. import __version__
 from ..config import Config
 from ..diagnosis.diagnose import describe
 from ..grading.parts import PARTS, PARTS_BY_ID, Conventions, part_title
+from ..grading.results import atomic_write_text
 from .whatif import Comparison
 
 
 def write_report(path: Path, rows: list[dict], config: Config, comparison: Comparison | None = None) -> None:
-    path.write_text(render_report(rows, config, comparison), encoding="utf-8")
+    """The class's report, written atomically, readable by its owner alone (it names every student)."""
+    atomic_write_text(path, render_report(rows, config, comparison), mode=0o600)
 
 
 def missing_guarantees(rows: list[dict]) -> list[str]:

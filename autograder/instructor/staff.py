@@ -14,11 +14,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from ..escape import markdown_block, markdown_span
 from ..grading.answer_key import resolve
 from ..grading.compare import judge
 from ..grading.grade import TESTS_DIR, GradingReport
 from ..grading.parts import PARTS_BY_ID, part_title
-from ..grading.rubric import code_block
 from ..grading.runner import load_grading_tests, show_values
 
 
@@ -34,6 +34,8 @@ class StaffCase:
     values: str  # what the function was given, what was expected, what it returned
     detail: str  # where and by how much
     explanation: str  # the part's likely cause, from its visible cases
+    said: str = ""  # what the student's code said (an exception's message), never in the student's results
+    printed: str = ""  # what it printed during the call, likewise
 
 
 def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
@@ -61,28 +63,31 @@ def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
             except Exception:  # noqa: BLE001 - _Stop, or a call never made (the run ended first)
                 pass
             result = recorded[test.part, case.id]
-            values = detail = ""
+            values = detail = said = printed = ""
             if seen and seen[-1][0] is not None:
                 outcome, expected, function, key = seen[-1]
                 verdict = judge(outcome, expected, tolerance, function, key)
-                detail = verdict.detail
+                detail, said, printed = verdict.detail, verdict.said, outcome.stdout
                 if outcome.status == "ok" and key in outcome.values:
                     values = show_values(function, outcome.arguments, expected, outcome.values[key])
             title = part_title(PARTS_BY_ID[test.part], config.conventions)
             out.append(StaffCase(test.part, title, result.case_title, result.passed, result.reason, values, detail,
-                                 causes.get(test.part, "")))
+                                 causes.get(test.part, ""), said, printed))
     return out
 
 
 def staff_text(cases: list[StaffCase]) -> str:
-    """The staff view for a terminal: a block per hidden case."""
+    """The staff view for a terminal (student text as it is: the terminal escapes at its edge): a block
+    per hidden case."""
     lines = ["Hidden cases, as graded for this submission id (staff only):"]
     for c in cases:
         lines.append(f"\n{c.title}; {c.case_title}: "
-                     + ("PASS" if c.passed else f"FAIL ({c.reason})"))
+                     + ("PASS" if c.passed else f"FAIL ({c.reason}" + (f": {c.said}" if c.said else "") + ")"))
+        if c.printed:
+            lines += ["  it printed:"] + ["    " + line for line in c.printed.splitlines()]
         if c.explanation and not c.passed:
             lines.append(f"  likely cause (from the visible cases): {c.explanation}")
-        for block in (c.values, code_block(c.detail) if c.detail else ""):
+        for block in (c.values, markdown_block(c.detail) if c.detail else ""):
             lines += ["  " + line for line in block.splitlines() if not line.startswith("```")]
     return "\n".join(lines)
 
@@ -96,7 +101,9 @@ def staff_results(results: dict, cases: list[StaffCase]) -> dict:
         mine = [c for c in cases if c.part == test["tags"][0]]
         test["output"] += "\n\n**Staff view:**\n" + "\n\n".join(
             f"- {'PASS' if c.passed else 'FAIL'} {c.case_title}" + ("" if c.passed else f": {c.reason}")
-            + (f"\n\n{c.values}" if c.values else "") + (f"\n{code_block(c.detail)}" if c.detail else "")
+            + (f": {markdown_span(c.said)}" if c.said and not c.passed else "")
+            + (f"\n\n{c.values}" if c.values else "") + (f"\n{markdown_block(c.detail)}" if c.detail else "")
+            + (f"\n\nIt printed:\n{markdown_block(c.printed)}" if c.printed else "")
             for c in mine)
     staff.setdefault("extra_data", {})["staff_copy"] = True
     return staff

@@ -9,6 +9,7 @@ and leave here as fresh float64 arrays; what they mean is for compare.py to deci
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import resource
@@ -16,6 +17,7 @@ import select
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,15 +41,22 @@ class CallOutcome:
 
     values: the returned arrays as fresh float64 arrays, by key ("return" for a plain function,
     the dict keys for forward/backward); problems: keys whose value was unusable, with why.
+
+    The grader's own words (message, problems, error_type) are kept apart from the text student
+    code chose (said, problem_said, traceback, stdout), which is shown only as code, and never
+    for a hidden case.
     """
 
     status: str
     values: dict[str, np.ndarray] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
-    message: str = ""  # for a status other than ok: what happened, in one line
+    problems: dict[str, str] = field(default_factory=dict)  # key -> why, in the grader's words
+    message: str = ""  # for a status other than ok: what happened, in one line, in the grader's words
     traceback: str = ""  # for an exception: the traceback from the student's own frames
     stdout: str = ""
     arguments: tuple[np.ndarray, ...] = ()  # what the function was given (the grader's own arrays)
+    error_type: str = ""  # for an exception: its type's name if it is one of Python's own, else ""
+    said: str = ""  # for an exception: its message (after its type's name where error_type is "")
+    problem_said: dict[str, str] = field(default_factory=dict)  # key -> the detail of its problem
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,19 @@ class Sandbox:
             # what a library too big for the address-space limit looks like (torch needs ~700 MB)
             message += f" [out of memory: the limit is {self.limits.memory_mb} MB]"
         return ImportReport(False, message, _text(error.get("traceback")), stdout)
+
+    @contextmanager
+    def unscored(self, budget: float) -> Iterator[None]:
+        """Calls made inside score nothing (the diagnostic cases): together they may take `budget`
+        seconds at most, and neither the time they take nor their timeouts count against the calls
+        after them, so a submission's score is what it would be without them."""
+        started, deadline, strikes = time.monotonic(), self.deadline, dict(self._timeouts)
+        self.deadline = min(deadline, started + budget)
+        try:
+            yield
+        finally:
+            self.deadline = deadline + (time.monotonic() - started)
+            self._timeouts = strikes
 
     # -- calls ---------------------------------------------------------------------------------
     def call(self, function: str, args: list[np.ndarray], keys: tuple[str, ...] | None = None) -> CallOutcome:
@@ -399,6 +421,15 @@ def _death_reason(returncode: int | None) -> tuple[str, str]:
                    "(os._exit() or a crash in native code)")
 
 
+# The words for what made a returned value unusable, by the kind the worker names (worker._to_array).
+PROBLEMS = {"unconvertible": "could not be turned into a numeric array", "not numeric": "is not numeric",
+            "too large": "is too large"}
+# Python's own exception types: a name among these may be shown where student text may not (a
+# hidden test), since student code cannot choose its wording.
+BUILTIN_ERRORS = frozenset(name for name, value in vars(builtins).items()
+                           if isinstance(value, type) and issubclass(value, BaseException))
+
+
 def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome:
     """Turn a worker's answer into a CallOutcome, trusting none of it (ProtocolError if malformed)."""
     status = header.get("status")
@@ -407,8 +438,11 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
         return CallOutcome(MISSING, message="the function is not defined in the submission", stdout=stdout)
     if status != "ok":
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
-        message = f"raised {_text(error.get('type'))}: {_text(error.get('message'))}"
-        return CallOutcome(ERROR, message=message, traceback=_text(error.get("traceback")), stdout=stdout)
+        kind, said = _text(error.get("type"), 200), _text(error.get("message"), 2000)
+        builtin = kind if kind in BUILTIN_ERRORS else ""
+        return CallOutcome(ERROR, message=f"raised {builtin or 'an exception'}", stdout=stdout, error_type=builtin,
+                           traceback=_text(error.get("traceback")),
+                           said=said if builtin else ": ".join(x for x in (kind, said) if x))
     names = header.get("names")
     problems = header.get("problems")
     if not isinstance(names, list) or not isinstance(problems, dict):
@@ -416,8 +450,14 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
     arrays = protocol.decode_arrays(header.get("arrays"), payload, max_result_bytes)  # ProtocolError: caller
     if len(arrays) != len(names):
         raise protocol.ProtocolError("names and arrays do not match")
-    values = {_text(k): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
-    return CallOutcome(OK, values, {_text(k): _text(v) for k, v in problems.items()}, stdout=stdout)
+    values = {_text(k, 100): np.array(a, dtype=np.float64) for k, a in zip(names, arrays)}
+    words, said = {}, {}
+    for key, problem in problems.items():
+        kind, detail = (problem + ["", ""])[:2] if isinstance(problem, list) else ("", "")
+        words[_text(key, 100)] = PROBLEMS.get(kind, "could not be used") if isinstance(kind, str) else \
+            "could not be used"
+        said[_text(key, 100)] = _text(detail, 2000)
+    return CallOutcome(OK, values, words, stdout=stdout, problem_said=said)
 
 
 def _text(value, limit: int = 20000) -> str:

@@ -92,7 +92,8 @@ def _describe_error(exc):
 
 
 def _to_array(value, np, max_bytes):
-    """(spec-ready ndarray, None) or (None, problem) for one returned value."""
+    """(spec-ready ndarray, None) or (None, (kind, detail)) for one returned value: the grader words
+    the kind itself ("unconvertible", "not numeric", "too large"); the detail is shown as code."""
     kind = type(value)
     if kind.__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
         # a torch tensor: converted through its own methods, without importing torch here
@@ -100,11 +101,11 @@ def _to_array(value, np, max_bytes):
     try:
         array = np.asarray(value)
     except Exception as e:  # ragged lists, objects that refuse conversion
-        return None, f"could not be turned into a numeric array ({type(e).__name__}: {str(e)[:200]})"
+        return None, ("unconvertible", f"{type(e).__name__}: {str(e)[:200]}")
     if array.dtype.kind not in "fiub" or array.dtype.hasobject:
-        return None, f"is not numeric: got a value of type {kind.__name__} (array dtype {array.dtype})"
+        return None, ("not numeric", f"a value of type {kind.__name__} (array dtype {array.dtype})")
     if array.nbytes > max_bytes:
-        return None, f"is too large ({array.nbytes} bytes, shape {array.shape}); the cap is {max_bytes} bytes"
+        return None, ("too large", f"{array.nbytes} bytes, shape {array.shape}; the cap is {max_bytes} bytes")
     return array, None
 
 
@@ -197,7 +198,7 @@ def _run(fn, function, keys, args, np, max_bytes):
     for key, item in outputs.items():
         array, problem = _to_array(item, np, max_bytes)
         if problem:
-            problems[key] = problem
+            problems[key] = list(problem)
         else:
             names.append(key)
             arrays.append(array)

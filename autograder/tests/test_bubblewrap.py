@@ -78,16 +78,24 @@ def mse_loss(y_hat, y):
 """
 
 
-def grade_from_this_checkout(tmp_path, attack_source: str) -> dict:
+def grade_from_this_checkout(tmp_path, attack_source: str, import_timeout: float | None = None) -> dict:
     """results.json of `python -m autograder grade` run from this checkout (which other users can
-    read) on the attack with the correct example beside it as honest.py; skips without the layer."""
+    read) on the attack with the correct example beside it as honest.py; skips without the layer.
+    import_timeout: the config's, instead of the default's."""
     upload = tmp_path / "upload"
     upload.mkdir()
     (upload / "two_layer_net.py").write_text(attack_source)
     shutil.copy(HONEST, upload / "honest.py")
     results = tmp_path / "results.json"
-    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results)],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    config = []
+    if import_timeout is not None:
+        text = (REPO / "grading.toml").read_text()
+        assert text.count("import_timeout = 10.0") == 1
+        text = text.replace("import_timeout = 10.0", f"import_timeout = {import_timeout}")
+        (tmp_path / "grading.toml").write_text(text)
+        config = ["--config", str(tmp_path / "grading.toml")]
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(upload), "--results", str(results),
+                          *config], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     doc = json.loads(results.read_text())
     if "no bubblewrap layer" in doc["extra_data"]["isolation"]:
@@ -108,7 +116,7 @@ from honest import *
 
 found, seen, started = [], 0, time.monotonic()
 for folder, dirs, files in os.walk("/"):
-    if folder in ("/proc", "/sys") or time.monotonic() - started > 6:
+    if folder in ("/proc", "/sys"):
         dirs[:] = []
         continue
     seen += len(files)
@@ -122,14 +130,14 @@ print("FOUND", sorted(found), "IN", round(time.monotonic() - started, 1), "s", s
 def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_path):
     """From this checkout (which other users can read, with its .git, examples, reference and config),
     graded with every layer: the allowlist exposes none of it, nor anything else but the system,
-    the interpreter and the scratch folder."""
-    doc = grade_from_this_checkout(tmp_path, WALK)
+    the interpreter and the scratch folder. The walk runs at import, whose time limit is raised so
+    that it finishes however loaded the machine is."""
+    doc = grade_from_this_checkout(tmp_path, WALK, import_timeout=200)
     printed = next(line for line in doc["output"].splitlines() if line.startswith("FOUND"))
     found = eval(printed.split(" IN ")[0].removeprefix("FOUND "))  # a list literal printed by the walk
     # its own file, where its folder can be listed (as the sandbox user the scratch above it cannot)
     assert all(p.endswith("/submission/two_layer_net.py") and str(REPO) not in p for p in found), printed
-    seconds, seen = float(printed.split(" IN ")[1].split()[0]), int(printed.split()[-2])
-    assert seconds < 6 and seen > 1000, printed  # the walk finished, through the system's files
+    assert int(printed.split()[-2]) > 1000, printed  # the walk finished (it printed), through the system's files
     assert doc["score"] == 20
 
 

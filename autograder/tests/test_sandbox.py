@@ -103,7 +103,7 @@ def test_prints_are_captured_per_call_and_capped(sandbox):
 def test_sys_exit_in_a_call_is_an_error_not_a_crash(sandbox):
     box = sandbox("import sys\ndef relu(z): sys.exit(0)\ndef affine(x, W, b): return x\n")
     out = box.call("relu", [np.ones(1)])
-    assert out.status == "error" and "sys.exit(0)" in out.message
+    assert out.status == "error" and "sys.exit(0)" in out.said
     assert box.call("affine", [np.ones(1), np.ones((1, 1)), np.ones(1)]).status == "ok"
 
 
