@@ -143,15 +143,18 @@ def test_the_early_view_never_depends_on_a_hidden_input(gradescope_runs, class_b
     assert "(likely: mean instead of sum)" in summary  # the cause is shown, the same for everyone
 
 
-def test_no_hidden_test_shows_student_text(gradescope_runs):
+def test_no_hidden_test_shows_student_text(gradescope_runs, class_batch):
     results = gradescope_runs["hidden_text", "1"].results
     loss = [t for t in results["tests"] if t["tags"] == ["loss"]]
     visible, hidden = [t for t in loss if "visible" in t["name"]], [t for t in loss if "hidden" in t["name"]]
     assert "LEAKED-" in visible[0]["output"]  # the student's own visible inputs: shown, as code
     assert hidden and all("LEAK" not in t["output"] for t in hidden)
     assert "mse_loss raised an exception" in hidden[0]["output"]  # the kind of failure, in our words
-    for run in gradescope_runs.values():  # no attack's hidden test carries its text
-        for t in run.results["tests"]:
+    out, _ = class_batch
+    documents = [run.results for run in gradescope_runs.values()]
+    documents += [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    for results in documents:  # no attack's hidden test carries its text
+        for t in results["tests"]:
             if "hidden" in t["name"]:
                 assert not re.search(r"LEAK|PWNED|\\x1b|\x1b|\U0001F600", t["output"]), t["output"][:300]
 
@@ -213,6 +216,12 @@ def test_no_control_character_reaches_the_terminal(runtime, source, uploads, opt
             assert "\\x1b[2J\\x1b[3J" in proc.stdout
     _, batch = class_batch
     assert not CONTROL.search(batch.stdout + batch.stderr)
+
+
+def test_no_control_character_reaches_gradescopes_log(gradescope_runs):
+    """run_autograder's stdout and stderr, which Gradescope shows instructors."""
+    for run in gradescope_runs.values():
+        assert not CONTROL.search(run.log), CONTROL.findall(run.log)
 
 
 def test_the_staff_view_shows_what_the_hidden_tests_do_not(runtime, source, uploads):
