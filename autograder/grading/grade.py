@@ -20,6 +20,7 @@ from ..sandbox import bubblewrap
 from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from ..sandbox.forkserver import ForkServer
 from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
+from ..sandbox.memcg import MemoryCgroup, protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
 from .hidden import hidden_bases, relabel
@@ -83,6 +84,11 @@ class Grader:
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()
+        protect_from_oom()  # before the zygote starts: it inherits the low score, its workers raise theirs
+        probe = MemoryCgroup.create(config.limits.memory_mb << 20)  # can this grader make them?
+        self.memory_cgroups = probe is not None
+        if probe:
+            probe.remove()
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
         # leaves writable), deleted once it is graded.
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
@@ -90,7 +96,7 @@ class Grader:
         self.lease, self.forkserver = None, None  # what close() releases, once made
         try:
             hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
-            wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root()) \
+            wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root(), config.limits.memory_mb) \
                 if config.bubblewrap == "auto" else None
             self.bubblewrapped = wrapper is not None
             # as root, a sandbox user of this grader's own (graders side by side must not share one);
@@ -149,7 +155,7 @@ class Grader:
             results = complete([], cases, "not graded: no submission file")
             return _report(results, config, started, "no submission", [located.error], stamp=self.stamp)
 
-        user = self.user
+        user, memory = self.user, None
         self._graded += 1
         scratch = self.scratch / str(self._graded)
         try:
@@ -164,8 +170,10 @@ class Grader:
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
+            # every page of every worker of this submission, files in tmpfs and memfd included
+            memory = MemoryCgroup.create(config.limits.memory_mb << 20) if self.memory_cgroups else None
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
-                         self.forkserver) as sandbox:
+                         self.forkserver, memory, lambda: self._tidy(user)) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
                 plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
                 hidden_plan = plan_calls(self.tests, hidden, config.conventions, self.fixed, plan.reference)
@@ -209,9 +217,15 @@ class Grader:
                            explanations, replay, self.stamp)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-            if not self.bubblewrapped:  # (under bubblewrap the shared folders are the sandbox's own tmpfs)
-                remove_files_of(user)
-            self.forkserver.clean_tmp()
+            self._tidy(user)
+            if memory is not None:
+                memory.remove()
+
+    def _tidy(self, user) -> None:
+        """Remove what student code left in the temporary folders it shares (/tmp, /var/tmp, /dev/shm)."""
+        if not self.bubblewrapped:  # (under bubblewrap those folders are the sandbox's own tmpfs)
+            remove_files_of(user)
+        self.forkserver.clean_tmp()
 
     def _explain(self, results: list[CaseResult], sandbox: Sandbox) -> dict:
         """What went wrong in each failing part, from its visible cases and, for those parts, the
@@ -248,7 +262,10 @@ class Grader:
                   "student code ran as the grader's own user",
                   "seccomp refused it network sockets" if self.network_filter else "network open",
                   "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp"
-                  if self.bubblewrapped else "no bubblewrap layer"]
+                  if self.bubblewrapped else "no bubblewrap layer",
+                  f"a memory cgroup per submission counted every page of its workers against "
+                  f"{self.config.limits.memory_mb} MB" if self.memory_cgroups else
+                  "no memory cgroup (memory in files of /tmp and /dev/shm is bounded by their size only)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
 

@@ -34,6 +34,7 @@ from ..escape import csv_cell, one_line, terminal
 from ..grading.parts import PART_IDS
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
+from ..sandbox.memcg import protect_from_oom
 from .bundle import grading_files
 from .report import write_report
 from .whatif import Comparison, compare_rows, read_earlier
@@ -295,6 +296,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
 
     compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
     earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
+    protect_from_oom()  # a student's hog must never take the class's grades.csv down with it
     # Private: the class's results and names are the instructor's alone, and unreachable by student
     # code (a later submission must not read an earlier classmate's). A folder of the instructor's
     # own is left as it is; every file in it is 0600.

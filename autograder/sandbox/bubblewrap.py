@@ -34,20 +34,24 @@ SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/et
 PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")  # empty, writable, the sandbox's own
 
 
-def zygote_wrapper(scratch: Path, hidden: list[Path], as_root: bool) -> list[str] | None:
+def zygote_wrapper(scratch: Path, hidden: list[Path], as_root: bool, tmpfs_mb: int | None = None) -> list[str] | None:
     """The command prefix that runs the zygote (and so every worker) under bwrap, if bwrap works here.
 
     scratch: the one folder left writable (every submission is staged below it). hidden: grader
     files to cover should one lie inside what is exposed (a package installed under /usr, say).
     as_root: the grader is root, and the zygote stays root inside (no user namespace) to fork
     workers as the sandbox user; otherwise everything runs as the grader's user in a user namespace.
+    tmpfs_mb: the size of the private tmpfs mounts (/tmp, /var/tmp, /dev/shm) together, whose pages
+    no rlimit counts (None: unbounded); the mounts covering grader files are made tiny and read-only.
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return None
     unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"] \
         if as_root else ["--unshare-all"]
-    command = [bwrap, *unshare, "--die-with-parent", *allowlist(Path(scratch), [Path(p) for p in hidden])]
+    sizes = tmpfs_mb is not None and _supports_size(bwrap)
+    command = [bwrap, *unshare, "--die-with-parent",
+               *allowlist(Path(scratch), [Path(p) for p in hidden], tmpfs_mb // len(PRIVATE) if sizes else None)]
     if as_root:
         for capability in ZYGOTE_CAPABILITIES:
             command += ["--cap-add", capability]
@@ -59,6 +63,15 @@ def zygote_wrapper(scratch: Path, hidden: list[Path], as_root: bool) -> list[str
     except (OSError, subprocess.TimeoutExpired):
         return None
     return command if probe.returncode == 0 else None
+
+
+def _supports_size(bwrap: str) -> bool:
+    """bwrap 0.6 and later size a tmpfs (--size); older ones refuse the option."""
+    try:
+        shown = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in shown.stdout + shown.stderr
 
 
 def python_prefixes() -> list[str]:
@@ -73,8 +86,9 @@ def exposed_trees() -> list[str]:
     return [t for t in SYSTEM_TREES if os.path.isdir(t) and not os.path.islink(t)] + python_prefixes()
 
 
-def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
-    """bwrap arguments building a root that holds only what the zygote and its workers need.
+def allowlist(scratch: Path, hidden: list[Path] = (), tmpfs_mb: int | None = None) -> list[str]:
+    """bwrap arguments building a root that holds only what the zygote and its workers need; each
+    private tmpfs of `tmpfs_mb` MB (None: no size given).
 
     A mount point's missing parents are created listable (0755): bwrap would make them 0700 and
     root's, which the sandbox user cannot cross (a venv under /tmp, a batch's nested scratch).
@@ -107,7 +121,7 @@ def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
     made.update(("/dev", "/proc"))
     for folder in PRIVATE:
         parents(folder)
-        args.extend(["--tmpfs", folder])
+        args.extend([*(["--size", str(tmpfs_mb << 20)] if tmpfs_mb else []), "--tmpfs", folder])
         made.add(folder)
     # this Python and the venv's packages, wherever they live (even under /tmp)
     for prefix in python_prefixes():
@@ -121,8 +135,8 @@ def allowlist(scratch: Path, hidden: list[Path] = ()) -> list[str]:
     for path in hidden:  # after the binds above, so these mounts cover them
         if not within(str(path), exposed) or within(str(path), [str(scratch)]):
             continue
-        if path.is_dir():
-            args.extend(["--tmpfs", str(path)])
+        if path.is_dir():  # an empty cover, which nobody inside may fill
+            args.extend([*(["--size", "65536", "--perms", "0555"] if tmpfs_mb else []), "--tmpfs", str(path)])
         elif path.exists():
             args.extend(["--ro-bind", "/dev/null", str(path)])
     args.extend(["--remount-ro", "/"])  # the root bwrap built: only the scratch and private folders stay writable

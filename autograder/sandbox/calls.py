@@ -16,7 +16,7 @@ import resource
 import select
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +27,7 @@ from ..config import Limits
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all
+from .memcg import MemoryCgroup
 
 MAX_HEADER_BYTES = 1 << 20
 
@@ -89,16 +90,21 @@ class Sandbox:
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
                  user: SandboxUser | None = None, network_filter: bytes | None = None,
-                 forkserver: ForkServer | None = None):
+                 forkserver: ForkServer | None = None, memory: MemoryCgroup | None = None,
+                 tidy: Callable[[], None] | None = None):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
         network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
         forkserver: the zygote that forks the workers (shared between submissions), or None for one
-        of this sandbox's own."""
+        of this sandbox's own; memory: the memory cgroup every worker joins (memcg.py), or None;
+        tidy: removes what student code left in the temporary folders, called when a worker is
+        killed for its memory (the files it held would count against the next one's)."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
         self.network_filter = network_filter
+        self.memory = memory
+        self._tidy = tidy
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
         self._proc: WorkerProcess | None = None
@@ -141,14 +147,15 @@ class Sandbox:
             env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},
             rlimits=worker_rlimits(self.limits, self.user),
             uid=self.user.uid if self.user else None, gid=self.user.gid if self.user else None)
+        given = (request_r, response_w, log) + ((self.memory.procs_fd(),) if self.memory else ())
         try:
-            self._proc = self.forkserver.spawn(spec, (request_r, response_w, log))
+            self._proc = self.forkserver.spawn(spec, given)
         except BaseException:
             for fd in (request_w, response_r):
                 os.close(fd)
             raise
         finally:
-            for fd in (request_r, response_w, log):
+            for fd in given:
                 os.close(fd)
         self._request_fd, self._response_fd = request_w, response_r
 
@@ -266,6 +273,8 @@ class Sandbox:
                     yield from finished()
             except _WorkerDied as died:
                 self.close()
+                if died.status == OOM and self._tidy is not None:
+                    self._tidy()
                 failed = ready[answered]
                 if died.retry and failed not in retried:
                     retried.add(failed)

@@ -88,8 +88,9 @@ class ForkServer:
             os.close(log)
         self._socket = ours
 
-    def spawn(self, spec: WorkerSpec, fds: tuple[int, int, int]) -> WorkerProcess:
-        """Fork a worker with the pipes `fds` (request read end, response write end, log) as its own."""
+    def spawn(self, spec: WorkerSpec, fds: tuple[int, ...]) -> WorkerProcess:
+        """Fork a worker with the pipes `fds` (request read end, response write end, log) as its own;
+        a fourth descriptor, if given, is a memory cgroup's cgroup.procs the worker joins (memcg.py)."""
         request = {"op": "spawn", "argv": list(spec.argv), "cwd": spec.cwd, "env": spec.env,
                    "rlimits": [list(r) for r in spec.rlimits], "uid": spec.uid, "gid": spec.gid}
         try:

@@ -1,10 +1,17 @@
-"""A seccomp filter that refuses network sockets to student code, with ctypes and no library.
+"""A seccomp filter that refuses network sockets, and memory the limits miss, to student code,
+with ctypes and no library.
 
 Installed in the worker between fork and exec (after the switch to the sandbox user), so it binds
 the worker and everything it starts, and cannot be removed. It makes socket(AF_INET / AF_INET6 /
 AF_PACKET / AF_NETLINK, ...) fail with EACCES, refuses io_uring (which can open sockets without
 the socket system call) and every system call of a foreign ABI (x32, i386 on x86_64). AF_UNIX
-sockets still work. Needs no privilege and no namespaces, so it also works in Gradescope's Docker.
+sockets still work. It also refuses the objects whose pages no rlimit counts and which can
+outlive the process: memfd_create and memfd_secret (anonymous files: posix_fallocate fills them
+with memory that neither RLIMIT_DATA nor RLIMIT_AS sees), and System V shared memory, semaphores
+and message queues and POSIX message queues (they stay in the kernel after the student's process
+is gone). Python's multiprocessing and numpy need none of them (POSIX shared memory and
+semaphores are files in /dev/shm, which the grader empties). Needs no privilege and no
+namespaces, so it also works in Gradescope's Docker.
 """
 
 from __future__ import annotations
@@ -25,10 +32,11 @@ _DENY = 0x00050000 | errno.EACCES  # SECCOMP_RET_ERRNO | EACCES
 # seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6]  (args[0] low word at 16 on LE)
 _NR, _ARCH, _ARG0 = 0, 4, 16
 
-# machine -> (AUDIT_ARCH, socket, io_uring_setup, io_uring_enter, io_uring_register, x32 bit or None)
+# machine -> (AUDIT_ARCH, socket, x32 bit or None, the refused calls: io_uring_setup, io_uring_enter,
+# io_uring_register; memfd_create, memfd_secret; shmget, semget, msgget, mq_open)
 _ARCHES = {
-    "x86_64": (0xC000003E, 41, 425, 426, 427, 0x40000000),
-    "aarch64": (0xC00000B7, 198, 425, 426, 427, None),
+    "x86_64": (0xC000003E, 41, 0x40000000, (425, 426, 427, 319, 447, 29, 64, 68, 240)),
+    "aarch64": (0xC00000B7, 198, None, (425, 426, 427, 279, 447, 194, 190, 186, 180)),
 }
 _BLOCKED_FAMILIES = (2, 10, 16, 17)  # AF_INET, AF_INET6, AF_NETLINK, AF_PACKET
 
@@ -44,15 +52,15 @@ def build_filter(machine: str | None = None) -> bytes | None:
     arch = _ARCHES.get(machine or platform.machine())
     if arch is None:
         return None
-    audit_arch, nr_socket, *io_uring, x32_bit = arch
+    audit_arch, nr_socket, x32_bit, refused = arch
     deny = []
     prog = [_ins(_LD_W_ABS, _ARCH)]
     prog.append(None)  # if arch != audit_arch: deny (patched below)
     prog.append(_ins(_LD_W_ABS, _NR))
     if x32_bit is not None:
         prog.append(None)  # if nr >= x32 bit: deny
-    for nr in io_uring:
-        prog.append(None)  # if nr == io_uring_*: deny
+    for nr in refused:
+        prog.append(None)  # if nr == one of them: deny
         deny.append((len(prog) - 1, _JEQ_K, nr))
     prog.append(_ins(_JEQ_K, nr_socket, 1, 0))  # socket: look at its family
     prog.append(_ins(_RET_K, _ALLOW))

@@ -187,11 +187,13 @@ class Run:
 
 
 def run_autograder(root: Path, submission: Path | None, *, source: Path, python: str | None,
-                   metadata: dict | None = None, timeout: float = 120, as_user: str | None = None) -> Run:
+                   metadata: dict | None = None, timeout: float = 120, as_user: str | None = None,
+                   prefix: tuple[str, ...] = ()) -> Run:
     """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate.
 
     python: the grader's interpreter (None: run_autograder's default, root/venv/bin/python);
-    as_user: run run_autograder as this user instead of ourselves (root must be theirs to write).
+    as_user: run run_autograder as this user instead of ourselves (root must be theirs to write);
+    prefix: a command that runs it (a container's memory cap, say).
     """
     root.mkdir(parents=True, exist_ok=True)
     if not (root / "source").exists():
@@ -214,6 +216,7 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     command = [str(root / "run_autograder")]
     if as_user is not None:
         command = ["runuser", "-u", as_user, "--", *command]
+    command = [*prefix, *command]
     started = time.monotonic()
     proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started

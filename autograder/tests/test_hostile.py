@@ -72,7 +72,18 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     if running_as_root() and uid is not None:
         assert processes_of(uid) == []
         assert left_behind(uid) == []
+        assert sysv_objects_of(uid) == []
     assert not Path("/tmp/autograder-pwned").exists()
+
+
+def sysv_objects_of(uid: int) -> list[str]:
+    """The System V shared memory segments, semaphore sets and message queues `uid` owns."""
+    found = []
+    for kind in ("shm", "sem", "msg"):
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        column = lines[0].split().index("uid")
+        found += [f"{kind} {line.split()[1]}" for line in lines[1:] if int(line.split()[column]) == uid]
+    return found
 
 
 def upload(attack: str, folder: Path) -> Path:
@@ -86,7 +97,8 @@ def upload(attack: str, folder: Path) -> Path:
 # processes, or stop it from signalling the grader (same user) - unless bubblewrap works here, whose
 # namespaces do all that. The attacks only those defences stop are left out when it does not.
 NEED_ROOT_OR_BUBBLEWRAP = {"search_disk", "import_grader_modules", "read_grader_process", "kill_grader",
-                           "fork_storm", "write_results", "plant_files", "read_classmates"}
+                           "fork_storm", "write_results", "plant_files", "read_classmates",
+                           "tmpfs_hog"}  # (the machine's /dev/shm, where no memory cgroup or tmpfs size bounds it)
 BUBBLEWRAP_WORKS = bubblewrap.zygote_wrapper(Path(tempfile.gettempdir()), [], as_root=False) is not None
 # under bubblewrap the "parent" read_grader_process reads is the sandbox's own init, not the grader
 WITHOUT_ROOT = sorted(set(ATTACKS) - ({"read_grader_process"} if BUBBLEWRAP_WORKS else NEED_ROOT_OR_BUBBLEWRAP))

@@ -52,3 +52,48 @@ def test_children_inherit_the_filter():
 def test_unknown_machines_get_no_filter():
     assert seccomp.build_filter("sparc64") is None
     assert len(seccomp.build_filter("x86_64")) % 8 == 0 and len(seccomp.build_filter("aarch64")) % 8 == 0
+
+
+def _errno_of(call) -> int:
+    try:
+        call()
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+@pytest.mark.parametrize("call", ["memfd_create", "shmget", "semget", "msgget", "mq_open"])
+def test_memory_no_limit_counts_is_refused(call):
+    """Pages that RLIMIT_DATA and RLIMIT_AS miss, or kernel objects that outlive the process."""
+    def attempt():
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def checked(result):
+            if result == -1:
+                raise OSError(ctypes.get_errno(), call)
+
+        calls = {"memfd_create": lambda: os.memfd_create("hog"),
+                 "shmget": lambda: checked(libc.shmget(0, 1 << 20, 0o1600)),  # IPC_PRIVATE, IPC_CREAT | 0600
+                 "semget": lambda: checked(libc.semget(0, 1, 0o1600)),
+                 "msgget": lambda: checked(libc.msgget(0, 0o1600)),
+                 "mq_open": lambda: checked(ctypes.CDLL("librt.so.1", use_errno=True).mq_open(b"/hog", 0o100 | 2,
+                                                                                              0o600, None))}
+        return _errno_of(calls[call])
+
+    assert in_filtered_child(attempt) == 13  # EACCES
+
+
+def test_posix_shared_memory_and_semaphores_still_work():
+    """multiprocessing's: files in /dev/shm, which the grader empties after each submission."""
+    def attempt():
+        import multiprocessing.shared_memory
+
+        block = multiprocessing.shared_memory.SharedMemory(create=True, size=4096)
+        block.close()
+        block.unlink()
+        multiprocessing.Lock()
+        return 0
+
+    assert in_filtered_child(attempt) == 0
