@@ -67,6 +67,8 @@ class Config:
     secret: str = PLACEHOLDER_SECRET
     sandbox_user: str = "ag-student"
     bubblewrap: str = "auto"  # auto: use bwrap where it works; off: never
+    # grade even where student code would run with the grader's own privileges (no sandbox user, no bwrap)
+    unsafe_run_as_grader: bool = False
     runtime_packages: tuple[str, ...] = ()  # what student code may import besides numpy ([runtime] packages)
     conventions: Conventions = field(default_factory=Conventions)  # [assignment]
 
@@ -139,7 +141,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
     )
     base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
     sandbox = _table(raw, "sandbox")
-    _only_keys(sandbox, "sandbox.", ("user", "bubblewrap"))
+    _only_keys(sandbox, "sandbox.", ("user", "bubblewrap", "unsafe_run_as_grader"))
     runtime = _table(raw, "runtime")
     _only_keys(runtime, "runtime.", ("packages",))
 
@@ -171,6 +173,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         secret=_string(grading, "grading.secret", d.secret),
         sandbox_user=_username(sandbox, "sandbox.user", d.sandbox_user),
         bubblewrap=_choice(sandbox, "sandbox.bubblewrap", d.bubblewrap, ("auto", "off")),
+        unsafe_run_as_grader=_choice(sandbox, "sandbox.unsafe_run_as_grader", d.unsafe_run_as_grader, (False, True)),
         runtime_packages=_packages(runtime, "runtime.packages"),
         conventions=conventions,
     )

@@ -37,6 +37,10 @@ GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, 
 # The diagnostic calls of a submission may take as long as this many calls at their time limit, at most.
 DIAGNOSTIC_CALLS = 4
 
+class SandboxRefused(Exception):
+    """Student code would run with the grader's own privileges, and the instructor did not allow it."""
+
+
 @dataclass(frozen=True)
 class GradingReport:
     tests: list[ScoredTest]
@@ -104,6 +108,8 @@ class Grader:
             self.lease, self.missing = choose_user(config.sandbox_user,
                                                    bubblewrap.exposed_trees() if wrapper else None)
             self.user = self.lease.user if self.lease else None
+            if self.user is None and wrapper is None and not config.unsafe_run_as_grader:
+                raise SandboxRefused(_refusal(self.missing))  # before any student code exists here
             if self.network_filter is None:
                 self.missing.append("network access is not blocked (no seccomp filter on this machine)")
             # Started now, before this process has made a single case: the zygote is a fresh interpreter,
@@ -268,6 +274,12 @@ class Grader:
                   "no memory cgroup (memory in files of /tmp and /dev/shm is bounded by their size only)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
+
+
+def _refusal(missing: list[str]) -> str:
+    return (f"refusing to grade: {missing[0]}; student code could read the config's secret, the reference and "
+            "classmates' files. To grade anyway, knowing the risk: --unsafe-run-as-grader, or [sandbox] "
+            "unsafe_run_as_grader = true.")
 
 
 def grade_submission(path: Path, config: Config, submission_id: str = "local",

@@ -31,9 +31,11 @@ from pathlib import Path
 
 from ..config import Config
 from ..escape import csv_cell, one_line, terminal
+from ..grading.grade import Grader
 from ..grading.parts import PART_IDS
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
+from ..sandbox.isolation import running_as_root, unreadable_runtime_path
 from ..sandbox.memcg import protect_from_oom
 from .bundle import grading_files
 from .report import write_report
@@ -193,7 +195,6 @@ def _start_grader(config: Config, config_files: list[Path], scratch_parent: Path
     user no other grader holds)."""
     from multiprocessing.util import Finalize
 
-    from ..grading.grade import Grader
     from ..sandbox.forkserver import die_with_parent
 
     global _grader
@@ -297,6 +298,9 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
     earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
     protect_from_oom()  # a student's hog must never take the class's grades.csv down with it
+    if not running_as_root() or unreadable_runtime_path(None) is not None:  # a sandbox user may not do:
+        with Grader(config, [config_path] if config_path else []):  # SandboxRefused, before any student code
+            pass
     # Private: the class's results and names are the instructor's alone, and unreachable by student
     # code (a later submission must not read an earlier classmate's). A folder of the instructor's
     # own is left as it is; every file in it is 0600.

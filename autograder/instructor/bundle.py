@@ -98,7 +98,8 @@ def smoke_test(archive: Path, python: str = sys.executable) -> list[str]:
             (root / "submission" / "two_layer_net.py").write_text(source)
             (root / "submission_metadata.json").write_text(json.dumps({"id": "smoke-test"}))
             env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER")}
-            env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
+            # (trusted code only: it may run as the grader where this machine has no sandbox for it)
+            env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python, AUTOGRADER_UNSAFE_RUN_AS_GRADER="1")
             subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, timeout=600)
             try:
                 results = json.loads((root / "results" / "results.json").read_text())

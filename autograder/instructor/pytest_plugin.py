@@ -30,7 +30,7 @@ import pytest
 from ..config import load_config
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
-from ..grading.grade import Grader, GradingReport
+from ..grading.grade import Grader, GradingReport, SandboxRefused
 from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
@@ -118,7 +118,10 @@ class GradingSession:
     def grader(self) -> Grader:
         if self._grader is None:
             path = self.options.getoption("--config")
-            self._grader = Grader(load_config(path), [path] if path else [])
+            try:
+                self._grader = Grader(load_config(path), [path] if path else [])
+            except SandboxRefused as e:
+                raise pytest.UsageError(str(e)) from None
         return self._grader
 
     def cases(self) -> list:

@@ -241,11 +241,15 @@ def lease_user(base: str) -> Lease:
 
 def choose_user(name: str, exposed: list[str] | None = None) -> tuple[Lease | None, list[str]]:
     """Who the worker runs as (a leased sandbox user, or None for the grader's own user), and the
-    guarantees this run cannot give (in words for its operator). exposed: see unreadable_runtime_path."""
+    guarantees this run cannot give (in words for its operator). exposed: see unreadable_runtime_path
+    (given: bubblewrap runs the workers, hiding the grader's and your files, its process tree dying
+    with the grader)."""
+    if not running_as_root() and exposed is not None:
+        return None, ["not running as root, so RLIMIT_NPROC cannot stop a fork storm (bubblewrap holds the rest)"]
     if not running_as_root():
         return None, [
-            "not running as root, so student code runs as your own user and can read and change your "
-            "files (run as root, or in a container, for the full sandbox)",
+            "not running as root and without bubblewrap, so student code runs as your own user and can read "
+            "and change your files (install bubblewrap, or run as root, or in a container, for the full sandbox)",
             "the grader's files (reference, tests, config) are readable by the student code",
             "processes the student code detaches (setsid, double fork) are not hunted down after grading",
             "RLIMIT_NPROC cannot stop a fork storm",
@@ -255,5 +259,6 @@ def choose_user(name: str, exposed: list[str] | None = None) -> tuple[Lease | No
         return None, [
             f"student code runs as ROOT: the sandbox user cannot use this Python ({blocked} is closed to "
             "other users); build the grader's venv from a Python other users can run, in a folder they can "
-            "reach (setup.sh with AUTOGRADER_SETUP_PYTHON=/usr/bin/python3, say), or use bubblewrap"]
+            "reach (setup.sh with AUTOGRADER_SETUP_PYTHON=/usr/bin/python3, say; `rm -r .venv && ./dev` builds "
+            "it from /usr/bin/python3 where there is one), or use bubblewrap"]
     return lease_user(name), []

@@ -122,7 +122,9 @@ def grader_user():
 def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, runtime, tmp_path):
     root = Path(tempfile.mkdtemp(prefix="autograder-nonroot-"))
     try:
-        source = copy_grading_files(root / "source")
+        # where bubblewrap cannot isolate it, student code runs as the grader's user: allowed here, to test the rest
+        source = copy_grading_files(root / "source", None if BUBBLEWRAP_WORKS else (REPO / "grading.toml").read_text()
+                                    .replace("unsafe_run_as_grader = false", "unsafe_run_as_grader = true"))
         before = digest(source)
         upload(attack, root / "upload")
         os.chmod(root, 0o755)

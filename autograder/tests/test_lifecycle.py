@@ -60,6 +60,13 @@ def test_the_lifecycle_on_python_3_10(built_zip, tmp_path):
         if running_as_root() and blocked:
             assert f"cannot run {root}/venv/bin/python: {blocked} is closed to other users" in setup.stderr
             assert "AUTOGRADER_SETUP_PYTHON=/usr/bin/python3" in setup.stderr
+            # student code would run as root: refused, with a results.json saying why (test_fail_closed.py) ...
+            run = run_autograder(root / "refused", EXAMPLES / "correct", source=root / "source",
+                                 python=str(root / "venv" / "bin" / "python"))
+            assert run.results["score"] == 0 and "refusing to grade" in run.results["output"]
+            # ... unless allowed, as here, to rehearse grading on 3.10
+            config = root / "source" / "grading.toml"
+            config.write_text(config.read_text().replace("unsafe_run_as_grader = false", "unsafe_run_as_grader = true"))
         elif running_as_root():
             assert "WARNING" not in setup.stderr
         for example, score in (("correct", 20), ("relu_ge", 19), ("notebook_missing_factor_2", 10.6667)):
