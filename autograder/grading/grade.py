@@ -37,6 +37,7 @@ GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, 
 # The diagnostic calls of a submission may take as long as this many calls at their time limit, at most.
 DIAGNOSTIC_CALLS = 4
 
+
 class SandboxRefused(Exception):
     """Student code would run with the grader's own privileges, and the instructor did not allow it."""
 

@@ -152,6 +152,7 @@ def root_with_config(extra: str):
     """(root, setup.sh's run): a root set up by setup.sh from a zip built (and smoke-tested) with the
     repository's grading.toml, bubblewrap off, and `extra` appended; removed afterwards."""
     build = Path(tempfile.mkdtemp(prefix="autograder-config-"))
+    os.chmod(build, 0o755)  # the sandbox user must reach the venv below (else student code would run as root)
     try:
         config = build / "grading.toml"
         config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + extra)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
+from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox.calls import Sandbox
 from autograder.sandbox.isolation import running_as_root
 from autograder.sandbox.memcg import MemoryCgroup
@@ -63,9 +64,13 @@ def upload(attack: str, folder: Path) -> Path:
 
 
 @needs_cgroups
+@pytest.mark.parametrize("layer", ["no bubblewrap", "bubblewrap"])
 @pytest.mark.parametrize("attack", HOGS)
-def test_a_hog_in_a_memory_capped_container_costs_only_its_own_part(attack, container, runtime, tmp_path):
-    run = run_autograder(tmp_path / "root", upload(attack, tmp_path / "upload"), source=runtime / "source",
+def test_a_hog_in_a_memory_capped_container_costs_only_its_own_part(attack, layer, container, runtime, tmp_path):
+    if layer == "bubblewrap" and shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    source = runtime / "source" if layer == "no bubblewrap" else copy_grading_files(tmp_path / "source")
+    run = run_autograder(tmp_path / "root", upload(attack, tmp_path / "upload"), source=source,
                          python=str(runtime / "venv/bin/python"), prefix=container)
     assert run.results["score"] == 19, run.results["output"]
     assert "a memory cgroup per submission counted every page" in run.results["extra_data"]["isolation"]
