@@ -26,7 +26,7 @@ import numpy as np
 from ..config import Limits
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
-from .isolation import SandboxUser, give_to, kill_all
+from .isolation import SandboxUser, give_to, kill_all, processes_of
 from .memcg import MemoryCgroup
 
 MAX_HEADER_BYTES = 1 << 20
@@ -166,7 +166,7 @@ class Sandbox:
         # a closed pipe and print a BrokenPipeError into the output the student is shown.
         if proc is not None:
             proc.kill()
-        kill_all(self.user)
+        kill_all(self.user, any_left=self._any_left if self.memory else None)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
@@ -174,6 +174,12 @@ class Sandbox:
         self._received.clear()  # whatever the old worker sent is not the next worker's
         if self._own_server:
             self.forkserver.close()
+
+    def _any_left(self) -> bool:
+        """Whether a process of the student's is alive: every one is in the submission's memory cgroup
+        (one read), since the lease gives this grader the sandbox user alone; else a /proc scan."""
+        members = self.memory.members() if self.memory else None
+        return bool(processes_of(self.user.uid)) if members is None else bool(members)
 
     # -- the submission's import -------------------------------------------------------------
     def import_report(self) -> ImportReport:

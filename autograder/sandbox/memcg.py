@@ -89,11 +89,13 @@ class MemoryCgroup:
         """A descriptor open for writing on cgroup.procs: the process writing "0" to it joins."""
         return os.open(self.folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
 
-    def empty(self) -> bool:
+    def members(self) -> list[int] | None:
+        """The processes in the cgroup (every process of its workers: children inherit it), or None if
+        it cannot be read."""
         try:
-            return not (self.folder / "cgroup.procs").read_text().split()
-        except OSError:
-            return True
+            return [int(pid) for pid in (self.folder / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return None
 
     def remove(self, timeout: float = 5.0) -> None:
         """Remove the cgroup once its processes are gone (the caller killed them); its charges go to
