@@ -90,15 +90,14 @@ class Grader:
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()
         protect_from_oom()  # before the zygote starts: it inherits the low score, its workers raise theirs
-        probe = MemoryCgroup.create(config.limits.memory_mb << 20)  # can this grader make them?
-        self.memory_cgroups = probe is not None
-        if probe:
-            probe.remove()
+        # every page of the workers (one at a time), files in tmpfs and memfd included; None where
+        # this machine or user cannot make one
+        self.memory = MemoryCgroup.create(config.limits.memory_mb << 20)
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
         # leaves writable), deleted once it is graded.
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
         os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
-        self.lease, self.forkserver = None, None  # what close() releases, once made
+        self.lease, self.forkserver = None, None  # what close() releases, once made (and self.memory)
         try:
             hidden = GRADER_FILES + [Path(p).absolute() for p in config_files]
             wrapper = bubblewrap.zygote_wrapper(self.scratch, hidden, running_as_root(), config.limits.memory_mb) \
@@ -115,7 +114,8 @@ class Grader:
                 self.missing.append("network access is not blocked (no seccomp filter on this machine)")
             # Started now, before this process has made a single case: the zygote is a fresh interpreter,
             # but nothing secret should exist anywhere while it starts.
-            self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped)
+            self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped,
+                                         memory=self.memory)
             self.forkserver.start()
         except BaseException:
             self.close()
@@ -128,6 +128,8 @@ class Grader:
     def close(self) -> None:
         if self.forkserver:
             self.forkserver.close()
+        if self.memory is not None:
+            self.memory.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self.lease:
             kill_all(self.lease.user)  # nothing of ours outlives the lease
@@ -162,7 +164,7 @@ class Grader:
             results = complete([], cases, "not graded: no submission file")
             return _report(results, config, started, "no submission", [located.error], stamp=self.stamp)
 
-        user, memory = self.user, None
+        user = self.user
         self._graded += 1
         scratch = self.scratch / str(self._graded)
         try:
@@ -177,10 +179,8 @@ class Grader:
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
-            # every page of every worker of this submission, files in tmpfs and memfd included
-            memory = MemoryCgroup.create(config.limits.memory_mb << 20) if self.memory_cgroups else None
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
-                         self.forkserver, memory, lambda: self._tidy(user)) as sandbox:
+                         self.forkserver, lambda: self._tidy(user)) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
                 plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
                 hidden_plan = plan_calls(self.tests, hidden, config.conventions, self.fixed, plan.reference)
@@ -224,9 +224,7 @@ class Grader:
                            explanations, replay, self.stamp)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-            self._tidy(user)
-            if memory is not None:
-                memory.remove()
+            self._tidy(user)  # (what the submission left in files is uncharged from the cgroup with them)
 
     def _tidy(self, user) -> None:
         """Remove what student code left in the temporary folders it shares (/tmp, /var/tmp, /dev/shm)."""
@@ -270,8 +268,8 @@ class Grader:
                   "seccomp refused it network sockets" if self.network_filter else "network open",
                   "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp"
                   if self.bubblewrapped else "no bubblewrap layer",
-                  f"a memory cgroup per submission counted every page of its workers against "
-                  f"{self.config.limits.memory_mb} MB" if self.memory_cgroups else
+                  f"a memory cgroup counted every page of the workers against "
+                  f"{self.config.limits.memory_mb} MB" if self.memory is not None else
                   "no memory cgroup (memory in files of /tmp and /dev/shm is bounded by their size only)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")

@@ -27,7 +27,6 @@ from ..config import Limits
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all, processes_of
-from .memcg import MemoryCgroup
 
 MAX_HEADER_BYTES = 1 << 20
 
@@ -90,12 +89,11 @@ class Sandbox:
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
                  user: SandboxUser | None = None, network_filter: bytes | None = None,
-                 forkserver: ForkServer | None = None, memory: MemoryCgroup | None = None,
-                 tidy: Callable[[], None] | None = None):
+                 forkserver: ForkServer | None = None, tidy: Callable[[], None] | None = None):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
         network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
         forkserver: the zygote that forks the workers (shared between submissions), or None for one
-        of this sandbox's own; memory: the memory cgroup every worker joins (memcg.py), or None;
+        of this sandbox's own (its memory cgroup, if any, holds every worker: memcg.py);
         tidy: removes what student code left in the temporary folders, called when a worker is
         killed for its memory (the files it held would count against the next one's)."""
         self.module_path = Path(module_path)
@@ -103,7 +101,6 @@ class Sandbox:
         self.limits = limits
         self.user = user
         self.network_filter = network_filter
-        self.memory = memory
         self._tidy = tidy
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
@@ -147,15 +144,14 @@ class Sandbox:
             env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},
             rlimits=worker_rlimits(self.limits, self.user),
             uid=self.user.uid if self.user else None, gid=self.user.gid if self.user else None)
-        given = (request_r, response_w, log) + ((self.memory.procs_fd(),) if self.memory else ())
         try:
-            self._proc = self.forkserver.spawn(spec, given)
+            self._proc = self.forkserver.spawn(spec, (request_r, response_w, log))
         except BaseException:
             for fd in (request_w, response_r):
                 os.close(fd)
             raise
         finally:
-            for fd in given:
+            for fd in (request_r, response_w, log):
                 os.close(fd)
         self._request_fd, self._response_fd = request_w, response_r
 
@@ -166,7 +162,7 @@ class Sandbox:
         # a closed pipe and print a BrokenPipeError into the output the student is shown.
         if proc is not None:
             proc.kill()
-        kill_all(self.user, any_left=self._any_left if self.memory else None)
+        kill_all(self.user, any_left=self._any_left if self.forkserver.memory else None)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
@@ -178,8 +174,8 @@ class Sandbox:
     def _any_left(self) -> bool:
         """Whether a process of the student's is alive: every one is in the submission's memory cgroup
         (one read), since the lease gives this grader the sandbox user alone; else a /proc scan."""
-        members = self.memory.members() if self.memory else None
-        return bool(processes_of(self.user.uid)) if members is None else bool(members)
+        students = self.forkserver.student_processes()
+        return bool(processes_of(self.user.uid)) if students is None else bool(students)
 
     # -- the submission's import -------------------------------------------------------------
     def import_report(self) -> ImportReport:

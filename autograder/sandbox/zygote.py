@@ -80,6 +80,9 @@ def _handle(request, fds, control, worker, private_tmp):
         if pid == 0:
             _become_worker(request, fds, control, worker)  # never returns
         return {"pid": pid}
+    if op == "join":  # a memory cgroup (memcg.py): the workers forked from now on are born in it
+        os.write(fds[0], b"0")
+        return {}
     if op == "kill":
         try:
             os.killpg(request["pid"], signal.SIGKILL)
@@ -152,12 +155,10 @@ def _become_worker(request, fds, control, worker):
     code = 125
     try:
         control.close()
-        if len(fds) > 3:  # a memory cgroup of the submission (memcg.py): joined before anything else runs
-            os.write(fds[3], b"0")
         # the OOM killer takes a worker first: the zygote and the grader must survive whatever it holds
         with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")
-        request_fd, response_fd, log_fd = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds[:3])
+        request_fd, response_fd, log_fd = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds)
         devnull = os.open(os.devnull, os.O_RDONLY)
         for source, target in ((devnull, 0), (log_fd, 1), (log_fd, 2), (request_fd, REQUEST_FD),
                                (response_fd, RESPONSE_FD)):

@@ -21,6 +21,7 @@ import pytest
 from autograder.config import load_config
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox.calls import Sandbox
+from autograder.sandbox.forkserver import ForkServer
 from autograder.sandbox.isolation import running_as_root
 from autograder.sandbox.memcg import MemoryCgroup
 
@@ -73,7 +74,7 @@ def test_a_hog_in_a_memory_capped_container_costs_only_its_own_part(attack, laye
     run = run_autograder(tmp_path / "root", upload(attack, tmp_path / "upload"), source=source,
                          python=str(runtime / "venv/bin/python"), prefix=container)
     assert run.results["score"] == 19, run.results["output"]
-    assert "a memory cgroup per submission counted every page" in run.results["extra_data"]["isolation"]
+    assert "a memory cgroup counted every page of the workers" in run.results["extra_data"]["isolation"]
 
 
 @needs_cgroups
@@ -95,8 +96,8 @@ def test_a_batch_in_a_memory_capped_container_finishes_the_class(container, runt
 
 @needs_cgroups
 def test_a_submission_cgroup_counts_tmpfs_pages_and_leaves_nothing(tmp_path):
-    """The cgroup of a Sandbox with a memory cgroup: a worker writing 600 MB into /dev/shm is stopped
-    (by the cgroup's limit, 512 MB), and no cgroup of the grader's is left once it is removed."""
+    """A zygote in a memory cgroup: a worker it forks writing 600 MB into /dev/shm is stopped (by the
+    cgroup's limit, 512 MB), and no cgroup of the grader's is left once it is removed."""
     cgroup = MemoryCgroup.create(512 << 20)
     module = tmp_path / "m.py"
     module.write_text("import os\n"
@@ -110,16 +111,21 @@ def test_a_submission_cgroup_counts_tmpfs_pages_and_leaves_nothing(tmp_path):
                       "        except OSError:\n"
                       "            break\n"
                       "    return [held, int(open('/proc/self/oom_score_adj').read())]\n")
+    server = ForkServer(tmp_path / "forkserver", memory=cgroup)
     try:
-        with Sandbox(module, tmp_path / "run", load_config().limits, memory=cgroup) as box:
+        with Sandbox(module, tmp_path / "run", load_config().limits, forkserver=server) as box:
             out = box.call("relu", [np.ones(1)])
+            alive = server.student_processes()  # the worker, born in the cgroup; not the zygote
+        assert server.student_processes() == []
     finally:
+        server.close()
         for leftover in Path("/dev/shm").glob("ag-test-hog-*"):
             leftover.unlink()
         cgroup.remove()
     if out.status == "ok":
         held, score = out.values["return"]
         assert held < 512 and score == 1000  # refused past the limit; the OOM killer's first choice
+        assert len(alive) == 1
     else:
         assert out.status == "out of memory", out
     assert not cgroup.folder.exists()
@@ -137,6 +143,6 @@ def test_workers_are_the_oom_killers_first_choice(tmp_path):
 def test_a_run_says_whether_memory_was_counted_by_a_cgroup(gradescope, tmp_path):
     run = gradescope(upload("sysv_shm", tmp_path / "upload"))
     isolation = run.results["extra_data"]["isolation"]
-    counted = "a memory cgroup per submission counted every page of its workers against 512 MB" in isolation
+    counted = "a memory cgroup counted every page of the workers against 512 MB" in isolation
     assert counted or "no memory cgroup" in isolation
     assert counted == CGROUPS
