@@ -1,17 +1,20 @@
-"""A memory cgroup per submission: every page its workers hold counts against `memory_mb`.
+"""A memory cgroup around the workers: every page they hold counts against `memory_mb`.
 
 The rlimits count a process's own mappings; pages a worker holds in files of a tmpfs (bubblewrap's
 private /tmp, the machine's /dev/shm) or in memfd files are counted by none of them, and in a
 memory-capped container the kernel would then kill the grader instead (those pages are in no
 process's resident set). The kernel charges every page, file pages included, to the memory cgroup
-of the process that first touched it, so a cgroup around a submission's workers, with the limit
+of the process that first touched it, so a cgroup around the workers, with the limit
 `memory_mb`, counts all of them; over it, the kernel kills the worker, which fails that call as
 out of memory.
 
-A worker joins its cgroup itself, in the zygote's fork, before anything of the student's runs:
-the grader opens the cgroup's `cgroup.procs` and passes the descriptor with the spawn request
-(the zygote may live in namespaces where /sys/fs/cgroup is not visible); writing "0" to it moves
-the writer. Where no cgroup can be made (no permission, as in most containers, or cgroup v2
+A grading process makes one, and its zygote joins it as it starts (forkserver.py): the grader
+opens the cgroup's `cgroup.procs` and passes the descriptor (the zygote may live in namespaces
+where /sys/fs/cgroup is not visible); writing "0" to it moves the writer. Every worker is then
+born in it (a migration per worker would cost about 12 ms) and so is every process a worker
+starts, which cannot leave it. The zygote's pages stay charged where they were; a grading process
+runs one submission at a time, and what a submission left in files is deleted after it, so the
+limit is one submission's. Where no cgroup can be made (no permission, as in most containers, or cgroup v2
 without the memory controller delegated), `create` returns None and the other layers carry on:
 seccomp refuses memfd and System V shared memory, bubblewrap's tmpfs mounts have a size.
 """
