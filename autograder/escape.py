@@ -55,8 +55,9 @@ def csv_cell(text: str) -> str:
     return prefix + _CONTROL.sub(_visible, text)
 
 
-def _longest_run(text: str, char: str = "`") -> int:
-    return max((len(run) for run in re.findall(f"{re.escape(char)}+", text)), default=0)
+def _longest_run(text: str) -> int:
+    """The longest run of backticks in `text`."""
+    return max((len(run) for run in re.findall("`+", text)), default=0)
 
 
 def markdown_block(text: str, info: str = "text") -> str:

@@ -42,7 +42,7 @@ class CallOutcome:
     values: the returned arrays as fresh float64 arrays, by key ("return" for a plain function,
     the dict keys for forward/backward); problems: keys whose value was unusable, with why.
 
-    The grader's own words (message, problems, error_type) are kept apart from the text student
+    The grader's own words (message, problems) are kept apart from the text student
     code chose (said, problem_said, traceback, stdout), which is shown only as code, and never
     for a hidden case.
     """
@@ -54,8 +54,7 @@ class CallOutcome:
     traceback: str = ""  # for an exception: the traceback from the student's own frames
     stdout: str = ""
     arguments: tuple[np.ndarray, ...] = ()  # what the function was given (the grader's own arrays)
-    error_type: str = ""  # for an exception: its type's name if it is one of Python's own, else ""
-    said: str = ""  # for an exception: its message (after its type's name where error_type is "")
+    said: str = ""  # for an exception: its message (after its type's name unless message names it)
     problem_said: dict[str, str] = field(default_factory=dict)  # key -> the detail of its problem
 
 
@@ -162,7 +161,7 @@ class Sandbox:
         # a closed pipe and print a BrokenPipeError into the output the student is shown.
         if proc is not None:
             proc.kill()
-        kill_all(self.user, any_left=self._any_left if self.forkserver.memory else None)
+        kill_all(self.user, any_left=self._any_left)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
@@ -172,8 +171,9 @@ class Sandbox:
             self.forkserver.close()
 
     def _any_left(self) -> bool:
-        """Whether a process of the student's is alive: every one is in the submission's memory cgroup
-        (one read), since the lease gives this grader the sandbox user alone; else a /proc scan."""
+        """Whether a process of the student's is alive: every one is in the grading process's memory
+        cgroup (one read: ForkServer.student_processes), since the lease gives this grader the sandbox
+        user alone; without a cgroup, a /proc scan."""
         students = self.forkserver.student_processes()
         return bool(processes_of(self.user.uid)) if students is None else bool(students)
 
@@ -451,7 +451,7 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
         kind, said = _text(error.get("type"), 200), _text(error.get("message"), 2000)
         builtin = kind if kind in BUILTIN_ERRORS else ""
-        return CallOutcome(ERROR, message=f"raised {builtin or 'an exception'}", stdout=stdout, error_type=builtin,
+        return CallOutcome(ERROR, message=f"raised {builtin or 'an exception'}", stdout=stdout,
                            traceback=_text(error.get("traceback")),
                            said=said if builtin else ": ".join(x for x in (kind, said) if x))
     names = header.get("names")

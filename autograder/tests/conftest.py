@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import jsonschema
 import pytest
 
 from autograder.instructor.bundle import build_zip, write_zip
-from autograder.sandbox.isolation import SHARED_WRITABLE
+from autograder.sandbox.isolation import SHARED_WRITABLE, running_as_root
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
@@ -241,6 +242,22 @@ def gradescope(tmp_path, runtime):
         return run_autograder(tmp_path / f"root{next(counter)}", submission, **options)
 
     return run
+
+
+GRADER_USER = "ag-grader"
+
+
+@pytest.fixture(scope="session")
+def grader_user():
+    """A non-root user to run the grader as (created for the test run; needs root to set up)."""
+    if not running_as_root():
+        pytest.skip("creating a second user needs root")
+    try:
+        pwd.getpwnam(GRADER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", GRADER_USER],
+                       check=True)
+    return GRADER_USER
 
 
 def sandbox_uid(isolation: str) -> int | None:

@@ -9,7 +9,6 @@ refuse before any of it runs, saying why and how to fix it, unless `--unsafe-run
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -18,23 +17,8 @@ from pathlib import Path
 import pytest
 
 from autograder.instructor.bundle import copy_grading_files
-from autograder.sandbox.isolation import running_as_root
 
-from .conftest import EXAMPLES, REPO, run_autograder
-
-GRADER_USER = "ag-grader"
-
-
-@pytest.fixture(scope="module")
-def grader_user():
-    if not running_as_root():
-        pytest.skip("creating a second user needs root")
-    try:
-        pwd.getpwnam(GRADER_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", GRADER_USER],
-                       check=True)
-    return GRADER_USER
+from .conftest import EXAMPLES, GRADER_USER, REPO, run_autograder
 
 
 @pytest.fixture

@@ -102,22 +102,6 @@ NEED_ROOT_OR_BUBBLEWRAP = {"search_disk", "import_grader_modules", "read_grader_
 BUBBLEWRAP_WORKS = bubblewrap.zygote_wrapper(Path(tempfile.gettempdir()), [], as_root=False) is not None
 # under bubblewrap the "parent" read_grader_process reads is the sandbox's own init, not the grader
 WITHOUT_ROOT = sorted(set(ATTACKS) - ({"read_grader_process"} if BUBBLEWRAP_WORKS else NEED_ROOT_OR_BUBBLEWRAP))
-GRADER_USER = "ag-grader"
-
-
-@pytest.fixture(scope="module")
-def grader_user():
-    """A non-root user to run the grader as (created for the test run; needs root to set up)."""
-    if not running_as_root():
-        pytest.skip("creating a second user needs root")
-    try:
-        pwd.getpwnam(GRADER_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", GRADER_USER],
-                       check=True)
-    return GRADER_USER
-
-
 @pytest.mark.parametrize("attack", WITHOUT_ROOT)
 def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, runtime, tmp_path):
     root = Path(tempfile.mkdtemp(prefix="autograder-nonroot-"))
