@@ -19,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.instructor.bundle import build_zip, write_zip
+from autograder.instructor.bundle import build_zip, copy_grading_files, write_zip
 from autograder.sandbox.isolation import SHARED_WRITABLE, running_as_root
 
 REPO = Path(__file__).resolve().parents[2]
@@ -233,13 +233,20 @@ def gradescope(tmp_path, runtime):
     """gradescope(submission_path, **options) -> Run: run_autograder in a fresh root per call.
 
     By default with the shared runtime's source and venv; `source=` and `python=` replace them.
+    dev_python=True: with this development venv's Python (torch is there) and the repository's
+    config, whose bubblewrap shows that Python to the sandbox user wherever the checkout lies (a
+    private folder would otherwise make the grader refuse: student code would run as root).
     """
     counter = iter(range(1000))
 
-    def run(submission: Path | None, **options) -> Run:
+    def run(submission: Path | None, dev_python: bool = False, **options) -> Run:
+        number = next(counter)
+        if dev_python:
+            options.setdefault("python", sys.executable)
+            options.setdefault("source", copy_grading_files(tmp_path / f"dev-source{number}"))
         options.setdefault("source", runtime / "source")
         options.setdefault("python", str(runtime / "venv" / "bin" / "python"))
-        return run_autograder(tmp_path / f"root{next(counter)}", submission, **options)
+        return run_autograder(tmp_path / f"root{number}", submission, **options)
 
     return run
 

@@ -20,7 +20,6 @@ from autograder.grading.cases import visible_cases
 from autograder.grading.grade import TESTS_DIR, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.runner import load_grading_tests
-from autograder.instructor.bundle import copy_grading_files
 
 from .conftest import EXAMPLES, REPO
 
@@ -126,10 +125,8 @@ def test_pytest_and_run_autograder_agree_on_every_case(example, gradescope, tmp_
     junit, results = tmp_path / "junit.xml", tmp_path / "results.json"
     run_pytest("--submission", str(submission), "--submission-id", SUBMISSION_ID, "--junitxml", str(junit),
                "--results", str(results))
-    # pytest runs in the development venv; torch is there, not in the Gradescope runtime. Its Python may be
-    # one the sandbox user cannot run (a pyenv under /root): bubblewrap, as pytest had it, shows it
-    run = gradescope(submission, python=sys.executable, source=copy_grading_files(tmp_path / "source")) \
-        if example == "torch_tensors" else gradescope(submission)
+    # pytest runs in the development venv; torch is there, not in the Gradescope runtime
+    run = gradescope(submission, dev_python=example == "torch_tensors")
     mine = json.loads(results.read_text())
     assert {t["name"]: t["score"] for t in mine["tests"]} == {t["name"]: t["score"] for t in run.results["tests"]}
     assert mine["score"] == run.results["score"]
