@@ -37,6 +37,7 @@ from ..grading.results import atomic_write_text, failure_results, report_to_resu
 from ..grading.submission import IGNORED, copy_upload
 from ..sandbox.isolation import running_as_root, unreadable_runtime_path
 from ..sandbox.memcg import protect_from_oom
+from ..sandbox.seccomp import available_filter
 from .bundle import grading_files
 from .report import write_report
 from .whatif import Comparison, compare_rows, read_earlier
@@ -291,6 +292,17 @@ class BatchSummary:
     comparison: Comparison | None = None  # against an earlier batch (--compare)
 
 
+def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
+    """The sandbox guarantees this batch's gradings will lack, known before any student code runs (a
+    Grader made for the question raises SandboxRefused where it would run as the grader). Every pool
+    process is set up alike, so one answers for all. Made only where something can be missing (as root,
+    with a Python the sandbox user can run and a seccomp filter, nothing is): it costs 150 ms."""
+    if running_as_root() and unreadable_runtime_path(None) is None and available_filter() is not None:
+        return []
+    with Grader(config, [config_path] if config_path else []) as grader:
+        return list(grader.missing)
+
+
 def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = None,
               config_path: Path | None = None, progress: bool = True, compare: Path | None = None) -> BatchSummary:
     """Grade every submission under input_path into out/ (results/, grades.csv, report.html).
@@ -298,9 +310,13 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
     earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
     protect_from_oom()  # a student's hog must never take the class's grades.csv down with it
-    if not running_as_root() or unreadable_runtime_path(None) is not None:  # a sandbox user may not do:
-        with Grader(config, [config_path] if config_path else []):  # SandboxRefused, before any student code
-            pass
+
+    def warn(message: str) -> None:
+        print(f"warning: {terminal(message)}", file=sys.stderr)
+
+    missing = _missing_guarantees(config, config_path)  # (or SandboxRefused) before any student code runs
+    if missing:
+        warn(f"the sandbox is incomplete. MISSING guarantees: {'; '.join(missing)}.")
     # Private: the class's results and names are the instructor's alone, and unreachable by student
     # code (a later submission must not read an earlier classmate's). A folder of the instructor's
     # own is left as it is; every file in it is 0600.
@@ -310,8 +326,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     (out / "results").mkdir(exist_ok=True)
     os.chmod(out / "results", PRIVATE_FOLDER)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
-        entries = discover(Path(input_path), Path(tmp), warn=lambda message: print(f"warning: {terminal(message)}",
-                                                                                 file=sys.stderr), out=out)
+        entries = discover(Path(input_path), Path(tmp), warn=warn, out=out)
         _check_found(Path(input_path), entries)
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):

@@ -371,17 +371,19 @@ def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path
     config = tmp_path / "grading.toml"  # (allowed to run as the grader: else it refuses, test_fail_closed.py)
     config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()).replace(
         "unsafe_run_as_grader = false", "unsafe_run_as_grader = true"))
-    out = tmp_path / "out"
+    out = folder / "out"  # (inside the class: the batch says it left it out, once it has looked at the class)
     proc = batch(str(folder), "--out", str(out), "-j", "2", "--config", str(config))
     assert proc.returncode == 0
     isolation = json.loads((out / "results" / "s0.json").read_text())["extra_data"]["isolation"]
     report = (out / "report.html").read_text()
     if "MISSING" not in isolation:
-        assert "warning" not in proc.stderr and "sandbox was incomplete" not in report
+        assert "sandbox is incomplete" not in proc.stderr and "sandbox was incomplete" not in report
         pytest.skip("the sandbox is complete here")
     missing = isolation.split("MISSING guarantees: ")[1].rstrip(".").split("; ")
-    assert proc.stderr.count("the sandbox was incomplete") == 1
+    assert proc.stderr.count("the sandbox is incomplete") == 1
     assert all(m in proc.stderr for m in missing)
+    # said before any student code ran: before the batch even looked at what it would grade
+    assert proc.stderr.index("the sandbox is incomplete") < proc.stderr.index("left out")
     assert "The sandbox was incomplete" in report and html.escape(missing[0]) in report
 
 
@@ -392,7 +394,7 @@ def test_a_complete_sandbox_gets_no_warning(runtime, tmp_path):
                            str(tmp_path / "out")], cwd=runtime / "source", capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0
     isolation = json.loads((tmp_path / "out" / "results" / "s0.json").read_text())["extra_data"]["isolation"]
-    assert ("MISSING" in isolation) == ("the sandbox was incomplete" in proc.stderr)
+    assert ("MISSING" in isolation) == ("the sandbox is incomplete" in proc.stderr)
     if os.geteuid() == 0:
         assert "MISSING" not in isolation
 

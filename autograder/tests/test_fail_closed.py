@@ -63,6 +63,16 @@ def test_batch_refuses_before_grading_anyone(place, runtime):
     assert not (out / "grades.csv").exists() and not list((out / "results").glob("*.json"))
 
 
+def test_batch_allowed_says_what_is_missing_before_grading_anyone(place, runtime):
+    folder, source = place
+    out = folder / "upload" / "out"  # inside the class: the batch says it left it out once it looks at the class
+    allowed = as_grader(runtime, source, "batch", str(folder / "upload"), "--out", str(out), "--unsafe-run-as-grader")
+    assert allowed.returncode == 0 and (out / "grades.csv").exists()
+    assert allowed.stderr.count("the sandbox is incomplete. MISSING guarantees: ") == 1
+    assert "runs as your own user" in allowed.stderr
+    assert allowed.stderr.index("the sandbox is incomplete") < allowed.stderr.index("left out")
+
+
 def test_run_autograder_refuses_with_a_results_json_that_says_why(place, runtime, grader_user):
     folder, source = place
     root = folder / "gs"
