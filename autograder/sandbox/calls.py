@@ -26,7 +26,7 @@ import numpy as np
 from ..config import Limits
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
-from .isolation import SandboxUser, give_to, kill_all, processes_of
+from .isolation import SandboxUser, give_to, kill_all, processes_of, remove_ipc_of
 
 MAX_HEADER_BYTES = 1 << 20
 
@@ -155,13 +155,15 @@ class Sandbox:
         self._request_fd, self._response_fd = request_w, response_r
 
     def close(self) -> None:
-        """Kill the worker's whole process group, reap it, then every other process of the sandbox user."""
+        """Kill the worker's whole process group, reap it, then every other process of the sandbox user,
+        and remove what they left in the kernel."""
         proc, self._proc = self._proc, None
         # Kill before closing the pipes: a worker still answering a batch would otherwise write into
         # a closed pipe and print a BrokenPipeError into the output the student is shown.
         if proc is not None:
             proc.kill()
         kill_all(self.user, any_left=self._any_left)
+        remove_ipc_of(self.user)  # (once none of its processes is left to make more)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)

@@ -5,13 +5,15 @@ unprivileged user, leased to this grader alone (lease_user): it cannot read file
 read (the grader, the reference, the tests, the config), cannot write the results, cannot signal
 or trace the grader, and RLIMIT_NPROC bounds how many processes it can start. After each worker,
 every process of that user is killed, which also catches double forks and setsid children that
-escape the worker's process group, and reaches no other grader's workers.
+escape the worker's process group, and reaches no other grader's workers, and what it left in the
+kernel (System V objects, POSIX message queues) is removed.
 
 When the grader does not run as root, none of that is possible; `limitations()` says what is lost.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import pwd
@@ -128,6 +130,54 @@ def _kill_everything_as(user: SandboxUser) -> None:
     os.waitpid(pid, 0)
 
 
+# The System V objects a process can leave in the kernel: (the /proc/sysvipc table, the libc call that
+# removes one, whether that call takes a semaphore number before the command)
+_SYSV_TABLES = (("shm", "shmctl", False), ("sem", "semctl", True), ("msg", "msgctl", False))
+_IPC_RMID = 0
+MQUEUE = "/dev/mqueue"
+
+
+def sysv_objects_of(uid: int) -> list[tuple[str, int]]:
+    """(table, id) of every System V shared memory segment, semaphore set and message queue that
+    `uid` created or owns (an owner can hand an object to another uid, never its creator)."""
+    found = []
+    for table, _, _ in _SYSV_TABLES:
+        try:
+            lines = Path(f"/proc/sysvipc/{table}").read_text().splitlines()
+        except OSError:
+            continue
+        if not lines:
+            continue
+        columns = lines[0].split()
+        id_at, uid_at, cuid_at = columns.index(f"{table}id" if table != "msg" else "msqid"), \
+            columns.index("uid"), columns.index("cuid")
+        for line in lines[1:]:
+            fields = line.split()
+            if uid in (int(fields[uid_at]), int(fields[cuid_at])):
+                found.append((table, int(fields[id_at])))
+    return found
+
+
+def remove_ipc_of(user: SandboxUser | None) -> None:
+    """Remove the System V objects and POSIX message queues the sandbox user left in the kernel.
+
+    They outlive every process (a segment holds its memory, counted by no rlimit, and the next
+    classmate graded could attach it). seccomp refuses their creation where it works; this is the
+    layer beneath, for machines without it, and costs three small reads. Under bubblewrap the worker
+    has an IPC namespace of its own, which dies with it, and nothing of it shows here."""
+    if user is None or not running_as_root():
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {table: (getattr(libc, name), takes_number) for table, name, takes_number in _SYSV_TABLES}
+    for table, ident in sysv_objects_of(user.uid):
+        remove, takes_number = calls[table]
+        if takes_number:
+            remove(ident, 0, _IPC_RMID, None)
+        else:
+            remove(ident, _IPC_RMID, None)
+    _remove_owned(MQUEUE, user.uid)  # (mq_unlink is an unlink there, where that file system is mounted)
+
+
 SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
 
 
@@ -231,6 +281,7 @@ def lease_user(base: str) -> Lease:
             user = sandbox_user(name)
             kill_all(user)
             remove_files_of(user)
+            remove_ipc_of(user)
         except BaseException:
             os.close(fd)
             raise

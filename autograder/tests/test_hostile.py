@@ -8,6 +8,7 @@ files are unchanged, and nothing it planted stays behind.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pwd
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
-from autograder.grading.grade import grade_submission
+from autograder.grading.grade import Grader, grade_submission
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox import bubblewrap
 from autograder.sandbox.isolation import processes_of, running_as_root
@@ -84,6 +85,20 @@ def sysv_objects_of(uid: int) -> list[str]:
         column = lines[0].split().index("uid")
         found += [f"{kind} {line.split()[1]}" for line in lines[1:] if int(line.split()[column]) == uid]
     return found
+
+
+@pytest.mark.skipif(not running_as_root(), reason="only root grades as a sandbox user whose objects it removes")
+def test_without_seccomp_what_a_worker_left_in_the_kernel_is_removed(monkeypatch, tmp_path):
+    """Where seccomp is unavailable, a System V segment is made, and removed after the worker."""
+    monkeypatch.setattr("autograder.grading.grade.available_filter", lambda: None)
+    config = dataclasses.replace(load_config(), bubblewrap="off")  # (bubblewrap's IPC namespace would hide it)
+    with Grader(config) as grader:
+        report = grader.grade(upload("sysv_shm", tmp_path / "upload"), "s1")
+        # mse_loss is right only where its 256 MB segment was made: seccomp was off (a memory cgroup
+        # counts the segments, and stops the worker once a few of them add up to memory_mb)
+        assert any(r.part == "loss" and r.passed for r in report.results)
+        assert "network access is not blocked" in report.isolation
+        assert sysv_objects_of(grader.user.uid) == []
 
 
 def upload(attack: str, folder: Path) -> Path:
