@@ -5,12 +5,13 @@ Installed in the worker between fork and exec (after the switch to the sandbox u
 the worker and everything it starts, and cannot be removed. It makes socket(AF_INET / AF_INET6 /
 AF_PACKET / AF_NETLINK, ...) fail with EACCES, refuses io_uring (which can open sockets without
 the socket system call) and every system call of a foreign ABI (x32, i386 on x86_64). AF_UNIX
-sockets still work. It also refuses the objects whose pages no rlimit counts and which can
-outlive the process: memfd_create and memfd_secret (anonymous files: posix_fallocate fills them
-with memory that neither RLIMIT_DATA nor RLIMIT_AS sees), and System V shared memory, semaphores
-and message queues and POSIX message queues (they stay in the kernel after the student's process
-is gone). Python's multiprocessing and numpy need none of them (POSIX shared memory and
-semaphores are files in /dev/shm, which the grader empties). Needs no privilege and no
+sockets still work. It also refuses memory RLIMIT_DATA does not count: memfd_create and
+memfd_secret (anonymous files: posix_fallocate fills them with memory that neither RLIMIT_DATA nor
+RLIMIT_AS sees), shared anonymous mmap (a private mapping is what every allocator makes), and the
+objects that stay in the kernel after the student's process is gone: System V shared memory,
+semaphores and message queues, and POSIX message queues. Python's multiprocessing and numpy
+need none of them (POSIX shared memory and semaphores are files in /dev/shm, which the grader
+empties; multiprocessing's heap maps a file). Needs no privilege and no
 namespaces, so it also works in Gradescope's Docker.
 """
 
@@ -26,17 +27,21 @@ _LD_W_ABS = 0x00 | 0x00 | 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ_K = 0x05 | 0x10 | 0x00  # BPF_JMP | BPF_JEQ | BPF_K
 _JGE_K = 0x05 | 0x30 | 0x00  # BPF_JMP | BPF_JGE | BPF_K
 _RET_K = 0x06 | 0x00  # BPF_RET | BPF_K
+_AND_K = 0x04 | 0x50 | 0x00  # BPF_ALU | BPF_AND | BPF_K
 _ALLOW = 0x7FFF0000  # SECCOMP_RET_ALLOW
 _DENY = 0x00050000 | errno.EACCES  # SECCOMP_RET_ERRNO | EACCES
 
-# seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6]  (args[0] low word at 16 on LE)
-_NR, _ARCH, _ARG0 = 0, 4, 16
+# seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6]  (args[i] low word at 16 + 8 i on LE)
+_NR, _ARCH, _ARG0, _ARG3 = 0, 4, 16, 40
+# mmap's flags (its fourth argument) for shared anonymous memory: pages RLIMIT_DATA does not count
+# (MAP_SHARED_VALIDATE, 0x03, has the MAP_SHARED bit too; the same values on x86_64 and aarch64)
+_MAP_SHARED_ANONYMOUS = 0x01 | 0x20
 
-# machine -> (AUDIT_ARCH, socket, x32 bit or None, the refused calls: io_uring_setup, io_uring_enter,
-# io_uring_register; memfd_create, memfd_secret; shmget, semget, msgget, mq_open)
+# machine -> (AUDIT_ARCH, socket, mmap, x32 bit or None, the refused calls: io_uring_setup,
+# io_uring_enter, io_uring_register; memfd_create, memfd_secret; shmget, semget, msgget, mq_open)
 _ARCHES = {
-    "x86_64": (0xC000003E, 41, 0x40000000, (425, 426, 427, 319, 447, 29, 64, 68, 240)),
-    "aarch64": (0xC00000B7, 198, None, (425, 426, 427, 279, 447, 194, 190, 186, 180)),
+    "x86_64": (0xC000003E, 41, 9, 0x40000000, (425, 426, 427, 319, 447, 29, 64, 68, 240)),
+    "aarch64": (0xC00000B7, 198, 222, None, (425, 426, 427, 279, 447, 194, 190, 186, 180)),
 }
 _BLOCKED_FAMILIES = (2, 10, 16, 17)  # AF_INET, AF_INET6, AF_NETLINK, AF_PACKET
 
@@ -52,7 +57,7 @@ def build_filter(machine: str | None = None) -> bytes | None:
     arch = _ARCHES.get(machine or platform.machine())
     if arch is None:
         return None
-    audit_arch, nr_socket, x32_bit, refused = arch
+    audit_arch, nr_socket, nr_mmap, x32_bit, refused = arch
     deny = []
     prog = [_ins(_LD_W_ABS, _ARCH)]
     prog.append(None)  # if arch != audit_arch: deny (patched below)
@@ -62,6 +67,12 @@ def build_filter(machine: str | None = None) -> bytes | None:
     for nr in refused:
         prog.append(None)  # if nr == one of them: deny
         deny.append((len(prog) - 1, _JEQ_K, nr))
+    prog.append(_ins(_JEQ_K, nr_mmap, 0, 4))  # mmap: look at its flags (else on to socket)
+    prog.append(_ins(_LD_W_ABS, _ARG3))
+    prog.append(_ins(_AND_K, _MAP_SHARED_ANONYMOUS))
+    prog.append(None)  # if shared and anonymous: deny
+    deny.append((len(prog) - 1, _JEQ_K, _MAP_SHARED_ANONYMOUS))
+    prog.append(_ins(_RET_K, _ALLOW))
     prog.append(_ins(_JEQ_K, nr_socket, 1, 0))  # socket: look at its family
     prog.append(_ins(_RET_K, _ALLOW))
     prog.append(_ins(_LD_W_ABS, _ARG0))

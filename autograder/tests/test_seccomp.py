@@ -1,3 +1,4 @@
+import mmap
 import os
 import socket
 
@@ -62,7 +63,8 @@ def _errno_of(call) -> int:
         return e.errno
 
 
-@pytest.mark.parametrize("call", ["memfd_create", "shmget", "semget", "msgget", "mq_open"])
+@pytest.mark.parametrize("call", ["memfd_create", "shmget", "semget", "msgget", "mq_open", "mmap shared",
+                                  "mmap shared_validate"])
 def test_memory_no_limit_counts_is_refused(call):
     """Pages that RLIMIT_DATA and RLIMIT_AS miss, or kernel objects that outlive the process."""
     def attempt():
@@ -80,9 +82,35 @@ def test_memory_no_limit_counts_is_refused(call):
                  "msgget": lambda: checked(libc.msgget(0, 0o1600)),
                  "mq_open": lambda: checked(ctypes.CDLL("librt.so.1", use_errno=True).mq_open(b"/hog", 0o100 | 2,
                                                                                               0o600, None))}
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+
+        def mapped(flags):  # PROT_READ | PROT_WRITE, no file
+            if libc.mmap(None, 1 << 20, 3, flags, -1, 0) == ctypes.c_void_p(-1).value:  # MAP_FAILED
+                raise OSError(ctypes.get_errno(), "mmap")
+
+        calls["mmap shared"] = lambda: mmap.mmap(-1, 1 << 20)  # (Python's is MAP_SHARED | MAP_ANONYMOUS)
+        calls["mmap shared_validate"] = lambda: mapped(0x03 | 0x20)  # MAP_SHARED_VALIDATE | MAP_ANONYMOUS
         return _errno_of(calls[call])
 
     assert in_filtered_child(attempt) == 13  # EACCES
+
+
+def test_private_and_file_backed_mappings_still_work(tmp_path):
+    """What every allocator (and numpy's, and a memory-mapped .npy file) needs."""
+    data = tmp_path / "data"
+    data.write_bytes(b"x" * 4096)
+
+    def attempt():
+        with open(data, "r+b") as f:
+            mmap.mmap(f.fileno(), 4096).close()  # shared, backed by a file: counted where the file is
+        mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE).close()
+        import numpy as np
+
+        np.ones((1024, 1024)).sum()  # (an 8 MB array: glibc maps it, private and anonymous)
+        return 0
+
+    assert in_filtered_child(attempt) == 0
 
 
 def test_posix_shared_memory_and_semaphores_still_work():
