@@ -139,7 +139,9 @@ def parse_config(raw: dict[str, Any]) -> Config:
         max_result_mb=_number(limits_raw, "limits.max_result_mb", defaults.max_result_mb, low=0.001, high=1024),
         max_output_chars=_integer(limits_raw, "limits.max_output_chars", defaults.max_output_chars, low=0),
     )
-    base_tol = _tolerance(_table(raw, "tolerance"), "tolerance.", Tolerance())
+    tolerance = _table(raw, "tolerance")
+    _only_keys(tolerance, "tolerance.", ("rtol", "atol"))
+    base_tol = _tolerance(tolerance, "tolerance.", Tolerance())
     sandbox = _table(raw, "sandbox")
     _only_keys(sandbox, "sandbox.", ("user", "bubblewrap", "unsafe_run_as_grader"))
     runtime = _table(raw, "runtime")

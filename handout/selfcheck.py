@@ -19,11 +19,14 @@ Exit status: 0 when every check passes, 1 otherwise.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.metadata
 import json
 import multiprocessing
 import os
 import re
 import sys
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,6 +79,8 @@ class Tolerance:
 
 
 # === what makes text safe to print, the autograder's own (filled in likewise) ===
+
+# === what your code may import, the autograder's own rule (filled in likewise) ===
 
 
 @dataclass
@@ -224,8 +229,9 @@ def _rel_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
-def gradient_checks(module, function, trusted):
-    """Your mse_grad / backward against finite differences of your own mse_loss / forward + mse_loss."""
+def gradient_checks(module, function, trusted, oracle=None):
+    """Your mse_grad / backward against finite differences of your own mse_loss / forward + mse_loss
+    (and backward against torch's gradients, the oracle, where torch is installed)."""
     checks = []
     inputs = _grid_inputs(7)
     if function == "mse_grad":
@@ -252,7 +258,7 @@ def gradient_checks(module, function, trusted):
         for name in ("W1", "b1", "W2", "b2"):
             numerical = _numerical_gradient(loss, inputs[name])
             checks.append(_gradient_check(module, f"grad.{name}", "backward", args, name, numerical))
-        checks += torch_checks(module, inputs, args)
+        checks += torch_checks(module, args, oracle)
     return checks
 
 
@@ -271,20 +277,31 @@ def _gradient_check(module, part, function, args, key, numerical):
     return Check(part, name, False, f"relative error {error:.2g}, over 1e-3")
 
 
-def torch_checks(module, inputs, args):
-    """If torch is installed: your backward against torch autograd (an independent oracle)."""
+def torch_gradients(connection):
+    """If torch is installed: the parameters' gradients on the grid inputs by torch autograd (an
+    independent oracle), sent as lists; else None. Run in a child of its own, before any of your code,
+    so that torch is never imported where your code runs (on Gradescope it may not be there)."""
     try:
         import torch
     except ImportError:
-        return []
+        connection.send(None)
+        return
+    inputs = _grid_inputs(7)
     t = {k: torch.tensor(v, requires_grad=k in ("W1", "b1", "W2", "b2")) for k, v in inputs.items()}
     z3 = t["W2"] @ torch.relu(t["W1"] @ t["x"] + t["b1"]) + t["b2"]  # (no z1 is near 0 on these inputs)
     torch.nn.functional.mse_loss(z3, t["y"], reduction=CONVENTIONS["loss"]).backward()
+    connection.send({name: t[name].grad.numpy().tolist() for name in ("W1", "b1", "W2", "b2")})
+
+
+def torch_checks(module, args, oracle):
+    """Your backward against torch autograd's gradients (torch_gradients), where torch is installed."""
+    if oracle is None:
+        return []
     checks = []
     for name in ("W1", "b1", "W2", "b2"):
         try:
             analytic = _call(module, "backward", *args, key=name)
-            ok = compare(analytic, t[name].grad.numpy(), Tolerance(*TOLERANCES[f"grad.{name}"])).passed
+            ok = compare(analytic, np.array(oracle[name]), Tolerance(*TOLERANCES[f"grad.{name}"])).passed
         except Exception as e:
             checks.append(Check(f"grad.{name}", "torch autograd", False, _error(e)))
             continue
@@ -356,16 +373,18 @@ def property_checks(module, function):
 GROUPS = ["affine", "relu", "forward", "mse_loss", "relu_jacobian", "output_jacobian", "mse_grad", "backward"]
 
 
-def _child(path, function, trusted, connection):
+def _child(path, function, trusted, oracle, connection):
     import io
     from contextlib import redirect_stdout
 
     sink = io.StringIO()  # the student's prints stay out of the report
     try:
+        # what Gradescope's image has, not what this computer has: an import of anything else fails
+        install_guard(importable_modules(RUNTIME_PACKAGES), os.path.dirname(os.path.abspath(path)))
         with redirect_stdout(sink):
             module = _load(path)
             checks = public_checks(module, function) + property_checks(module, function)
-            checks += gradient_checks(module, function, trusted)
+            checks += gradient_checks(module, function, trusted, oracle)
     except BaseException as e:  # noqa: BLE001 - import errors and exits are the student's to see
         trace = _error(e)
         checks = [Check(p, "import and run", False, trace, _import_hint(e)) for p, _, fn, _ in PARTS
@@ -379,14 +398,36 @@ def _import_hint(e):
         return f"fix the syntax error on line {e.lineno} first"
     if isinstance(e, SystemExit):
         return "your file calls sys.exit() or exit(): remove script code from the top level"
+    if isinstance(e, ModuleNotFoundError) and e.name:
+        return (f"the package {e.name!r} is not available on the grader: your code may import "
+                f"{', '.join(RUNTIME_PACKAGES)} and Python's standard library. Remove the import (and what uses it)")
     return "your file fails while being imported: run `python two_layer_net.py` to see why"
 
 
-def run_group(path, function, trusted, timeout=CALL_TIMEOUT):
+def _context():
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
+def _torch_oracle(timeout=120):
+    """torch autograd's gradients (torch_gradients), or None where torch is not installed or fails."""
+    receive, send = _context().Pipe(duplex=False)
+    child = _context().Process(target=torch_gradients, args=(send,), daemon=True)
+    child.start()
+    send.close()
+    try:
+        return receive.recv() if receive.poll(timeout) else None
+    except EOFError:
+        return None
+    finally:
+        child.kill()
+        child.join()
+
+
+def run_group(path, function, trusted, timeout=CALL_TIMEOUT, oracle=None):
     """All checks of one function, in a child process with a time limit."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = _context()
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(path, function, trusted, send), daemon=True)
+    child = context.Process(target=_child, args=(path, function, trusted, oracle, send), daemon=True)
     child.start()
     send.close()
     parts = [p for p, _, fn, _ in PARTS if fn == function]
@@ -420,7 +461,7 @@ def main(argv):
               "import, and every test would fail. Remove the import.\n")
     checks, trusted = [], set()
     for function in GROUPS:
-        group = run_group(path, function, trusted, timeout)
+        group = run_group(path, function, trusted, timeout, _torch_oracle() if function == "backward" else None)
         checks += group
         trusted |= {p for p, _, fn, _ in PARTS if fn == function and all(c.passed for c in checks_of(group, p))}
     if as_json:

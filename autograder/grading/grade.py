@@ -21,6 +21,7 @@ from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from ..sandbox.forkserver import ForkServer
 from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
+from ..sandbox.runtime import importable_modules
 from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
 from .hidden import hidden_bases, relabel
@@ -89,6 +90,9 @@ class Grader:
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
         self.network_filter = available_filter()
+        # what student code may import: the course's runtime, as Gradescope's image holds it, whatever
+        # else this machine has installed (runtime.py)
+        self.importable = importable_modules(config.student_packages)
         protect_from_oom()  # before the zygote starts: it inherits the low score, its workers raise theirs
         # every page of the workers (one at a time), files in tmpfs and memfd included; None where
         # this machine or user cannot make one
@@ -180,7 +184,7 @@ class Grader:
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
-                         self.forkserver, lambda: self._tidy(user)) as sandbox:
+                         self.forkserver, lambda: self._tidy(user), self.importable) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
                 plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
                 hidden_plan = plan_calls(self.tests, hidden, config.conventions, self.fixed, plan.reference)
@@ -302,7 +306,7 @@ def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
     lines = [f"Your file could not be imported, so no test could run: {report.message}"]
     missing = re.search(r"No module named '([^']+)'", report.message)
     if missing and missing.group(1).split(".")[0] not in ("two_layer_net", "honest"):
-        lines.append(f"The package {missing.group(1).split('.')[0]!r} is not installed on the grader: student code "
+        lines.append(f"The package {missing.group(1).split('.')[0]!r} is not available on the grader: student code "
                      f"may import {', '.join(packages)} and Python's standard library. Remove the import "
                      "(and what uses it), or ask the course staff.")
     if report.details:

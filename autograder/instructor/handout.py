@@ -28,17 +28,20 @@ from ..grading import compare
 from ..grading.answer_key import Accepted, expected_answers
 from ..grading.cases import diagnostic_cases, visible_cases
 from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
+from ..sandbox import runtime
 from .fingerprint import fingerprint
 
 HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
 COMPARE_SOURCE = Path(compare.__file__).absolute()
 EVIDENCE_SOURCE = Path(evidence.__file__).absolute()
 ESCAPE_SOURCE = Path(escape.__file__).absolute()
+RUNTIME_SOURCE = Path(runtime.__file__).absolute()
 SHARED_BEGIN = "# --- shared with the students' selfcheck.py"
 SHARED_END = "# --- end of the part shared with selfcheck.py ---"
 COMPARE_SLOT = "# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ==="
 EVIDENCE_SLOT = "# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ==="
 ESCAPE_SLOT = "# === what makes text safe to print, the autograder's own (filled in likewise) ==="
+RUNTIME_SLOT = "# === what your code may import, the autograder's own rule (filled in likewise) ==="
 
 
 def public_cases(diagnoser: Diagnoser) -> list[dict]:
@@ -112,7 +115,7 @@ def selfcheck_source(config: Config) -> str:
     tolerances = {pid: [p.tolerance.rtol, p.tolerance.atol] for pid, p in config.parts.items()}
     diagnoser = Diagnoser({}, config.conventions)  # its classes of equal claims serve the cases' answers and the claims
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
-             ESCAPE_SLOT: _shared(ESCAPE_SOURCE),
+             ESCAPE_SLOT: _shared(ESCAPE_SOURCE), RUNTIME_SLOT: _shared(RUNTIME_SOURCE),
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
              "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser)),

@@ -7,9 +7,12 @@ call and sent back as text, capped.
 Everything it returns is untrusted: the grader re-checks every array it receives and computes
 every score itself.
 
-Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES [SECCOMP_HEX]
-Imports only the standard library and numpy (protocol.py and seccomp.py are loaded by file path).
-With SECCOMP_HEX, that filter is installed before the submission is imported.
+Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES IMPORTABLE
+[SECCOMP_HEX]
+Imports only the standard library and numpy (protocol.py, seccomp.py and runtime.py are loaded by
+file path). IMPORTABLE: the top-level modules besides the standard library and the submission's own
+files that it may import, comma-separated ("-": whatever is installed; runtime.py). With SECCOMP_HEX,
+that filter is installed before the submission is imported.
 """
 
 import importlib.util
@@ -26,7 +29,7 @@ _LOADED = {}
 
 
 def _load(name):
-    """protocol.py or seccomp.py, loaded by file path (once per process)."""
+    """protocol.py, seccomp.py or runtime.py, loaded by file path (once per process)."""
     if name not in _LOADED:
         spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
         module = importlib.util.module_from_spec(spec)
@@ -39,6 +42,7 @@ def preload():
     """Load what main() needs before any submission exists (the zygote calls this once)."""
     _load("protocol")
     _load("seccomp")
+    _load("runtime")
 
 
 class CappedText(io.TextIOBase):
@@ -67,11 +71,22 @@ class CappedText(io.TextIOBase):
 
 
 def _student_traceback(exc):
-    """The traceback text from the first frame in the student's files on (the worker's own frames dropped)."""
-    tb = exc.__traceback__
-    while tb is not None and os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) == HERE:
-        tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    """The traceback text without the worker's own frames (which call the student's function, or refuse
+    an import outside the runtime: runtime.py) or the import system's, so that it reads as where the
+    student runs the file, chained exceptions included."""
+    def own(filename):
+        return os.path.dirname(os.path.abspath(filename)) == HERE or filename.startswith("<frozen importlib")
+
+    shown = traceback.TracebackException.from_exception(exc)
+    todo, seen = [shown], set()
+    while todo:
+        part = todo.pop()
+        if part is None or id(part) in seen:
+            continue
+        seen.add(id(part))
+        part.stack = traceback.StackSummary.from_list([f for f in part.stack if not own(f.filename)])
+        todo += [part.__cause__, part.__context__]
+    text = "".join(shown.format())
     if SUBMISSION_DIR:
         text = text.replace(SUBMISSION_DIR + os.sep, "")
     return text[-4000:]
@@ -115,9 +130,12 @@ def main(argv):
     global SUBMISSION_DIR
     SUBMISSION_DIR = os.path.dirname(os.path.abspath(module_path))
     protocol = _load("protocol")
-    if len(argv) > 6:  # refuse network sockets to everything from here on (and to all children)
-        _load("seccomp").install(bytes.fromhex(argv[6]))
+    if len(argv) > 7:  # refuse network sockets to everything from here on (and to all children)
+        _load("seccomp").install(bytes.fromhex(argv[7]))
     import numpy as np
+
+    if argv[6] != "-":  # the course's runtime, not this machine's: what Gradescope's image would import
+        _load("runtime").install_guard(argv[6].split(",") if argv[6] else [], SUBMISSION_DIR)
 
     def send(header, arrays=()):
         specs, payload = protocol.encode_arrays(list(arrays))

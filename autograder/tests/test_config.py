@@ -44,6 +44,7 @@ def test_part_override():
     ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
     ({"tolerance": {"rtol": float("nan")}}, "tolerance.rtol must be a number"),
     ({"tolerances": {}}, "unknown setting tolerances"),
+    ({"tolerance": {"rtoll": 1e-3}}, "unknown setting tolerance.rtoll; allowed here: rtol, atol"),
     ({"runtime": {"packages": ["tensorflow"]}}, "runtime.packages: 'tensorflow' is not a package the grader can "
                                                 "install; it can: matplotlib"),
     ({"runtime": {"packages": "matplotlib"}}, "runtime.packages must be a list of package names"),

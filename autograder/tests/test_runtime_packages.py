@@ -35,7 +35,7 @@ def test_a_listed_package_imports_and_plotting_costs_nothing(matplotlib_root, tm
 def test_an_unlisted_package_fails_with_a_message_naming_the_runtime(gradescope, tmp_path):
     run = gradescope(plotting_submission(tmp_path / "upload"))  # the default runtime: no matplotlib
     assert run.results["score"] == 0
-    assert ("The package 'matplotlib' is not installed on the grader: student code may import numpy and "
+    assert ("The package 'matplotlib' is not available on the grader: student code may import numpy and "
             "Python's standard library") in run.results["output"]
 
 
