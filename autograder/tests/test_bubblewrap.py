@@ -144,9 +144,12 @@ def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_pa
 @pytest.mark.parametrize("layer", ["bubblewrap", "no bubblewrap"])
 def test_a_package_of_the_venv_the_zygote_did_not_load_imports_from_a_root_under_tmp(layer, grade_with_bwrap,
                                                                                      gradescope, runtime, tmp_path):
-    """yaml is in the venv setup.sh made (the runtime lives under /tmp); student code imports it."""
+    """numpy.f2py is in the venv setup.sh made (the runtime lives under /tmp) and is not among what the
+    zygote loaded before the fork (the submission checks it); student code may import it (numpy's)."""
     assert str(runtime).startswith(tempfile.gettempdir())
-    attack = "import yaml\nassert yaml.safe_load('a: 1') == {'a': 1}\nfrom honest import *\n"
+    attack = ("import sys\nassert 'numpy.f2py' not in sys.modules, 'preloaded'\n"
+              "import numpy.f2py\nassert numpy.f2py.__file__.startswith(" + repr(str(runtime)) + ")\n"
+              "from honest import *\n")
     if layer == "bubblewrap":
         run = grade_with_bwrap(attack)
         if "no bubblewrap layer" in run.results["extra_data"]["isolation"]:
