@@ -40,8 +40,14 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Limits:
+    """call_timeout and import_timeout are seconds of the worker's CPU time, so a busy machine gives
+    the same verdicts as an idle one; code that waits instead (sleep, a lock, a child process) is
+    stopped after wall_clock_factor times as many seconds of wall-clock time. total_timeout is
+    wall-clock time for the whole submission."""
+
     call_timeout: float = 2.0
     import_timeout: float = 10.0
+    wall_clock_factor: float = 5.0
     total_timeout: float = 300.0
     timeouts_before_skip: int = 2
     memory_mb: int = 512
@@ -132,6 +138,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
     limits = Limits(
         call_timeout=_number(limits_raw, "limits.call_timeout", defaults.call_timeout, low=0.01, high=600),
         import_timeout=_number(limits_raw, "limits.import_timeout", defaults.import_timeout, low=0.1, high=600),
+        wall_clock_factor=_number(limits_raw, "limits.wall_clock_factor", defaults.wall_clock_factor, low=1, high=100),
         total_timeout=_number(limits_raw, "limits.total_timeout", defaults.total_timeout, low=1, high=2400),
         timeouts_before_skip=_integer(limits_raw, "limits.timeouts_before_skip", defaults.timeouts_before_skip, low=1),
         memory_mb=_integer(limits_raw, "limits.memory_mb", defaults.memory_mb, low=128),

@@ -175,7 +175,7 @@ class Grader:
             scratch.mkdir(mode=0o711)
             os.chmod(scratch, 0o711)  # traversable by the sandbox user, not listable (whatever the umask)
             try:
-                staged = stage(located, scratch, config.limits.import_timeout)
+                staged = stage(located, scratch, config.limits.import_timeout, config.limits.wall_clock_factor)
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),

@@ -1,9 +1,9 @@
 """Turn an uploaded Jupyter notebook into a module the worker can import like two_layer_net.py.
 
 The code cells are taken in order (IPython magics and shell lines dropped) and run one by one at
-import, each with its own time budget: a cell that fails, or a training loop that runs on, is
-reported by its cell number and the next cells still run, so every function the notebook defines
-gets graded. Plots are harmless (the worker's matplotlib backend is Agg).
+import, each with its own time budget (CPU time, and a wider one of wall-clock time): a cell that
+fails, or a training loop that runs on, is reported by its cell number and the next cells still
+run, so every function the notebook defines gets graded. Plots are harmless (the worker's matplotlib backend is Agg).
 
 The notebook is read as JSON by the standard library (formats 4 and 3). nbformat would do the same
 but brings jsonschema, traitlets and jupyter_core (and a Rust extension) into the grading runtime.
@@ -63,8 +63,9 @@ def strip_magics(source: str) -> str:
     return "\n".join(kept)
 
 
-def module_source(cells: list[tuple[int, str]], name: str, cell_seconds: float) -> str:
-    """A module that runs the cells one by one, each within `cell_seconds`, reporting what failed."""
+def module_source(cells: list[tuple[int, str]], name: str, cell_seconds: float, cell_wall_seconds: float) -> str:
+    """A module that runs the cells one by one, each within `cell_seconds` of CPU time and
+    `cell_wall_seconds` of wall-clock time, reporting what failed."""
     return f'''# Made by the autograder from the code cells of {name!r}; each runs on its own.
 import signal as _ag_signal
 import sys as _ag_sys
@@ -80,23 +81,30 @@ def _ag_alarm(signum, frame):
     raise _AgCellTimeout()
 
 
+# CPU time (SIGPROF) is the budget; wall-clock time (SIGALRM) stops a cell that waits
+_AG_TIMERS = ((_ag_signal.SIGPROF, _ag_signal.ITIMER_PROF, {cell_seconds!r}),
+              (_ag_signal.SIGALRM, _ag_signal.ITIMER_REAL, {cell_wall_seconds!r}))
+
+
 def _ag_run_cells():
     for number, source in _AG_CELLS:
-        previous = _ag_signal.signal(_ag_signal.SIGALRM, _ag_alarm)
-        _ag_signal.setitimer(_ag_signal.ITIMER_REAL, {cell_seconds!r})
+        previous = [_ag_signal.signal(signum, _ag_alarm) for signum, _, _ in _AG_TIMERS]
+        for _, timer, seconds in _AG_TIMERS:
+            _ag_signal.setitimer(timer, seconds)
         try:
             exec(compile(source, "<cell %d>" % number, "exec"), globals())
         except _AgCellTimeout:
-            print("[notebook] cell %d was stopped after {cell_seconds:g} s (long-running top-level code); "
-                  "grading goes on" % number, file=_ag_sys.stderr)
+            print("[notebook] cell %d was stopped after {cell_seconds:g} s of CPU time (or {cell_wall_seconds:g} s "
+                  "of waiting): long-running top-level code; grading goes on" % number, file=_ag_sys.stderr)
         except SyntaxError as e:
             print("[notebook] cell %d has a syntax error on its line %s: %s" % (number, e.lineno, e.msg),
                   file=_ag_sys.stderr)
         except BaseException as e:
             print("[notebook] cell %d failed: %s: %s" % (number, type(e).__name__, e), file=_ag_sys.stderr)
         finally:
-            _ag_signal.setitimer(_ag_signal.ITIMER_REAL, 0)
-            _ag_signal.signal(_ag_signal.SIGALRM, previous)
+            for (signum, timer, _), handler in zip(_AG_TIMERS, previous):
+                _ag_signal.setitimer(timer, 0)
+                _ag_signal.signal(signum, handler)
 
 
 _ag_run_cells()

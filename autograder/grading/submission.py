@@ -81,15 +81,16 @@ class Staged:
     notes: tuple[str, ...] = ()  # what was not copied, and why (said to the student)
 
 
-def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Staged:
+def stage(located: Located, scratch: Path, import_seconds: float = 10.0, wall_clock_factor: float = 5.0) -> Staged:
     """Copy the upload into scratch/submission; say which module to import there.
 
     A whole uploaded folder is copied (helper modules beside the file keep working); a file given
     on its own is copied alone. Nothing is followed: a link whose target lies inside the upload is
     copied as a link, a link out of it is left out (with a note), and so are devices, fifos and
     sockets. Files are copied with their permission bits only (no setuid). A notebook becomes a
-    module beside it that runs its code cells (notebook.py), within `import_seconds` in all; that
-    module is created anew, never written through whatever had its name.
+    module beside it that runs its code cells (notebook.py), within `import_seconds` of CPU time in
+    all (and `wall_clock_factor` times that of wall-clock time); that module is created anew, never
+    written through whatever had its name.
     Raises NotebookError for a notebook that cannot be read.
     """
     assert located.relative is not None
@@ -108,7 +109,8 @@ def stage(located: Located, scratch: Path, import_seconds: float = 10.0) -> Stag
     cells = code_cells(staged)
     module = staged.with_name(SUBMISSION_FILE)
     cell_seconds = max(0.2, 0.7 * import_seconds / max(1, len(cells)))  # the whole import stays in time
-    _create(module, module_source(cells, staged.name, round(cell_seconds, 2)))
+    _create(module, module_source(cells, staged.name, round(cell_seconds, 2),
+                                  round(cell_seconds * wall_clock_factor, 2)))
     return Staged(module, tuple(notes))
 
 

@@ -1,7 +1,9 @@
 """The grading process's side of the worker: start it, call student functions, survive anything.
 
-A `Sandbox` owns one worker process (worker.py, forked by the zygote) at a time. Each call has a
-wall-clock timeout, enforced by SIGKILL to the worker's whole process group (the zygote sends it).
+A `Sandbox` owns one worker process (worker.py, forked by the zygote) at a time. Each call, and the
+import, has a limit on the worker's CPU time (so a loaded machine gives the verdicts an idle one
+does) and a wider one on wall-clock time (for code that waits instead), enforced by SIGKILL to the
+worker's whole process group (the zygote sends it).
 A call that hangs, crashes, segfaults, exits or runs out of memory fails with a named reason and
 the next call starts a fresh worker (which imports the submission again). Results arrive as plain arrays (protocol.py)
 and leave here as fresh float64 arrays; what they mean is for compare.py to decide.
@@ -77,10 +79,58 @@ class Call:
 
 
 class _WorkerDied(Exception):
-    def __init__(self, status: str, message: str, retry: bool = False):
-        """retry: the call at hand may not be to blame (another process wrote into the reply pipe)."""
+    def __init__(self, status: str, message: str, retry: bool = False, limit: str = ""):
+        """retry: the call at hand may not be to blame (another process wrote into the reply pipe);
+        limit: for a timeout, the limit it ran into (a _Clock's CPU, WALL or BUDGET)."""
         super().__init__(message)
-        self.status, self.message, self.retry = status, message, retry
+        self.status, self.message, self.retry, self.limit = status, message, retry, limit
+
+
+CPU, WALL, BUDGET = "cpu", "wall", "budget"  # the limits a wait for the worker can run into
+
+
+class _Clock:
+    """When the grader stops waiting for one answer of the worker: once the worker has used `cpu_limit`
+    seconds of CPU time after `cpu_start` (its count when it sent its last answer), or `wall_limit`
+    seconds have passed, or at the grading's `deadline`, whichever comes first.
+
+    The CPU time is read (from the zygote: `cpu`) only once as much wall-clock time has passed as
+    could have used the rest of the limit, since one thread cannot use CPU faster than the clock:
+    an answer that comes within its limit costs no reading. Where the CPU time cannot be read
+    (no /proc), the clock counts wall-clock time instead."""
+
+    def __init__(self, cpu: Callable[[], float | None], cpu_start: float, cpu_limit: float,
+                 wall_limit: float, deadline: float):
+        now = time.monotonic()
+        self._cpu, self._cpu_start, self.cpu_limit = cpu, cpu_start, cpu_limit
+        self.wall_limit = wall_limit
+        self._wall_end = min(now + wall_limit, deadline)
+        self._budget_ends_first = deadline < now + wall_limit
+        self._next_reading = now + cpu_limit
+
+    def wait(self) -> float:
+        """Seconds to wait for the answer before asking again (> 0); raises _WorkerDied (TIMEOUT) once
+        a limit is reached."""
+        now = time.monotonic()
+        if now >= self._next_reading:
+            used = self._cpu()
+            if used is None:  # nothing to read: the wall clock it is
+                raise self._expired(CPU)
+            self._cpu_start = min(self._cpu_start, used)  # (a worker's own count, never trusted above ours)
+            left = self.cpu_limit - (used - self._cpu_start)
+            if left <= 0:
+                raise self._expired(CPU)
+            self._next_reading = now + max(left, 0.01)
+        if now >= self._wall_end:  # (the CPU time read last was under its limit)
+            raise self._expired(BUDGET if self._budget_ends_first else WALL)
+        return max(min(self._next_reading, self._wall_end) - now, 0.001)
+
+    def _expired(self, limit: str) -> _WorkerDied:
+        message = {CPU: f"timed out: it used more than {self.cpu_limit:g} s of CPU time (an infinite loop?)",
+                   WALL: f"timed out: no answer within {self.wall_limit:g} s of wall-clock time, though it used "
+                         f"less than {self.cpu_limit:g} s of CPU time (waiting on sleep, input or a lock?)",
+                   BUDGET: "timed out: the grading time budget ran out before it answered"}[limit]
+        return _WorkerDied(TIMEOUT, message, limit=limit)
 
 
 class Sandbox:
@@ -113,6 +163,7 @@ class Sandbox:
         self._import: ImportReport | None = None
         self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function
         self._request_id = 0
+        self._cpu_mark = 0.0  # the worker's CPU time when it sent its last answer (by its own count)
         self._output_mark: int | None = None  # see mark_output
         # workdir (root's, traversable) holds the log (root's only: the worker writes it through an
         # inherited descriptor) and tmp/ (the student's).
@@ -158,6 +209,7 @@ class Sandbox:
             for fd in (request_r, response_w, log):
                 os.close(fd)
         self._request_fd, self._response_fd = request_w, response_r
+        self._cpu_mark = 0.0  # (a forked process's count starts at zero)
 
     def close(self) -> None:
         """Kill the worker's whole process group, reap it, then every other process of the sandbox user,
@@ -196,13 +248,12 @@ class Sandbox:
 
     def _await_hello(self) -> ImportReport:
         """Read the worker's first frame: the outcome of importing the submission."""
-        timeout = min(self.limits.import_timeout, max(0.0, self.deadline - time.monotonic()))
         try:
-            header, _ = self._read_frame(time.monotonic() + timeout)
+            header, _ = self._read_frame(self._clock(self.limits.import_timeout))
         except _WorkerDied as died:
             if died.status == TIMEOUT:
-                return ImportReport(False, f"importing the file took longer than {self.limits.import_timeout:g} s "
-                                           "(a long computation or an input() call at the top level?)")
+                return ImportReport(False, _IMPORT_TIMEOUT[died.limit].format(
+                    cpu=self.limits.import_timeout, wall=self.limits.import_timeout * self.limits.wall_clock_factor))
             return ImportReport(False, f"importing the file killed the process: {died.message}")
         stdout = _text(header.get("stdout"))
         if header.get("status") == "ready":
@@ -323,10 +374,9 @@ class Sandbox:
             protocol.write_all(self._request_fd, protocol.pack_frame({"calls": entries, "arrays": specs},
                                                                      b"".join(chunks)))
         except OSError:  # the worker is gone (it exited between calls)
-            raise self._died(self.limits.call_timeout) from None
+            raise self._died() from None
         for entry in entries:
-            timeout = min(self.limits.call_timeout, self.deadline - time.monotonic())
-            header, payload = self._read_frame(time.monotonic() + timeout, timeout)
+            header, payload = self._read_frame(self._clock(self.limits.call_timeout))
             if header.get("status") == "oom":  # the worker survived, but its memory may be half spent
                 raise _WorkerDied(OOM, "ran out of memory (MemoryError)")
             if header.get("id") != entry["id"]:
@@ -340,36 +390,44 @@ class Sandbox:
                 raise _WorkerDied(CRASH, f"the worker sent malformed data ({e})") from None
 
     # -- reading the worker's answers --------------------------------------------------------
-    def _read_frame(self, deadline: float, timeout: float | None = None) -> tuple[dict, bytes]:
-        prefix = self._read_exact(protocol.PREFIX.size, deadline, timeout)
+    def _clock(self, cpu_limit: float) -> _Clock:
+        """The limits on the next answer, counted from the worker's last one."""
+        worker = self._proc
+        return _Clock(lambda: worker.cpu_seconds() if worker else None, self._cpu_mark, cpu_limit,
+                      cpu_limit * self.limits.wall_clock_factor, self.deadline)
+
+    def _read_frame(self, clock: _Clock) -> tuple[dict, bytes]:
+        prefix = self._read_exact(protocol.PREFIX.size, clock)
         head_len, payload_len = protocol.PREFIX.unpack(prefix)
         if head_len > MAX_HEADER_BYTES or payload_len > 4 * self._max_result_bytes + 4096:
             raise _WorkerDied(CRASH, f"the result is too large (over {self.limits.max_result_mb:g} MB)")
         try:
-            header = json.loads(self._read_exact(head_len, deadline, timeout).decode("utf-8"))
+            header = json.loads(self._read_exact(head_len, clock).decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise _WorkerDied(CRASH, "the worker sent malformed data") from None
         if not isinstance(header, dict):
             raise _WorkerDied(CRASH, "the worker sent malformed data")
-        return header, self._read_exact(payload_len, deadline, timeout)
+        payload = self._read_exact(payload_len, clock)
+        cpu = header.get("cpu")
+        if isinstance(cpu, (int, float)) and 0 <= cpu < float("inf"):  # the worker's count: see _Clock
+            self._cpu_mark = float(cpu)
+        return header, payload
 
-    def _read_exact(self, n: int, deadline: float, timeout: float | None) -> bytes:
+    def _read_exact(self, n: int, clock: _Clock) -> bytes:
         """n bytes of the reply stream. Reads take whatever the pipe holds (replies to a batch arrive
         back to back), so most frames cost one read, not three."""
         while len(self._received) < n:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([self._response_fd], [], [], wait)[0]:
-                limit = f"{max(timeout, 0):g} s" if timeout is not None else "its time limit"
-                raise _WorkerDied(TIMEOUT, f"timed out: no answer within {limit} (an infinite loop?)")
+            if not select.select([self._response_fd], [], [], clock.wait())[0]:
+                continue  # (the clock says when a limit is reached)
             chunk = os.read(self._response_fd, max(n - len(self._received), 1 << 16))
             if not chunk:
-                raise self._died(timeout)
+                raise self._died()
             self._received += chunk
         data = bytes(self._received[:n])
         del self._received[:n]
         return data
 
-    def _died(self, timeout: float | None) -> _WorkerDied:
+    def _died(self) -> _WorkerDied:
         """The worker closed its end: wait briefly for its exit status and name the cause."""
         returncode = self._proc.wait(1.0) if self._proc else None
         return _WorkerDied(*_death_reason(returncode))
@@ -399,6 +457,13 @@ class Sandbox:
         return text + ("\n... [output cut]" if len(data) > limit else "")
 
 
+# What a timed-out import is told, by the limit it ran into (_Clock)
+_IMPORT_TIMEOUT = {
+    CPU: "importing the file used more than {cpu:g} s of CPU time (a long computation at the top level?)",
+    WALL: "importing the file took longer than {wall:g} s of wall-clock time, though it used less than "
+          "{cpu:g} s of CPU time (an input() call or a sleep at the top level?)",
+    BUDGET: "importing the file did not finish before the grading time budget ran out"}
+
 # Address space beyond the memory limit: what a library maps without using it (torch's shared
 # libraries take 640 MB of address space, 220 MB of it memory), and a bound on what RLIMIT_DATA
 # does not count (shared mappings).
@@ -406,7 +471,7 @@ ADDRESS_SPACE_HEADROOM_MB = 1024
 
 
 def worker_rlimits(limits: Limits, user: SandboxUser | None) -> tuple[tuple[int, int], ...]:
-    """The rlimits of a worker: memory, CPU time (a backstop: calls are timed here by wall clock),
+    """The rlimits of a worker: memory, CPU time (a backstop: each call's is counted by _Clock),
     file size, no core files, open files; and processes, which root would ignore, for the sandbox user.
 
     Memory is limited by RLIMIT_DATA (the private writable memory the process maps: every numpy

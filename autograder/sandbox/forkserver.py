@@ -189,6 +189,14 @@ class WorkerProcess:
         except ForkServerError:
             return None  # the zygote is gone, and its workers with it
 
+    def cpu_seconds(self) -> float | None:
+        """The CPU time it has used (its threads and reaped children), None if unknown (gone, no /proc)."""
+        try:
+            seconds = self.server._request({"op": "cpu", "pid": self.pid}).get("seconds")
+        except ForkServerError:
+            return None
+        return float(seconds) if isinstance(seconds, (int, float)) else None
+
     def wait(self, timeout: float) -> int | None:
         """Its exit code once it has exited (negative: the signal that killed it), None if it runs on."""
         try:

@@ -26,6 +26,8 @@ SUBMISSION_DIR = ""  # set by main(): stripped from traceback paths, which then 
 
 
 _LOADED = {}
+_times = os.times  # bound before student code runs, which may replace os.times (it would gain only
+# time up to the wall-clock backstop: the grader reads the CPU time itself, from the zygote)
 
 
 def _load(name):
@@ -140,6 +142,9 @@ def main(argv):
     def send(header, arrays=()):
         specs, payload = protocol.encode_arrays(list(arrays))
         header["arrays"] = specs
+        # the CPU time used so far: the grader counts the next call's from here (calls.py)
+        used = _times()
+        header["cpu"] = used.user + used.system + used.children_user + used.children_system
         try:
             protocol.write_all(response_fd, protocol.pack_frame(header, payload))
         except BrokenPipeError:  # the grader has given up on this worker: nobody is left to tell

@@ -91,6 +91,8 @@ def _handle(request, fds, control, worker, private_tmp):
         return {"returncode": _wait(request["pid"], 10.0)}
     if op == "wait":
         return {"returncode": _wait(request["pid"], float(request["timeout"]))}
+    if op == "cpu":
+        return {"seconds": _cpu_seconds(request["pid"])}
     if op == "clean":
         if private_tmp:
             mounts = _mount_points()
@@ -121,6 +123,18 @@ def _empty(folder, mounts):
         else:
             with contextlib.suppress(OSError):  # best effort, like rmtree's
                 os.unlink(path)
+
+
+def _cpu_seconds(pid):
+    """The CPU time (user and system, all its threads and its reaped children) a worker has used, as
+    seen from here (its pid may be this namespace's), or None if it is gone or this system has no /proc."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # after the command's closing parenthesis: state is field 3; utime, stime, cutime, cstime 14-17
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(pid, timeout):

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +167,6 @@ def root_with_config(extra: str):
 @dataclass
 class Run:
     results: dict
-    seconds: float
     log: str
 
     def part_scores(self) -> dict[str, tuple[float, float]]:
@@ -189,7 +187,7 @@ class Run:
 
 
 def run_autograder(root: Path, submission: Path | None, *, source: Path, python: str | None,
-                   metadata: dict | None = None, timeout: float = 120, as_user: str | None = None,
+                   metadata: dict | None = None, timeout: float = 600, as_user: str | None = None,
                    prefix: tuple[str, ...] = ()) -> Run:
     """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate.
 
@@ -219,13 +217,11 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     if as_user is not None:
         command = ["runuser", "-u", as_user, "--", *command]
     command = [*prefix, *command]
-    started = time.monotonic()
     proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
-    seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, SCHEMA)
-    return Run(results, seconds, proc.stdout + proc.stderr)
+    return Run(results, proc.stdout + proc.stderr)
 
 
 @pytest.fixture

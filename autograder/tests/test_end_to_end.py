@@ -184,7 +184,6 @@ def test_a_misbehaving_function_fails_alone_with_a_named_reason(gradescope, exam
     assert run.part_scores()["loss"][0] == 0
     assert MISBEHAVING[example] in run.output_of("loss")
     assert run.results["score"] == 19
-    assert run.seconds < 60
 
 
 def test_no_worker_survives_a_hang(gradescope):

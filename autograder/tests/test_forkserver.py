@@ -175,9 +175,9 @@ def test_the_control_socket_kinds_serve_and_stop(tmp_path, kind):
     with Sandbox(module, tmp_path / "run", load_config().limits, forkserver=server) as box:
         assert box.call("relu", [np.array([-1.0, 2.0])]).values["return"].tolist() == [0.0, 2.0]
     assert "zygote.py" in zygotes_and_workers(below=os.getpid())
-    started = time.monotonic()
-    server.close()  # the zygote is gone at once, not after close's 2 s of grace
-    assert time.monotonic() - started < 1.5 and zygotes_and_workers(below=os.getpid()) == ""
+    zygote = server._proc
+    server.close()  # the zygote leaves on being told to, not killed after close's 2 s of grace
+    assert zygote.returncode == 0 and zygotes_and_workers(below=os.getpid()) == ""
 
 
 def test_emptying_the_private_tmp_leaves_what_is_mounted_there(grader, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -156,8 +157,70 @@ def test_shared_memory_beyond_the_address_space_backstop_is_refused(sandbox):
 def test_import_that_hangs_times_out(sandbox):
     box = sandbox("while True: pass\n", import_timeout=0.5)
     report = box.import_report()
-    assert not report.ok and "took longer than 0.5 s" in report.message
+    assert not report.ok and "used more than 0.5 s of CPU time" in report.message
     assert box.call("relu", [np.ones(1)]).status == "import error"
+
+
+def test_an_import_that_waits_is_stopped_by_the_wall_clock(sandbox):
+    box = sandbox("import time\ntime.sleep(60)\n", import_timeout=0.2, wall_clock_factor=2)
+    report = box.import_report()
+    assert not report.ok and "longer than 0.4 s of wall-clock time" in report.message, report.message
+
+
+@pytest.mark.parametrize("seconds, status", [(0.6, "ok"), (30, "timeout")])
+def test_a_call_that_sleeps_has_its_limit_times_the_wall_clock_factor(sandbox, seconds, status):
+    """Sleeping uses no CPU time: 0.6 s is over a 0.3 s CPU limit of the clock but within 5 times it."""
+    box = sandbox(f"import time\ndef relu(z):\n    time.sleep({seconds})\n    return z\n", call_timeout=0.3,
+                  wall_clock_factor=5)
+    out = box.call("relu", [np.ones(1)])
+    assert out.status == status, out.message
+    if status == "timeout":
+        assert "no answer within 1.5 s of wall-clock time" in out.message
+
+
+def test_cpu_time_is_counted_from_the_previous_answer_across_a_batch(sandbox):
+    """Each call of a batch gets its own limit: ten calls of 0.15 s of CPU each pass a 0.3 s limit
+    however long they wait their turn, one of 0.6 s does not."""
+    box = sandbox("""
+        import time
+        def spin(x):
+            end = time.process_time() + float(x[0])
+            while time.process_time() < end:
+                pass
+            return x
+    """, call_timeout=0.3)
+    outcomes = box.call_many([Call("spin", (np.array([0.15]),))] * 10 + [Call("spin", (np.array([0.6]),))])
+    assert [o.status for o in outcomes] == ["ok"] * 10 + ["timeout"]
+    assert "more than 0.3 s of CPU time" in outcomes[-1].message
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_a_call_gets_the_same_verdict_on_a_cpu_shared_with_busy_processes(sandbox):
+    """The worker pinned to one CPU with four processes spinning there, each in a session of its own
+    (the scheduler shares a CPU between sessions first), gets about a fifth of it: a call of 0.4 s of
+    CPU time then takes about 2 s of the clock, and passes its 1 s limit all the same."""
+    mine = os.sched_getaffinity(0)
+    cpu = min(mine)
+    hogs = [subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"],
+                             start_new_session=True) for _ in range(4)]
+    try:
+        os.sched_setaffinity(0, {cpu})  # the sandbox's own zygote, and its workers, inherit it
+        box = sandbox("""
+            import time
+            def spin(x):
+                end = time.process_time() + float(x[0])
+                while time.process_time() < end:
+                    pass
+                return x
+        """, call_timeout=1.0, wall_clock_factor=20)
+        box.import_report()
+        assert box.call("spin", [np.array([0.4])]).status == "ok"
+        assert box.call("spin", [np.array([1.5])]).status == "timeout"
+    finally:
+        os.sched_setaffinity(0, mine)
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 def test_worker_sees_only_the_submission_folder_and_a_scrubbed_environment(sandbox, monkeypatch):
