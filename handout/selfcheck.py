@@ -268,9 +268,9 @@ def _gradient_check(module, part, function, args, key, numerical):
         analytic = _call(module, function, *args, key=key)
     except Exception as e:
         return Check(part, name, False, _error(e), _error_hint(e))
-    squeezed = [tuple(d for d in a.shape if d != 1) for a in (analytic, numerical)]
-    if squeezed[0] != squeezed[1]:
-        return Check(part, name, False, f"shape {analytic.shape}, the parameter's is {numerical.shape}")
+    if not only_singletons_differ(analytic.shape, numerical.shape):
+        hint = " (it looks transposed)" if analytic.shape == numerical.shape[::-1] else ""
+        return Check(part, name, False, f"shape {analytic.shape}, the parameter's is {numerical.shape}{hint}")
     error = _rel_error(analytic.reshape(numerical.shape), numerical)
     if error < 1e-3:
         return Check(part, name, True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Tolerance
-from ..grading.compare import agrees, mismatches
+from ..grading.compare import agrees, mismatches, only_singletons_differ
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 
@@ -224,11 +224,10 @@ def in_words(claims: tuple) -> tuple:
 
 
 def same_shape(received, expected):
-    """received in expected's shape if only singleton axes differ (as compare accepts), else None."""
+    """received in expected's shape if they differ only by axes of length 1 (as compare accepts), else None."""
     if received.shape == expected.shape:
         return received
-    squeezed = tuple(d for d in received.shape if d != 1) == tuple(d for d in expected.shape if d != 1)
-    return received.reshape(expected.shape) if squeezed else None
+    return received.reshape(expected.shape) if only_singletons_differ(received.shape, expected.shape) else None
 
 
 def _rounded(seen, r, e, tol):

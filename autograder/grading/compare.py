@@ -1,8 +1,9 @@
 """Compare a student's array with the reference: pure functions, numpy.testing-style messages.
 
 The rule, checked in this order:
-1. shape: exactly the expected shape; a shape that differs only by singleton axes ((h, 1) or
-   (1, h) for (h,), (1,) for a scalar) is accepted, with a note;
+1. shape: exactly the expected shape; a shape that is it with axes of length 1 added or removed
+   ((h, 1) or (1, h) for (h,), (1,) for a scalar) is accepted, with a note; axes never change
+   places ((1, 2) for (2, 1) is transposed, not accepted);
 2. every entry finite (no NaN, no inf);
 3. tolerance, elementwise: |r - e| <= rtol * |e| + atol * max|e| + 1e-12.
    The reference e alone sets the bound (the student's value never widens it), and atol is scaled
@@ -29,9 +30,20 @@ class Comparison:
     passed: bool
     reason: str = ""  # short and safe to show for hidden cases: "wrong shape", "wrong values", ...
     detail: str = ""  # where and by how much; reveals expected values, so for visible cases only
-    note: str = ""  # shown even on a pass, e.g. that a singleton-axis shape was accepted
+    # (received shape, expected shape) where a shape differing by axes of length 1 was accepted
+    reshaped: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     worst: str = ""  # the worst entry in a few words, "at [3, 1]: -1.32 instead of 0"; visible cases only
     said: str = ""  # what student code said about it (an exception's message): shown as code, visible cases only
+
+    @property
+    def note(self) -> str:
+        """What is said even on a pass: that a shape was accepted (shape_note)."""
+        return shape_note(*self.reshaped) if self.reshaped else ""
+
+
+def shape_note(received: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    return (f"returned shape {shape_text(received)} where {shape_text(expected)} is expected; "
+            "accepted because they differ only by axes of length 1")
 
 
 def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain: bool = True) -> Comparison:
@@ -41,28 +53,27 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
     """
     received = np.asarray(received, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    note = ""
+    reshaped = None
     if received.shape != expected.shape:
-        if _squeezed(received.shape) != _squeezed(expected.shape):
+        if not only_singletons_differ(received.shape, expected.shape):
             hint = " (it looks transposed)" if received.shape == expected.shape[::-1] else ""
-            detail = f"expected shape {_shape(expected.shape)}, received shape {_shape(received.shape)}{hint}"
+            detail = f"expected shape {shape_text(expected.shape)}, received shape {shape_text(received.shape)}{hint}"
             return Comparison(False, "wrong shape", detail if explain else "")
-        note = (f"returned shape {_shape(received.shape)} where {_shape(expected.shape)} is expected; "
-                "accepted because only singleton axes differ")
+        reshaped = (received.shape, expected.shape)
         received = received.reshape(expected.shape)
     error, bound, scale = _error_and_bound(received, expected, tol)
     if (error <= bound).all():  # NaN and inf never pass this, so a pass is finite too
-        return Comparison(True, note=note)
+        return Comparison(True, reshaped=reshaped)
     finite = np.isfinite(received)
     if not finite.all():
         if not explain:
-            return Comparison(False, "not finite", note=note)
+            return Comparison(False, "not finite", reshaped=reshaped)
         first = tuple(np.argwhere(~finite)[0])
         return Comparison(False, "not finite",
                           f"{received.size - int(finite.sum())} of {received.size} entries are NaN or infinite "
-                          f"(first at {_index(first)}: {received[first]})", note)
+                          f"(first at {_index(first)}: {received[first]})", reshaped)
     if not explain:
-        return Comparison(False, "wrong values", note=note)
+        return Comparison(False, "wrong values", reshaped=reshaped)
     mismatched = error > bound
     worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
     nonzero = mismatched & (expected != 0)
@@ -78,7 +89,7 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
         f"Max relative difference: {relative:.6g}",
     ]
     where = f"at {_index(worst)}: " if worst else ""
-    return Comparison(False, "wrong values", "\n".join(lines), note, f"{where}{got:.6g} instead of {want:.6g}")
+    return Comparison(False, "wrong values", "\n".join(lines), reshaped, f"{where}{got:.6g} instead of {want:.6g}")
 
 
 def _float(value) -> float:
@@ -106,11 +117,21 @@ def _error_and_bound(received: np.ndarray, expected: np.ndarray, tol: Tolerance)
     return error, tol.rtol * magnitude + (tol.atol * scale + ABS_FLOOR), scale
 
 
-def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(d for d in shape if d != 1)
+def only_singletons_differ(shape: tuple[int, ...], other: tuple[int, ...]) -> bool:
+    """Whether one shape is the other with axes of length 1 added (anywhere), its axes in order:
+    (h,), (h, 1) and (1, h) are one another's; (1, h) and (h, 1) are not (a transpose)."""
+    longer, shorter = (shape, other) if len(shape) >= len(other) else (other, shape)
+    matched = 0
+    for d in longer:  # shorter must be a subsequence of longer, whose other axes are all 1
+        if matched < len(shorter) and d == shorter[matched]:
+            matched += 1
+        elif d != 1:
+            return False
+    return matched == len(shorter)
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(2, 3), (3,) or ()."""
     return "()" if not shape else f"({shape[0]},)" if len(shape) == 1 else str(tuple(shape))
 
 
@@ -121,16 +142,16 @@ def _index(index) -> str:
 
 def nearest(answers, received, tol: Tolerance):
     """Of the right answers a check accepts (a convention set to "either"), the one to judge `received`
-    (None: no answer) against: one it agrees with; else the first of its shape (exactly, then singleton
-    axes aside), so a message speaks of values, not of a form it did not choose; else the first."""
+    (None: no answer) against: one it agrees with; else the first of its shape (exactly, then axes of
+    length 1 aside), so a message speaks of values, not of a form it did not choose; else the first."""
     if received is None:
         return answers[0]
     received = np.asarray(received, dtype=np.float64)
     for answer in answers:
         if agrees(received, answer, tol):
             return answer
-    squeezed = _squeezed(received.shape)
-    same = [a for a in answers if a.shape == received.shape] or [a for a in answers if _squeezed(a.shape) == squeezed]
+    same = [a for a in answers if a.shape == received.shape] or \
+        [a for a in answers if only_singletons_differ(a.shape, received.shape)]
     return (same or answers)[0]
 
 

@@ -35,7 +35,8 @@ SOURCE_DIR = Path(__file__).absolute().parents[2]  # beside the package: referen
 TESTS_DIR = SOURCE_DIR / "tests"
 # What student code must never see; bubblewrap covers these with empty mounts.
 GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, DEFAULT_CONFIG_PATH]
-# The diagnostic calls of a submission may take as long as this many calls at their time limit, at most.
+# The diagnostic calls of a submission may take as long as this many calls at their wall-clock
+# limit (the CPU limit times wall_clock_factor, so a loaded machine explains as an idle one does).
 DIAGNOSTIC_CALLS = 4
 
 
@@ -247,7 +248,8 @@ class Grader:
         if not failing:
             return {}
         tests = tuple(t for t in self.tests if t.part in failing)
-        with sandbox.unscored(DIAGNOSTIC_CALLS * self.config.limits.call_timeout):
+        limits = self.config.limits
+        with sandbox.unscored(DIAGNOSTIC_CALLS * limits.call_timeout * limits.wall_clock_factor):
             extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config, fixed=self.fixed)
         for part, seen in _observations(extra, self.diagnostic_cases).items():
             observed[part] += seen

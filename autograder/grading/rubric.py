@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config import Config
 from ..escape import markdown_block, markdown_span
+from .compare import shape_text
 from .parts import PARTS, part_title
 
 if TYPE_CHECKING:  # (the diagnosis is imported only where a part fails: see grade.py)
@@ -32,7 +33,7 @@ class CaseResult:
     passed: bool
     reason: str = ""  # short, in the grader's words: "wrong values", "timeout: ...", safe for hidden cases
     detail: str = ""  # where and by how much (visible cases only)
-    note: str = ""  # e.g. an accepted singleton-axis shape
+    reshaped: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # (received, expected) shapes accepted
     worst: str = ""  # the worst entry in a few words (visible cases only)
     stdout: str = ""  # what the student's code printed during the call (capped; visible cases only)
     values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
@@ -119,8 +120,14 @@ def _output(results: list[CaseResult], hidden: bool, explanation: Explanation | 
     if first and not hidden:
         lines += ["", f"**{first.case_title}**, in full:"]
         lines += [block for block in (first.values, markdown_block(first.detail) if first.detail else "") if block]
-    notes = list(dict.fromkeys(r.note for r in results if r.note))
-    lines += [line for note in notes for line in ("", markdown_block(note))]
+    reshaped: dict[tuple, list[str]] = {}  # each accepted shape once, with the cases it was returned in
+    for r in results:
+        if r.reshaped:
+            reshaped.setdefault(r.reshaped, []).append(r.case_title)
+    if reshaped:
+        lines += ["", "Shapes accepted because they differ from the expected ones only by axes of length 1:"]
+        lines += [f"- {shape_text(received)} for {shape_text(expected)}: {'; '.join(titles)}"
+                  for (received, expected), titles in reshaped.items()]
     printed = [(r.case_title, r.stdout) for r in results if r.stdout]
     for title, stdout in printed[:2]:
         lines += ["", f"Your code printed ({title}):", markdown_block(stdout)]

@@ -340,7 +340,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
         visible = not case.hidden
         recorded.append(CaseResult(
             part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
-            verdict.note, verdict.worst, outcome.stdout if visible else "", values, outcome.status,
+            verdict.reshaped, verdict.worst, outcome.stdout if visible else "", values, outcome.status,
             received=outcome.values[key] if answered else None, expected=expected if visible else None,
             said=verdict.said if visible else ""))
         if not verdict.passed:

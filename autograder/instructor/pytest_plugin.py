@@ -30,6 +30,7 @@ import pytest
 from ..config import load_config
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
+from ..grading.compare import shape_note
 from ..grading.grade import Grader, GradingReport, SandboxRefused
 from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.results import report_to_results, write_results
@@ -160,7 +161,7 @@ class GradingSession:
             return terminal("\n".join(lines))
         if outcome is not None and outcome.status == "ok" and key in outcome.values:
             lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
-        lines += [text for text in (r.detail, r.note) if text]
+        lines += [text for text in (r.detail, shape_note(*r.reshaped) if r.reshaped else "") if text]
         if r.reason.startswith("not graded"):  # why: the import error, in the notes
             lines += self.graded().notes[:2]
         return terminal("\n".join(lines))  # (the student's text in it: pytest prints it to a terminal)

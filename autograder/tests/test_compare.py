@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from autograder.config import Tolerance
-from autograder.grading.compare import compare, judge
+from autograder.grading.compare import compare, judge, only_singletons_differ
 from autograder.sandbox.calls import CallOutcome
 
 TOL = Tolerance(rtol=1e-4, atol=1e-4)
@@ -123,3 +123,25 @@ def test_a_reason_that_names_its_status_is_not_repeated():
     reason = judge(CallOutcome("not run", message="not run: mse_loss already timed out"), np.ones(1), TOL,
                    "mse_loss").reason
     assert reason == "not run: mse_loss already timed out"
+
+
+@pytest.mark.parametrize("received, expected", [((1, 2), (2, 1)), ((2, 1), (1, 2)), ((3, 1, 1), (1, 3)),
+                                                ((1, 4, 3), (4, 1, 3, 1)[::-1])])
+def test_axes_of_length_1_never_excuse_a_reordering(received, expected):
+    """A transposed (k, 1) matrix holds the same numbers in the same order: it is still the transpose."""
+    values = np.arange(1.0, np.prod(expected) + 1)
+    result = compare(values.reshape(received), values.reshape(expected), TOL)
+    assert not result.passed and result.reason == "wrong shape", result
+
+
+def test_a_transposed_column_is_named_as_transposed():
+    assert "(it looks transposed)" in compare(np.ones((1, 2)), np.ones((2, 1)), TOL).detail
+
+
+@pytest.mark.parametrize("shape, other, same", [
+    ((3,), (3, 1), True), ((3,), (1, 3), True), ((), (1,), True), ((), (1, 1), True), ((2, 3), (1, 2, 1, 3), True),
+    ((1, 1), (1,), True), ((2, 1), (1, 2), False), ((2, 3), (3, 2), False), ((3,), (3, 2), False),
+    ((2, 3), (2, 3, 2), False), ((1, 2, 3), (3, 2), False)])
+def test_only_singletons_differ_is_a_subsequence_with_ones_around_it(shape, other, same):
+    assert only_singletons_differ(shape, other) is same
+    assert only_singletons_differ(other, shape) is same

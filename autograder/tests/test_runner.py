@@ -142,3 +142,27 @@ def test_a_second_call_the_plan_missed_is_made_alone(tmp_path):
 def test_malformed_grading_tests_are_refused_with_a_reason(tmp_path, body, message):
     with pytest.raises(GraderError, match=message.replace("[", r"\[").replace("]", r"\]")):
         write_tests(tmp_path, "from gradescope_utils.autograder_utils.decorators import tags\n" + body)
+
+
+class TransposedW2(FakeSandbox):
+    """Answers like the reference but for dl/dW2, returned transposed: (h, k) for (k, h)."""
+
+    def _answer(self, function, args, keys):
+        outcome = super()._answer(function, args, keys)
+        if function == "backward":
+            outcome.values["W2"] = outcome.values["W2"].T
+        return outcome
+
+
+def test_a_transposed_gradient_fails_where_one_of_its_axes_is_1():
+    """With h = 1 or k = 1 the transpose of dl/dW2 holds the same numbers in the same order: its shape
+    still says transposed. Only the 1 x 1 case, where transposing changes nothing, passes."""
+    cases = visible_cases()
+    results, _ = run_grading_tests(load_grading_tests(TESTS_DIR), cases, TransposedW2(), load_config())
+    verdicts = {r.case_id: r for r in results if r.part == "grad.W2"}
+    shapes = {c.id: c.inputs.shape for c in cases}
+    assert {"h1", "k1"} <= {i for i, (_, h, k) in shapes.items() if 1 in (h, k) and (h, k) != (1, 1)}
+    for case_id, (_, h, k) in shapes.items():
+        assert verdicts[case_id].passed is ((h, k) == (1, 1)), (case_id, verdicts[case_id])
+        if (h, k) != (1, 1):
+            assert verdicts[case_id].reason == "wrong shape" and "(it looks transposed)" in verdicts[case_id].detail
