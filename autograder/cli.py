@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
 from .escape import one_line, terminal
-from .grading.grade import Grader, GradingReport, SandboxRefused, grade_submission
+from .grading.grade import Grader, GradingReport, SandboxRefused, grade_submission, runtime_not_installed
 from .grading.parts import PARTS
 from .grading.results import failure_results, report_to_results, write_results
 from .grading.rubric import SHOWN_WHEN, part_summary
@@ -257,8 +257,10 @@ def _grade(args) -> int:
     if not args.path.exists():
         raise CommandError(f"{args.path}: no such file or folder")
     with Grader(config, [args.config] if args.config else []) as grader:
-        if "MISSING" in grader.isolation:  # said before any student code runs, not after
+        if grader.missing:  # said before any student code runs, not after
             print(f"warning: the sandbox is incomplete. {grader.isolation}", file=sys.stderr)
+        if gap := runtime_not_installed(config):
+            print(f"warning: {gap}", file=sys.stderr)
         report = grader.grade(args.path, args.submission_id, keep_calls=args.staff)
     if args.results:
         write_results(args.results, report_to_results(report))

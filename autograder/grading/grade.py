@@ -21,7 +21,7 @@ from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from ..sandbox.forkserver import ForkServer
 from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
-from ..sandbox.runtime import importable_modules
+from ..sandbox.runtime import importable_modules, not_installed
 from ..sandbox.seccomp import available_filter
 from .cases import Case, diagnostic_cases, visible_cases
 from .hidden import hidden_bases, relabel
@@ -285,6 +285,19 @@ def _refusal(missing: list[str]) -> str:
     return (f"refusing to grade: {missing[0]}; student code could read the config's secret, the reference and "
             "classmates' files. To grade anyway, knowing the risk: --unsafe-run-as-grader, or [sandbox] "
             "unsafe_run_as_grader = true.")
+
+
+def runtime_not_installed(config: Config) -> str:
+    """A warning for a local grading ("" if none): the [runtime] packages the config lets student code
+    import that this machine lacks. A submission importing one fails here, where on Gradescope
+    (setup.sh installs them) it would not."""
+    missing = not_installed(config.runtime_packages)
+    if not missing:
+        return ""
+    names = ", ".join(missing)
+    return (f"[runtime] lets student code import {names}, not installed here: a submission importing it "
+            f"fails here, though on Gradescope (setup.sh installs it) it would not. To grade as Gradescope "
+            f"does, install it into this Python: pip install {names} (pinned in requirements-student.txt).")
 
 
 def grade_submission(path: Path, config: Config, submission_id: str = "local",

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..escape import csv_cell, one_line, terminal
-from ..grading.grade import Grader
+from ..grading.grade import Grader, runtime_not_installed
 from ..grading.parts import PART_IDS
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
@@ -317,6 +317,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     missing = _missing_guarantees(config, config_path)  # (or SandboxRefused) before any student code runs
     if missing:
         warn(f"the sandbox is incomplete. MISSING guarantees: {'; '.join(missing)}.")
+    if gap := runtime_not_installed(config):
+        warn(gap)
     # Private: the class's results and names are the instructor's alone, and unreachable by student
     # code (a later submission must not read an earlier classmate's). A folder of the instructor's
     # own is left as it is; every file in it is 0600.

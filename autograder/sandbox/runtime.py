@@ -78,6 +78,17 @@ def importable_modules(packages):
     return sorted(modules)
 
 
+def not_installed(packages):
+    """Of the distributions `packages` names, those not installed here, in order."""
+    missing = []
+    for name in packages:
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
 class RuntimeGuard:
     """A meta path finder, first on sys.meta_path: a top-level import of a module that is neither in
     the standard library, nor `allowed`, nor a file in `own_folder` (the submission's) fails with

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,3 +184,21 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly():
                           stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     os.close(write_end)
     assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")
+
+
+def test_grade_and_batch_warn_of_a_runtime_package_not_installed_here(tmp_path):
+    """matplotlib is offered to courses (requirements-student.txt) and is not in the development venv:
+    a config listing it grades here as Gradescope would not, and both commands say so first."""
+    if importlib.util.find_spec("matplotlib") is not None:
+        pytest.skip("matplotlib is installed here")
+    config = tmp_path / "grading.toml"
+    config.write_text((REPO / "grading.toml").read_text() + '\n[runtime]\npackages = ["matplotlib"]\n')
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "correct" / "two_layer_net.py", tmp_path / "class" / "ada")
+    batch = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    for args in (["grade", str(EXAMPLES / "correct")], batch):
+        done = cli(*args, "--config", str(config))
+        assert done.returncode == 0, done.stderr
+        warning = next(line for line in done.stderr.splitlines() if "not installed here" in line)
+        assert warning.startswith("warning: [runtime] lets student code import matplotlib, not installed here")
+    assert "not installed here" not in cli("grade", str(EXAMPLES / "correct")).stderr
