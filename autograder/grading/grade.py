@@ -20,6 +20,7 @@ from ..sandbox import bubblewrap
 from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from ..sandbox.forkserver import ForkServer
 from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
+from ..sandbox.landlock import abi as landlock_abi
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
 from ..sandbox.runtime import importable_modules, not_installed
 from ..sandbox.seccomp import available_filter
@@ -98,9 +99,13 @@ class Grader:
         # every page of the workers (one at a time), files in tmpfs and memfd included; None where
         # this machine or user cannot make one
         self.memory = MemoryCgroup.create(config.limits.memory_mb << 20)
+        # workers write files only in their submission's folders (Landlock), where the kernel has it
+        self.landlock = landlock_abi() >= 1
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
-        # leaves writable), deleted once it is graded.
-        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent))
+        # leaves writable, and with Landlock the only place a worker writes), deleted once it is graded:
+        # where no cgroup counts what a tmpfs holds, on a disk
+        self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent or
+                                             (_on_disk_temp() if self.memory is None else None)))
         os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
         self.lease, self.forkserver = None, None  # what close() releases, once made (and self.memory)
         try:
@@ -185,7 +190,7 @@ class Grader:
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
             with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
-                         self.forkserver, lambda: self._tidy(user), self.importable) as sandbox:
+                         self.forkserver, lambda: self._tidy(user), self.importable, self.landlock) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
                 plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
                 hidden_plan = plan_calls(self.tests, hidden, config.conventions, self.fixed, plan.reference)
@@ -276,9 +281,36 @@ class Grader:
                   if self.bubblewrapped else "no bubblewrap layer",
                   f"a memory cgroup counted every page of the workers against "
                   f"{self.config.limits.memory_mb} MB" if self.memory is not None else
-                  "no memory cgroup (memory in files of /tmp and /dev/shm is bounded by their size only)"]
+                  "no memory cgroup" + ("" if self.landlock else
+                                        " (memory in files of /tmp and /dev/shm is bounded by their size only)"),
+                  "Landlock: it could write files only in its own folders" + (
+                      "" if self.memory is not None or not _is_tmpfs(self.scratch) else
+                      f" ({self.scratch.parent}, a tmpfs: bounded by its size only)")
+                  if self.landlock else "no Landlock layer (it could write wherever its user may)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
+
+
+def _is_tmpfs(path: Path) -> bool:
+    """Whether `path` lies on a tmpfs, whose files are memory (Linux; elsewhere False)."""
+    try:
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1:3] for line in f]
+    except OSError:
+        return False
+    path = os.path.realpath(path)
+    # the mount it lies on is the longest mount point above it
+    within = [(point.replace("\\040", " "), kind) for point, kind in mounts]
+    within = [(point, kind) for point, kind in within if path == point or path.startswith(point.rstrip("/") + "/")]
+    return max(within, key=lambda found: len(found[0]), default=("", ""))[1] == "tmpfs"
+
+
+def _on_disk_temp() -> str | None:
+    """Where to make the scratch folder when no cgroup counts a tmpfs: the system's temporary folder,
+    or /var/tmp where that one is a tmpfs and /var/tmp is not (None: the system's)."""
+    if _is_tmpfs(Path(tempfile.gettempdir())) and os.path.isdir("/var/tmp") and not _is_tmpfs(Path("/var/tmp")):
+        return "/var/tmp"
+    return None
 
 
 def _refusal(missing: list[str]) -> str:

@@ -139,7 +139,7 @@ class Sandbox:
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
                  user: SandboxUser | None = None, network_filter: bytes | None = None,
                  forkserver: ForkServer | None = None, tidy: Callable[[], None] | None = None,
-                 importable: Sequence[str] | None = None):
+                 importable: Sequence[str] | None = None, landlock: bool = False):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
         network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
         forkserver: the zygote that forks the workers (shared between submissions), or None for one
@@ -147,13 +147,15 @@ class Sandbox:
         tidy: removes what student code left in the temporary folders, called when a worker is
         killed for its memory (the files it held would count against the next one's);
         importable: the top-level modules besides the standard library and its own files student code
-        may import (runtime.importable_modules), None for all the machine has."""
+        may import (runtime.importable_modules), None for all the machine has; landlock: the worker may
+        write files only in the submission's folder and its temporary folder (landlock.py)."""
         self.module_path = Path(module_path)
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
         self.network_filter = network_filter
         self.importable = None if importable is None else tuple(importable)
+        self.landlock = landlock
         self._tidy = tidy
         self.deadline = deadline if deadline is not None else time.monotonic() + limits.total_timeout
         self._max_result_bytes = int(limits.max_result_mb * 1024 * 1024)
@@ -194,6 +196,7 @@ class Sandbox:
         spec = WorkerSpec(
             argv=(str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes),
                   "-" if self.importable is None else ",".join(self.importable),
+                  json.dumps([str(self.module_path.parent), str(self._tmp)]) if self.landlock else "-",
                   *([self.network_filter.hex()] if self.network_filter else [])),
             cwd=str(self.module_path.parent),
             env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},

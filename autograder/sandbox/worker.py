@@ -8,15 +8,17 @@ Everything it returns is untrusted: the grader re-checks every array it receives
 every score itself.
 
 Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES IMPORTABLE
-[SECCOMP_HEX]
-Imports only the standard library and numpy (protocol.py, seccomp.py and runtime.py are loaded by
-file path). IMPORTABLE: the top-level modules besides the standard library and the submission's own
-files that it may import, comma-separated ("-": whatever is installed; runtime.py). With SECCOMP_HEX,
-that filter is installed before the submission is imported.
+WRITABLE [SECCOMP_HEX]
+Imports only the standard library and numpy (protocol.py, seccomp.py, runtime.py and landlock.py are
+loaded by file path). IMPORTABLE: the top-level modules besides the standard library and the
+submission's own files that it may import, comma-separated ("-": whatever is installed; runtime.py).
+WRITABLE: a JSON list of the folders beneath which it may write files ("-": anywhere its user may;
+landlock.py). With SECCOMP_HEX, that filter is installed. All of it before the submission is imported.
 """
 
 import importlib.util
 import io
+import json
 import os
 import sys
 import traceback
@@ -31,7 +33,7 @@ _times = os.times  # bound before student code runs, which may replace os.times 
 
 
 def _load(name):
-    """protocol.py, seccomp.py or runtime.py, loaded by file path (once per process)."""
+    """protocol.py, seccomp.py, runtime.py or landlock.py, loaded by file path (once per process)."""
     if name not in _LOADED:
         spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
         module = importlib.util.module_from_spec(spec)
@@ -45,6 +47,7 @@ def preload():
     _load("protocol")
     _load("seccomp")
     _load("runtime")
+    _load("landlock")
 
 
 class CappedText(io.TextIOBase):
@@ -132,8 +135,10 @@ def main(argv):
     global SUBMISSION_DIR
     SUBMISSION_DIR = os.path.dirname(os.path.abspath(module_path))
     protocol = _load("protocol")
-    if len(argv) > 7:  # refuse network sockets to everything from here on (and to all children)
-        _load("seccomp").install(bytes.fromhex(argv[7]))
+    if argv[7] != "-":  # files written only in its own folders (a tmpfs elsewhere would hold uncounted memory)
+        _load("landlock").restrict(json.loads(argv[7]))
+    if len(argv) > 8:  # refuse network sockets to everything from here on (and to all children)
+        _load("seccomp").install(bytes.fromhex(argv[8]))
     import numpy as np
 
     if argv[6] != "-":  # the course's runtime, not this machine's: what Gradescope's image would import

@@ -25,6 +25,7 @@ from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox import bubblewrap
 from autograder.sandbox.isolation import processes_of, running_as_root
+from autograder.sandbox.landlock import abi as landlock_abi
 
 from .conftest import REPO, left_behind, run_autograder, sandbox_uid, zygotes_and_workers
 
@@ -85,35 +86,80 @@ def sysv_objects_of(uid: int) -> list[str]:
     return found
 
 
-# The grader with seccomp taken away (as where the kernel has none), run in the Gradescope-like
-# runtime: its Python is one the sandbox user can run wherever this checkout lies.
-WITHOUT_SECCOMP = """
+# A grader with layers taken away (as on a machine without them), run in the Gradescope-like runtime:
+# its Python is one the sandbox user can run wherever this checkout lies. argv: the upload, then
+# what to take away, as JSON: {"seccomp": false, "cgroup": false, "landlock": false, "bubblewrap": "off"}.
+DEGRADED = """
 import dataclasses, json, pathlib, sys
 sys.path.insert(0, ".")
 import autograder.grading.grade as grade
 from autograder.config import load_config
-grade.available_filter = lambda: None
-config = dataclasses.replace(load_config(), bubblewrap="off")  # (bubblewrap's IPC namespace would hide it)
+away = json.loads(sys.argv[2])
+if away.get("seccomp") is False:
+    grade.available_filter = lambda: None
+if away.get("cgroup") is False:
+    grade.MemoryCgroup.create = staticmethod(lambda *_: None)
+if away.get("landlock") is False:
+    grade.landlock_abi = lambda: 0
+config = dataclasses.replace(load_config(), bubblewrap=away.get("bubblewrap", "auto"))
 with grade.Grader(config) as grader:
     report = grader.grade(pathlib.Path(sys.argv[1]), "s1")
-    print(json.dumps({"loss": [r.passed for r in report.results if r.part == "loss"],
-                      "isolation": report.isolation, "uid": grader.user.uid}))
+    print(json.dumps({"passed": {part: all(r.passed for r in report.results if r.part == part)
+                                 for part in {r.part for r in report.results}},
+                      "loss": [r.passed for r in report.results if r.part == "loss"],
+                      "score": sum(t.score for t in report.tests),
+                      "isolation": report.isolation, "uid": grader.user.uid if grader.user else None}))
 """
+
+
+def grade_degraded(runtime: Path, submission: Path, **away) -> dict:
+    done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", "-c", DEGRADED, str(submission),
+                           json.dumps(away)], cwd=runtime / "source", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 @pytest.mark.skipif(not running_as_root(), reason="only root grades as a sandbox user whose objects it removes")
 def test_without_seccomp_what_a_worker_left_in_the_kernel_is_removed(runtime, tmp_path):
     """Where seccomp is unavailable, a System V segment is made, and removed after the worker."""
-    done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", "-c", WITHOUT_SECCOMP,
-                           str(upload("sysv_shm", tmp_path / "upload"))],
-                          cwd=runtime / "source", capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    graded = json.loads(done.stdout.splitlines()[-1])
+    # (bubblewrap's IPC namespace would hide it)
+    graded = grade_degraded(runtime, upload("sysv_shm", tmp_path / "upload"), seccomp=False, bubblewrap="off")
     # mse_loss is right only where its 256 MB segment was made: seccomp was off (a memory cgroup
     # counts the segments, and stops the worker once a few of them add up to memory_mb)
     assert any(graded["loss"]), graded
     assert "network access is not blocked" in graded["isolation"]
     assert sysv_objects_of(graded["uid"]) == []
+
+
+WRITES_IN_ITS_OWN_FOLDERS = """
+import os, tempfile
+from honest import *
+with tempfile.NamedTemporaryFile() as f:  # $TMPDIR, its own
+    f.write(b"x" * 1000)
+with open("notes.txt", "w") as f:  # the submission's folder
+    f.write("a file beside the code")
+os.makedirs("plots", exist_ok=True)
+with open(os.devnull, "w") as f:
+    f.write("quiet")
+"""
+
+
+@pytest.mark.skipif(landlock_abi() < 1, reason="this kernel has no Landlock")
+@pytest.mark.parametrize("layer", ["bubblewrap", "no bubblewrap"])
+def test_without_a_memory_cgroup_no_tmpfs_holds_what_the_limit_does_not_count(layer, runtime, tmp_path):
+    """No cgroup counts a tmpfs's files: Landlock leaves the worker only its own folders to write in
+    (on a disk), so the hog's 600 MB in /dev/shm, /tmp and /var/tmp (the machine's, or bubblewrap's
+    private ones, 512 MB each) cannot be held; writing in its own folders still works."""
+    bubblewrap_mode = "auto" if layer == "bubblewrap" else "off"
+    graded = grade_degraded(runtime, upload("tmpfs_hog", tmp_path / "hog"), cgroup=False, bubblewrap=bubblewrap_mode)
+    assert graded["score"] == 19 and not any(graded["loss"]), graded
+    assert "no memory cgroup" in graded["isolation"] and "Landlock: it could write files only in its own folders" \
+        in graded["isolation"], graded["isolation"]
+    honest = tmp_path / "honest"
+    honest.mkdir()
+    (honest / "two_layer_net.py").write_text(WRITES_IN_ITS_OWN_FOLDERS)
+    shutil.copy(HONEST, honest / "honest.py")
+    assert grade_degraded(runtime, honest, cgroup=False, bubblewrap=bubblewrap_mode)["score"] == 20
 
 
 def upload(attack: str, folder: Path) -> Path:

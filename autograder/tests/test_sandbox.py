@@ -272,7 +272,7 @@ def test_a_worker_whose_grader_has_gone_exits_without_a_word(tmp_path):
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         os.close(response_r)  # the grader is gone
-        worker.main(["worker.py", str(request_r), str(response_w), {str(module)!r}, "1000", "1000000", "-"])
+        worker.main(["worker.py", str(request_r), str(response_w), {str(module)!r}, "1000", "1000000", "-", "-"])
         print("the worker went on after a broken pipe")
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
