@@ -54,6 +54,7 @@ class GradingReport:
     graded_file: str = ""
     log: str = ""  # for instructors only: tracebacks of errors in the grading tests themselves
     isolation: str = ""  # for instructors: which protections were active
+    missing_guarantees: tuple[str, ...] = ()  # for instructors: the guarantees it was graded without
     results: tuple[CaseResult, ...] = ()  # every (part, case) verdict the tests were scored from
     fingerprint: str = ""  # of the cases, tolerances and conventions graded against (fingerprint.py)
     replay: Replay | None = field(default=None, compare=False, repr=False)  # Grader.grade(keep_calls=True)
@@ -185,7 +186,7 @@ class Grader:
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
-                               isolation=self.isolation, stamp=self.stamp)
+                               isolation=self.isolation, missing=tuple(self.missing), stamp=self.stamp)
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
@@ -201,7 +202,8 @@ class Grader:
                     results = complete([], cases, "not graded: your file could not be imported")
                     failure = _import_failure(report, config.student_packages)
                     return _report(results, config, started, "import error", notes + [failure],
-                                   str(located.relative), isolation=self.isolation, replay=replay, stamp=self.stamp)
+                                   str(located.relative), isolation=self.isolation, missing=tuple(self.missing),
+                                   replay=replay, stamp=self.stamp)
                 if report.stdout:
                     notes.append("Your file printed this while being imported:\n" + report.stdout)
                 missing = [name for name in FUNCTIONS if name not in report.functions]
@@ -231,7 +233,7 @@ class Grader:
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
             return _report(results, config, started, status, notes, str(located.relative), log, self.isolation,
-                           explanations, replay, self.stamp)
+                           explanations, replay, self.stamp, tuple(self.missing))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self._tidy(user)  # (what the submission left in files is uncharged from the cgroup with them)
@@ -385,7 +387,7 @@ def _observations(results: list[CaseResult], visible: list) -> dict[str, list]:
 
 def _report(results, config: Config, started: float, status: str, notes: list[str],
             graded_file: str = "", log: str = "", isolation: str = "", explanations: dict | None = None,
-            replay: Replay | None = None, stamp: str = "") -> GradingReport:
+            replay: Replay | None = None, stamp: str = "", missing: tuple[str, ...] = ()) -> GradingReport:
     return GradingReport(score_tests(results, config, explanations), [n for n in notes if n],
-                         time.monotonic() - started, status, graded_file, log, isolation, tuple(results),
+                         time.monotonic() - started, status, graded_file, log, isolation, missing, tuple(results),
                          stamp, replay)

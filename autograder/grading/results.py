@@ -49,7 +49,8 @@ def report_to_results(report: GradingReport) -> dict:
     """results.json for a graded submission; extra_data keeps what instructors' tools need."""
     return build_results(report.tests, report.output, report.execution_time, {
         "status": report.status, "graded_file": report.graded_file, "version": __version__,
-        "isolation": report.isolation, "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
+        "isolation": report.isolation, "missing_guarantees": list(report.missing_guarantees),
+        "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
         "fingerprint": report.fingerprint,
     })
 

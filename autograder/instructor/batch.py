@@ -403,6 +403,7 @@ def _row(entry: Entry, results: dict) -> dict:
         "max": round(sum(t.get("max_score", 0) for t in results.get("tests", [])), 4),
         "seconds": results.get("execution_time", 0.0), "mistakes": extra.get("mistakes", {}),
         "isolation": extra.get("isolation", ""), "fingerprint": extra.get("fingerprint", ""),
+        "missing_guarantees": [m for m in extra.get("missing_guarantees", []) if isinstance(m, str)],
         **{f"part:{pid}": round(v, 4) for pid, v in parts.items()},
     }
 

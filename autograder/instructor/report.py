@@ -28,12 +28,8 @@ def write_report(path: Path, rows: list[dict], config: Config, comparison: Compa
 
 def missing_guarantees(rows: list[dict]) -> list[str]:
     """The sandbox guarantees some submission of the batch was graded without (from each results'
-    extra_data.isolation), each said once."""
-    found = []
-    for r in rows:
-        _, marker, missing = r.get("isolation", "").partition("MISSING guarantees: ")
-        found += [m.strip().rstrip(".") for m in missing.split("; ") if marker and m.strip()]
-    return list(dict.fromkeys(found))
+    extra_data.missing_guarantees), each said once."""
+    return list(dict.fromkeys(m for r in rows for m in r.get("missing_guarantees", [])))
 
 
 def render_report(rows: list[dict], config: Config, comparison: Comparison | None = None) -> str:

@@ -18,6 +18,10 @@ import zipfile
 import jsonschema
 import pytest
 
+from autograder.config import load_config
+from autograder.instructor.batch import Entry, _row
+from autograder.instructor.report import missing_guarantees, render_report
+
 from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants, without_bubblewrap
 
 STUDENTS = {  # submission id -> (example, name)
@@ -374,12 +378,13 @@ def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path
     out = folder / "out"  # (inside the class: the batch says it left it out, once it has looked at the class)
     proc = batch(str(folder), "--out", str(out), "-j", "2", "--config", str(config))
     assert proc.returncode == 0
-    isolation = json.loads((out / "results" / "s0.json").read_text())["extra_data"]["isolation"]
+    extra = json.loads((out / "results" / "s0.json").read_text())["extra_data"]
     report = (out / "report.html").read_text()
-    if "MISSING" not in isolation:
+    missing = extra["missing_guarantees"]
+    assert ("MISSING guarantees: " + "; ".join(missing) in extra["isolation"]) == bool(missing)
+    if not missing:
         assert "sandbox is incomplete" not in proc.stderr and "sandbox was incomplete" not in report
         pytest.skip("the sandbox is complete here")
-    missing = isolation.split("MISSING guarantees: ")[1].rstrip(".").split("; ")
     assert proc.stderr.count("the sandbox is incomplete") == 1
     assert all(m in proc.stderr for m in missing)
     # said before any student code ran: before the batch even looked at what it would grade
@@ -457,3 +462,14 @@ def test_the_report_renders_unclipped_in_a_real_browser(export, tmp_path):
     assert check["first"] == "20"  # sorted by total, highest first after the second click
     for href in re.findall(r"href='([^']+)'", (out / "report.html").read_text()):
         assert (out / href).is_file()  # every link leads to a results file
+
+
+def test_the_report_lists_the_guarantees_a_submission_was_graded_without_from_the_results_data(tmp_path):
+    """The list travels as data (extra_data.missing_guarantees), never parsed back from the isolation
+    text; a guarantee two submissions lacked is said once, in the grader's words, escaped."""
+    lacked = ["network access is not blocked (no seccomp filter on this machine)", "a <b>bold</b> claim"]
+    rows = [_row(Entry(f"s{i}", tmp_path), {"score": 1, "tests": [], "extra_data": {
+        "status": "ok", "isolation": "whatever it says", "missing_guarantees": lacked[:i + 1]}}) for i in range(2)]
+    assert missing_guarantees(rows) == lacked
+    page = render_report(rows, load_config())
+    assert "The sandbox was incomplete" in page and html.escape(lacked[1]) in page and lacked[1] not in page
