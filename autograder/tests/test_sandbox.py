@@ -178,17 +178,21 @@ def test_a_call_that_sleeps_has_its_limit_times_the_wall_clock_factor(sandbox, s
         assert "no answer within 1.5 s of wall-clock time" in out.message
 
 
+# spin(x): uses x[0] seconds of its own CPU time, however long the clock takes to give them
+SPIN = """
+import time
+def spin(x):
+    end = time.process_time() + float(x[0])
+    while time.process_time() < end:
+        pass
+    return x
+"""
+
+
 def test_cpu_time_is_counted_from_the_previous_answer_across_a_batch(sandbox):
     """Each call of a batch gets its own limit: ten calls of 0.15 s of CPU each pass a 0.3 s limit
     however long they wait their turn, one of 0.6 s does not."""
-    box = sandbox("""
-        import time
-        def spin(x):
-            end = time.process_time() + float(x[0])
-            while time.process_time() < end:
-                pass
-            return x
-    """, call_timeout=0.3)
+    box = sandbox(SPIN, call_timeout=0.3)
     outcomes = box.call_many([Call("spin", (np.array([0.15]),))] * 10 + [Call("spin", (np.array([0.6]),))])
     assert [o.status for o in outcomes] == ["ok"] * 10 + ["timeout"]
     assert "more than 0.3 s of CPU time" in outcomes[-1].message
@@ -205,14 +209,7 @@ def test_a_call_gets_the_same_verdict_on_a_cpu_shared_with_busy_processes(sandbo
                              start_new_session=True) for _ in range(4)]
     try:
         os.sched_setaffinity(0, {cpu})  # the sandbox's own zygote, and its workers, inherit it
-        box = sandbox("""
-            import time
-            def spin(x):
-                end = time.process_time() + float(x[0])
-                while time.process_time() < end:
-                    pass
-                return x
-        """, call_timeout=1.0, wall_clock_factor=20)
+        box = sandbox(SPIN, call_timeout=1.0, wall_clock_factor=20)
         box.import_report()
         assert box.call("spin", [np.array([0.4])]).status == "ok"
         assert box.call("spin", [np.array([1.5])]).status == "timeout"
