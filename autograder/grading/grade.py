@@ -19,7 +19,7 @@ from ..instructor.fingerprint import fingerprint, stamped
 from ..sandbox import bubblewrap
 from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
 from ..sandbox.forkserver import ForkServer
-from ..sandbox.isolation import choose_user, give_to, kill_all, remove_files_of, running_as_root
+from ..sandbox.isolation import choose_user, give_to, kill_all, on_disk_temp, on_tmpfs, remove_files_of, running_as_root
 from ..sandbox.landlock import abi as landlock_abi
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
 from ..sandbox.runtime import importable_modules, not_installed
@@ -106,7 +106,7 @@ class Grader:
         # leaves writable, and with Landlock the only place a worker writes), deleted once it is graded:
         # where no cgroup counts what a tmpfs holds, on a disk
         self.scratch = Path(tempfile.mkdtemp(prefix="autograder-", dir=scratch_parent or
-                                             (_on_disk_temp() if self.memory is None else None)))
+                                             (on_disk_temp() if self.memory is None else None)))
         os.chmod(self.scratch, 0o711)  # traversable by the sandbox user, not listable
         self.lease, self.forkserver = None, None  # what close() releases, once made (and self.memory)
         try:
@@ -286,33 +286,11 @@ class Grader:
                   "no memory cgroup" + ("" if self.landlock else
                                         " (memory in files of /tmp and /dev/shm is bounded by their size only)"),
                   "Landlock: it could write files only in its own folders" + (
-                      "" if self.memory is not None or not _is_tmpfs(self.scratch) else
+                      "" if self.memory is not None or not on_tmpfs(self.scratch) else
                       f" ({self.scratch.parent}, a tmpfs: bounded by its size only)")
                   if self.landlock else "no Landlock layer (it could write wherever its user may)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
-
-
-def _is_tmpfs(path: Path) -> bool:
-    """Whether `path` lies on a tmpfs, whose files are memory (Linux; elsewhere False)."""
-    try:
-        with open("/proc/self/mounts") as f:
-            mounts = [line.split()[1:3] for line in f]
-    except OSError:
-        return False
-    path = os.path.realpath(path)
-    # the mount it lies on is the longest mount point above it
-    within = [(point.replace("\\040", " "), kind) for point, kind in mounts]
-    within = [(point, kind) for point, kind in within if path == point or path.startswith(point.rstrip("/") + "/")]
-    return max(within, key=lambda found: len(found[0]), default=("", ""))[1] == "tmpfs"
-
-
-def _on_disk_temp() -> str | None:
-    """Where to make the scratch folder when no cgroup counts a tmpfs: the system's temporary folder,
-    or /var/tmp where that one is a tmpfs and /var/tmp is not (None: the system's)."""
-    if _is_tmpfs(Path(tempfile.gettempdir())) and os.path.isdir("/var/tmp") and not _is_tmpfs(Path("/var/tmp")):
-        return "/var/tmp"
-    return None
 
 
 def _refusal(missing: list[str]) -> str:

@@ -213,6 +213,28 @@ def _remove_owned(folder: str, uid: int) -> None:
             pass
 
 
+def on_tmpfs(path: Path) -> bool:
+    """Whether `path` lies on a tmpfs, whose files are memory (Linux; elsewhere False)."""
+    try:
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1:3] for line in f]
+    except OSError:
+        return False
+    path = os.path.realpath(path)
+    # the mount it lies on is the longest mount point above it
+    within = [(point.replace("\\040", " "), kind) for point, kind in mounts]
+    within = [(point, kind) for point, kind in within if path == point or path.startswith(point.rstrip("/") + "/")]
+    return max(within, key=lambda found: len(found[0]), default=("", ""))[1] == "tmpfs"
+
+
+def on_disk_temp() -> str | None:
+    """Where to make the scratch folder when no cgroup counts a tmpfs: the system's temporary folder,
+    or /var/tmp where that one is a tmpfs and /var/tmp is not (None: the system's)."""
+    if on_tmpfs(Path(tempfile.gettempdir())) and os.path.isdir("/var/tmp") and not on_tmpfs(Path("/var/tmp")):
+        return "/var/tmp"
+    return None
+
+
 def unreadable_runtime_path(exposed: list[str] | None = None) -> str | None:
     """The first part of this Python (interpreter, standard library, numpy) that other users cannot use.
 

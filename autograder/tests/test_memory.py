@@ -22,7 +22,7 @@ from autograder.config import load_config
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox.calls import Sandbox
 from autograder.sandbox.forkserver import ForkServer
-from autograder.sandbox.isolation import running_as_root
+from autograder.sandbox.isolation import on_tmpfs, running_as_root
 from autograder.sandbox.memcg import MemoryCgroup
 
 from .conftest import EXAMPLES, REPO, run_autograder
@@ -146,3 +146,12 @@ def test_a_run_says_whether_memory_was_counted_by_a_cgroup(gradescope, tmp_path)
     counted = "a memory cgroup counted every page of the workers against 512 MB" in isolation
     assert counted or "no memory cgroup" in isolation
     assert counted == CGROUPS
+
+
+def test_on_tmpfs_reads_the_mount_a_path_lies_on():
+    kinds = {line.split()[1]: line.split()[2] for line in Path("/proc/self/mounts").read_text().splitlines()}
+    if kinds.get("/dev/shm") != "tmpfs":
+        pytest.skip("/dev/shm is not a tmpfs here")
+    assert on_tmpfs(Path("/dev/shm")) and on_tmpfs(Path("/dev/shm/not/made/yet"))
+    assert not on_tmpfs(Path("/proc/self"))
+    assert on_tmpfs(Path("/dev/shmx")) == (kinds.get("/dev") == "tmpfs")  # (beside /dev/shm, not in it)
