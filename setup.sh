@@ -22,6 +22,8 @@ if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         exit 1
     fi
 fi
+# The grader's files (the reference, the config's secret) are closed to other users from the start.
+if [ "$(id -u)" = 0 ]; then chmod 700 "$SOURCE"; fi
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -I -c 'import numpy, gradescope_utils, yaml; print("setup.sh: numpy", numpy.__version__)'

@@ -52,6 +52,7 @@ def make_root(root: Path, setup_python: str, config_text: str | None = None) -> 
     """Lay out `root` as Gradescope does (source/, run_autograder) and run setup.sh in it; the venv's python."""
     os.chmod(root, 0o755)
     source = copy_grading_files(root / "source", config_text)
+    os.chmod(source, 0o700)  # the reference is in it: never readable by a sandbox user
     shutil.copy(REPO / "run_autograder", root / "run_autograder")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
     env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_SETUP_PYTHON=setup_python)

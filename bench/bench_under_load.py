@@ -75,6 +75,7 @@ def main() -> int:
         tmp_path = Path(tmp)
         os.chmod(tmp_path, 0o755)  # the sandbox user runs the venv's python and reads the submission copy
         source = copy_grading_files(tmp_path / "source", torch_config(args.wall_clock_factor))
+        os.chmod(source, 0o700)  # the reference is in it: never readable by a sandbox user
         counter = iter(range(1 << 20))
 
         def one(_=None):

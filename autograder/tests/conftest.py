@@ -137,6 +137,7 @@ def runtime(built_zip) -> Path:
 def set_up_root(root: Path, built_zip: Path, python: str) -> subprocess.CompletedProcess:
     """Unpack the zip into root/source and run setup.sh there with AUTOGRADER_SETUP_PYTHON=python."""
     os.chmod(root, 0o755)
+    (root / "source").mkdir(mode=0o700)  # (the reference is in it: never readable by a sandbox user)
     with zipfile.ZipFile(built_zip) as zf:
         zf.extractall(root / "source")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
@@ -157,6 +158,7 @@ def root_with_config(extra: str):
         config = build / "grading.toml"
         config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + extra)
         write_zip(build / "autograder.zip", config)
+        os.chmod(build / "autograder.zip", 0o600)  # (the reference is in it)
         root = build / "root"
         root.mkdir()
         yield root, set_up_root(root, build / "autograder.zip", base_python())

@@ -33,6 +33,7 @@ def place(grader_user):
     source = copy_grading_files(folder / "source", text)
     shutil.copytree(EXAMPLES / "correct", folder / "upload")
     subprocess.run(["chown", "-R", grader_user, str(folder)], check=True)
+    os.chmod(folder, 0o700)  # the grader user's alone: no sandbox user of a test running meanwhile reads the reference
     yield folder, source
     subprocess.run(["pkill", "-KILL", "-u", grader_user], capture_output=True)
     shutil.rmtree(top, ignore_errors=True)

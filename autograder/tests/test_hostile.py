@@ -185,13 +185,18 @@ def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, run
         # where bubblewrap cannot isolate it, student code runs as the grader's user: allowed here, to test the rest
         source = copy_grading_files(root / "source", None if BUBBLEWRAP_WORKS else (REPO / "grading.toml").read_text()
                                     .replace("unsafe_run_as_grader = false", "unsafe_run_as_grader = true"))
+        # root's, readable by the grader user's group alone: a sandbox user of another test running
+        # meanwhile must find no reference or classmate here (read_classmates looks in /tmp)
+        subprocess.run(["chgrp", "-R", grader_user, str(source)], check=True)
+        subprocess.run(["chmod", "-R", "g+rX,o-rwx", str(source)], check=True)
         before = digest(source)
-        upload(attack, root / "upload")
+        (root / "private").mkdir(mode=0o700)  # (the upload, copied by root into the grader's root, is ours)
+        submission = upload(attack, root / "private" / "upload")
         os.chmod(root, 0o755)
         grader_root = root / "gs"  # the grader's AUTOGRADER_ROOT: its own, so it can write results
-        grader_root.mkdir()
+        grader_root.mkdir(mode=0o700)
         shutil.chown(grader_root, grader_user)
-        run = run_autograder(grader_root, root / "upload", source=source, as_user=grader_user,
+        run = run_autograder(grader_root, submission, source=source, as_user=grader_user,
                              python=str(runtime / "venv" / "bin" / "python"))
         assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
         assert "MISSING" in run.results["extra_data"]["isolation"]
