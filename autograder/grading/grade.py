@@ -92,7 +92,6 @@ class Grader:
         self.fixed = FixedCases()  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible_cases + self.diagnostic_cases)
-        self.network_filter = available_filter()
         # what student code may import: the course's runtime, as Gradescope's image holds it, whatever
         # else this machine has installed (runtime.py)
         self.importable = importable_modules(config.student_packages)
@@ -100,6 +99,9 @@ class Grader:
         # every page of the workers (one at a time), files in tmpfs and memfd included; None where
         # this machine or user cannot make one
         self.memory = MemoryCgroup.create(config.limits.memory_mb << 20)
+        # no network, no memory the rlimits miss; and where no cgroup counts a worker's children (each
+        # could hold memory_mb again), no child processes
+        self.seccomp_filter = available_filter(single_process=self.memory is None)
         # workers write files only in their submission's folders (Landlock), where the kernel has it
         self.landlock = landlock_abi() >= 1
         # Every submission is staged in a folder of its own below this one (the only place bubblewrap
@@ -116,13 +118,18 @@ class Grader:
             self.bubblewrapped = wrapper is not None
             # as root, a sandbox user of this grader's own (graders side by side must not share one);
             # under bubblewrap it needs only what the allowlist exposes to be readable
-            self.lease, self.missing = choose_user(config.sandbox_user,
-                                                   bubblewrap.exposed_trees() if wrapper else None)
+            self.lease, self.missing = choose_user(config.sandbox_user, bubblewrap.exposed_trees() if wrapper else None,
+                                                   processes_refused=self.memory is None and
+                                                   self.seccomp_filter is not None)
             self.user = self.lease.user if self.lease else None
             if self.user is None and wrapper is None and not config.unsafe_run_as_grader:
                 raise SandboxRefused(_refusal(self.missing))  # before any student code exists here
-            if self.network_filter is None:
+            if self.seccomp_filter is None:
                 self.missing.append("network access is not blocked (no seccomp filter on this machine)")
+                if self.memory is None:
+                    self.missing.append(f"memory is bounded per process only: student code may start up to "
+                                        f"{config.limits.max_processes} processes of "
+                                        f"{config.limits.memory_mb} MB each (no memory cgroup, no seccomp filter)")
             # Started now, before this process has made a single case: the zygote is a fresh interpreter,
             # but nothing secret should exist anywhere while it starts.
             self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped,
@@ -190,7 +197,7 @@ class Grader:
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
-            with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.network_filter,
+            with Sandbox(staged.module, scratch / "run", config.limits, deadline, user, self.seccomp_filter,
                          self.forkserver, lambda: self._tidy(user), self.importable, self.landlock) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
                 plan = plan_calls(self.tests, visible, config.conventions, self.fixed)
@@ -278,13 +285,15 @@ class Grader:
         user = self.user
         layers = [f"student code ran as the unprivileged user {user.name} (uid {user.uid})" if user else
                   "student code ran as the grader's own user",
-                  "seccomp refused it network sockets" if self.network_filter else "network open",
+                  "seccomp refused it network sockets" if self.seccomp_filter else "network open",
                   "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp"
                   if self.bubblewrapped else "no bubblewrap layer",
                   f"a memory cgroup counted every page of the workers against "
                   f"{self.config.limits.memory_mb} MB" if self.memory is not None else
                   "no memory cgroup" + ("" if self.landlock else
-                                        " (memory in files of /tmp and /dev/shm is bounded by their size only)"),
+                                        " (memory in files of /tmp and /dev/shm is bounded by their size only)")
+                  + (f"; seccomp refused it new processes (threads only), so {self.config.limits.memory_mb} MB "
+                     f"bounded all of its memory" if self.seccomp_filter else ""),
                   "Landlock: it could write files only in its own folders" + (
                       "" if self.memory is not None or not on_tmpfs(self.scratch) else
                       f" ({self.scratch.parent}, a tmpfs: bounded by its size only)")

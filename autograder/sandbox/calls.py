@@ -137,11 +137,11 @@ class Sandbox:
     """Runs the student's module in a worker process; one call at a time."""
 
     def __init__(self, module_path: Path, workdir: Path, limits: Limits, deadline: float | None = None,
-                 user: SandboxUser | None = None, network_filter: bytes | None = None,
+                 user: SandboxUser | None = None, seccomp_filter: bytes | None = None,
                  forkserver: ForkServer | None = None, tidy: Callable[[], None] | None = None,
                  importable: Sequence[str] | None = None, landlock: bool = False):
         """workdir: a fresh folder for the worker's files; user: who the worker runs as (None: as we do);
-        network_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
+        seccomp_filter: a seccomp program (seccomp.available_filter()) the worker installs, or None;
         forkserver: the zygote that forks the workers (shared between submissions), or None for one
         of this sandbox's own (its memory cgroup, if any, holds every worker: memcg.py);
         tidy: removes what student code left in the temporary folders, called when a worker is
@@ -153,7 +153,7 @@ class Sandbox:
         self.workdir = Path(workdir)
         self.limits = limits
         self.user = user
-        self.network_filter = network_filter
+        self.seccomp_filter = seccomp_filter
         self.importable = None if importable is None else tuple(importable)
         self.landlock = landlock
         self._tidy = tidy
@@ -197,7 +197,7 @@ class Sandbox:
             argv=(str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes),
                   "-" if self.importable is None else ",".join(self.importable),
                   json.dumps([str(self.module_path.parent), str(self._tmp)]) if self.landlock else "-",
-                  *([self.network_filter.hex()] if self.network_filter else [])),
+                  *([self.seccomp_filter.hex()] if self.seccomp_filter else [])),
             cwd=str(self.module_path.parent),
             env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},
             rlimits=worker_rlimits(self.limits, self.user),

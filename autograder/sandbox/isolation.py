@@ -312,20 +312,24 @@ def lease_user(base: str) -> Lease:
                          "graders running on this machine")
 
 
-def choose_user(name: str, exposed: list[str] | None = None) -> tuple[Lease | None, list[str]]:
+def choose_user(name: str, exposed: list[str] | None = None,
+                processes_refused: bool = False) -> tuple[Lease | None, list[str]]:
     """Who the worker runs as (a leased sandbox user, or None for the grader's own user), and the
     guarantees this run cannot give (in words for its operator). exposed: see unreadable_runtime_path
     (given: bubblewrap runs the workers, hiding the grader's and your files, its process tree dying
-    with the grader)."""
+    with the grader); processes_refused: seccomp refuses student code new processes (a worker is one
+    process: none to storm with or to detach)."""
     if not running_as_root() and exposed is not None:
-        return None, ["not running as root, so RLIMIT_NPROC cannot stop a fork storm (bubblewrap holds the rest)"]
+        return None, [] if processes_refused else [
+            "not running as root, so RLIMIT_NPROC cannot stop a fork storm (bubblewrap holds the rest)"]
     if not running_as_root():
         return None, [
             "not running as root and without bubblewrap, so student code runs as your own user and can read "
             "and change your files (install bubblewrap, or run as root, or in a container, for the full sandbox)",
             "the grader's files (reference, tests, config) are readable by the student code",
-            "processes the student code detaches (setsid, double fork) are not hunted down after grading",
-            "RLIMIT_NPROC cannot stop a fork storm",
+            *([] if processes_refused else [
+                "processes the student code detaches (setsid, double fork) are not hunted down after grading",
+                "RLIMIT_NPROC cannot stop a fork storm"]),
         ]
     blocked = unreadable_runtime_path(exposed)
     if blocked is not None:

@@ -96,7 +96,7 @@ import autograder.grading.grade as grade
 from autograder.config import load_config
 away = json.loads(sys.argv[2])
 if away.get("seccomp") is False:
-    grade.available_filter = lambda: None
+    grade.available_filter = lambda **_: None
 if away.get("cgroup") is False:
     grade.MemoryCgroup.create = staticmethod(lambda *_: None)
 if away.get("landlock") is False:
@@ -162,6 +162,16 @@ def test_without_a_memory_cgroup_no_tmpfs_holds_what_the_limit_does_not_count(la
     assert grade_degraded(runtime, honest, cgroup=False, bubblewrap=bubblewrap_mode)["score"] == 20
 
 
+@pytest.mark.parametrize("layer", ["bubblewrap", "no bubblewrap"])
+def test_without_a_memory_cgroup_child_processes_hold_nothing_more(layer, runtime, tmp_path):
+    """RLIMIT_DATA bounds one process: where no cgroup counts a worker's children, seccomp refuses
+    new processes, so the hog's three children of 400 MB (1.2 GB against 512 MB) never start."""
+    graded = grade_degraded(runtime, upload("fork_hog", tmp_path / "hog"), cgroup=False,
+                            bubblewrap="auto" if layer == "bubblewrap" else "off")
+    assert graded["score"] == 19 and not any(graded["loss"]), graded
+    assert "seccomp refused it new processes" in graded["isolation"], graded["isolation"]
+
+
 def upload(attack: str, folder: Path) -> Path:
     folder.mkdir()
     shutil.copy(HOSTILE / f"{attack}.py", folder / "two_layer_net.py")
@@ -199,7 +209,10 @@ def test_hostile_submission_graded_by_a_non_root_grader(attack, grader_user, run
         run = run_autograder(grader_root, submission, source=source, as_user=grader_user,
                              python=str(runtime / "venv" / "bin" / "python"))
         assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
-        assert "MISSING" in run.results["extra_data"]["isolation"]
+        isolation = run.results["extra_data"]["isolation"]
+        # under bubblewrap, with seccomp refusing new processes (no cgroup for this user), nothing is missing
+        assert ("MISSING" in isolation) != ("seccomp refused it new processes" in isolation and BUBBLEWRAP_WORKS), \
+            isolation
         assert digest(source) == before
         assert no_process_within(pwd.getpwnam(grader_user).pw_uid, seconds=30), run.results["extra_data"]["isolation"]
     finally:

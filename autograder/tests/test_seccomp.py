@@ -7,11 +7,11 @@ import pytest
 from autograder.sandbox import seccomp
 
 
-def in_filtered_child(check) -> int:
+def in_filtered_child(check, single_process: bool = False) -> int:
     """Run check() in a forked child under the filter; its return value (a small int) comes back as exit code."""
-    program = seccomp.available_filter()
-    if program is None:
+    if seccomp.available_filter() is None:
         pytest.skip("seccomp filters cannot be installed on this machine")
+    program = seccomp.build_filter(single_process=single_process)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         try:
@@ -52,7 +52,59 @@ def test_children_inherit_the_filter():
 
 def test_unknown_machines_get_no_filter():
     assert seccomp.build_filter("sparc64") is None
-    assert len(seccomp.build_filter("x86_64")) % 8 == 0 and len(seccomp.build_filter("aarch64")) % 8 == 0
+    for machine in ("x86_64", "aarch64"):
+        for single_process in (False, True):
+            assert len(seccomp.build_filter(machine, single_process)) % 8 == 0
+
+
+def test_without_single_process_children_start():
+    def fork_and_wait():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(5)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    assert in_filtered_child(fork_and_wait) == 5
+
+
+@pytest.mark.parametrize("how", ["fork", "subprocess", "multiprocessing", "clone3"])
+def test_single_process_refuses_new_processes(how):
+    """Where no memory cgroup counts them, each child could hold memory_mb again (RLIMIT_DATA is one
+    process's): fork, vfork (subprocess's posix_spawn) and clone without CLONE_THREAD fail."""
+    def attempt():
+        import ctypes
+        import multiprocessing
+        import subprocess
+        import sys
+
+        def clone3():  # refused as "no such call", so that glibc falls back to clone (and its flags are seen)
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syscall(435, None, 0) == -1:
+                raise OSError(ctypes.get_errno(), "clone3")
+
+        calls = {"fork": os.fork,
+                 "subprocess": lambda: subprocess.run([sys.executable, "-c", "pass"]),
+                 "multiprocessing": lambda: multiprocessing.get_context("fork").Process(target=print).start(),
+                 "clone3": clone3}
+        return _errno_of(calls[how])
+
+    assert in_filtered_child(attempt, single_process=True) == (38 if how == "clone3" else 13)  # ENOSYS, EACCES
+
+
+def test_single_process_still_starts_threads():
+    """Python's threads, and numpy's BLAS threads (started when numpy is imported under the filter)."""
+    def attempt():
+        import threading
+
+        import numpy as np
+
+        results = []
+        thread = threading.Thread(target=lambda: results.append(int((np.ones((300, 300)) @ np.ones((300, 300)))[0, 0])))
+        thread.start()
+        thread.join()
+        return 0 if results == [300] else 1
+
+    assert in_filtered_child(attempt, single_process=True) == 0
 
 
 def _errno_of(call) -> int:
