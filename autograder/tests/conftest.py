@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import json
 import os
 import pwd
@@ -80,6 +82,19 @@ def alive(pids: set[int]) -> set[int]:
         if state != "Z":
             out.add(pid)
     return out
+
+
+# The fixtures that make a test end to end: the zip, a Gradescope-like runtime (setup.sh's venv), a
+# run of run_autograder, a second user. A test using one is marked slow; the fast tier
+# (`./dev check`: pytest -m "not slow") leaves those out, as do the tests marked slow by hand (they
+# start interpreters of their own: selfcheck.py, the CLI, a batch's pool).
+SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user"})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -226,25 +241,57 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
     return Run(results, proc.stdout + proc.stderr)
 
 
+def content_key(submission: Path | None) -> str | None:
+    """A digest of what an upload holds (names and bytes, links as their targets), or None if it
+    is none: two uploads of the same files are graded alike."""
+    if submission is None:
+        return "nothing"
+    digest = hashlib.sha256()
+    files = sorted(submission.rglob("*")) if submission.is_dir() else [submission]
+    for path in files:
+        digest.update(str(path.relative_to(submission) if submission.is_dir() else path.name).encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link:" + os.readlink(path).encode())
+        elif path.is_file():
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def _shared_runs() -> dict[str, Run]:
+    return {}
+
+
 @pytest.fixture
-def gradescope(tmp_path, runtime):
+def gradescope(tmp_path, runtime, _shared_runs):
     """gradescope(submission_path, **options) -> Run: run_autograder in a fresh root per call.
 
     By default with the shared runtime's source and venv; `source=` and `python=` replace them.
     dev_python=True: with this development venv's Python (torch is there) and the repository's
     config, whose bubblewrap shows that Python to the sandbox user wherever the checkout lies (a
     private folder would otherwise make the grader refuse: student code would run as root).
+
+    With no options, an upload is graded once per test session and every test asserting about the
+    same files shares that run (a copy of it: the score does not depend on which test asked first);
+    fresh=True grades it again, for a test that checks what that run did (and shares its run on).
     """
     counter = iter(range(1000))
 
-    def run(submission: Path | None, dev_python: bool = False, **options) -> Run:
+    def run(submission: Path | None, dev_python: bool = False, fresh: bool = False, **options) -> Run:
+        key = content_key(submission) if not (dev_python or options) else None
+        if key is not None and key in _shared_runs and not fresh:
+            return copy.deepcopy(_shared_runs[key])
         number = next(counter)
         if dev_python:
             options.setdefault("python", sys.executable)
             options.setdefault("source", copy_grading_files(tmp_path / f"dev-source{number}"))
         options.setdefault("source", runtime / "source")
         options.setdefault("python", str(runtime / "venv" / "bin" / "python"))
-        return run_autograder(tmp_path / f"root{number}", submission, **options)
+        graded = run_autograder(tmp_path / f"root{number}", submission, **options)
+        if key is not None:
+            _shared_runs[key] = copy.deepcopy(graded)
+        return graded
 
     return run
 

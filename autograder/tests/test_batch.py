@@ -142,6 +142,7 @@ def test_a_batch_of_one_agrees_with_grade(tmp_path):
     assert from_batch == alone
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
@@ -327,6 +328,7 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.slow
 def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum, own_tmpdir):
     folder = tmp_path / "class"
     examples = ["correct", "relu_ge", "missing_factor_2", "sign_error", "mean_loss", "hang_in_loss"]
@@ -448,6 +450,7 @@ document.body.setAttribute("data-check", JSON.stringify({clipped, first,
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no headless browser (./dev test installs chromium where it can)")
+@pytest.mark.slow
 def test_the_report_renders_unclipped_in_a_real_browser(export, tmp_path):
     out = tmp_path / "out"
     assert batch(str(export), "--out", str(out)).returncode == 0

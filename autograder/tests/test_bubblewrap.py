@@ -127,6 +127,7 @@ print("FOUND", sorted(found), "IN", round(time.monotonic() - started, 1), "s", s
 """
 
 
+@pytest.mark.slow
 def test_a_walk_of_the_whole_file_system_finds_only_the_submission_itself(tmp_path):
     """From this checkout (which other users can read, with its .git, examples, reference and config),
     graded with every layer: the allowlist exposes none of it, nor anything else but the system,

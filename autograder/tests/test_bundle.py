@@ -7,6 +7,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from autograder.instructor.bundle import smoke_test, write_zip
 
 from .conftest import REPO
@@ -46,6 +48,7 @@ def test_cli_refuses_a_bad_config_and_writes_no_zip(tmp_path):
     assert not (tmp_path / "a.zip").exists()
 
 
+@pytest.mark.slow
 def test_cli_refuses_the_published_placeholder_secret_unless_told(tmp_path):
     command = [sys.executable, "-m", "autograder", "build-zip", "--out", str(tmp_path / "a.zip")]
     out = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)

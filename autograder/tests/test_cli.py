@@ -71,6 +71,7 @@ def test_bad_config_fails_clearly(tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
+@pytest.mark.slow
 def test_a_killed_grade_leaves_no_process_and_a_stopped_one_no_scratch(signum, own_tmpdir):
     """grade of a submission that hangs, stopped mid-run: its zygote and workers end with it within
     seconds however it dies; SIGTERM and SIGHUP unwind it like Ctrl-C (scratch folder removed,
@@ -104,6 +105,7 @@ def cmdline(pid: int) -> list[str]:
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.slow
 def test_grade_explains_each_failing_part_in_a_line_on_one_screen(example):
     out = cli("grade", str(EXAMPLES / example))
     assert out.returncode == 0

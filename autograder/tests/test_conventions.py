@@ -76,6 +76,7 @@ def test_each_solution_loses_exactly_the_parts_its_conventions_change(config, so
 
 
 @pytest.mark.parametrize("config", CONVENTION_EXAMPLES)
+@pytest.mark.slow
 def test_each_config_s_solution_gets_full_marks_with_every_sandbox_layer(config):
     """`grade --config` with the example's own settings: bubblewrap where this machine allows it."""
     out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTION[config]),
@@ -101,6 +102,7 @@ def torch_root():
         yield root
 
 
+@pytest.mark.slow
 def test_torch_solutions_get_full_marks_where_the_config_allows_torch(torch_root, tmp_path):
     """examples/submissions/torch_tensors, the torch config's solution; a numpy-only runtime refuses it
     by name (test_end_to_end.test_a_package_the_grader_lacks_is_named_with_what_it_has)."""
@@ -197,6 +199,7 @@ def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neith
     assert lost == {"relu_jacobian", "grad.W1", "grad.b1"}
 
 
+@pytest.mark.slow
 def test_the_staff_view_and_pytest_show_a_failing_check_under_either_and_a_mean(tmp_path):
     """Both judge and show a check again: against the accepted answer the grader judged with, and
     under the configured titles."""

@@ -191,7 +191,7 @@ def test_a_misbehaving_function_fails_alone_with_a_named_reason(gradescope, exam
 
 
 def test_no_worker_survives_a_hang(gradescope):
-    gradescope(EXAMPLES / "hang_in_loss")
+    gradescope(EXAMPLES / "hang_in_loss", fresh=True)
     assert zygotes_and_workers() == ""
 
 

@@ -46,6 +46,7 @@ def per_test_scores(report) -> list[tuple[str, float]]:
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
+@pytest.mark.slow
 def test_every_example_gets_the_same_score_on_every_upload_and_every_term(graders, example):
     seen = {}
     for grader in graders:
@@ -58,6 +59,7 @@ def test_every_example_gets_the_same_score_on_every_upload_and_every_term(grader
 
 
 @pytest.mark.parametrize("example", ["correct", "float32", "plain_python", "column_vectors"])
+@pytest.mark.slow
 def test_correct_code_gets_full_marks_under_every_id(graders, example):
     for submission_id in [f"upload-{i}" for i in range(60)]:
         report = graders[0].grade(EXAMPLES / example, submission_id)

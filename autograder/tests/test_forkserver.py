@@ -127,6 +127,7 @@ def test_a_zygote_killed_from_outside_is_replaced(grader):
     assert zygotes_and_workers() == ""
 
 
+@pytest.mark.slow
 def test_closing_the_grader_leaves_no_zygote():
     with Grader(load_config()) as grader:
         grader.grade(EXAMPLES / "hang_in_loss")

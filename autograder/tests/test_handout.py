@@ -84,6 +84,7 @@ def test_selfcheck_needs_only_numpy_and_python_3_9(handout, runtime):
     assert vermin.returncode == 0, vermin.stdout
 
 
+@pytest.mark.slow
 def test_torch_is_used_as_an_extra_oracle_when_installed(handout):
     pytest.importorskip("torch")
     done = selfcheck(out := handout[0], EXAMPLES / "correct" / "two_layer_net.py")

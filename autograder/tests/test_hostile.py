@@ -63,7 +63,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     venv_numpy = next((runtime / "venv").glob("lib/python3*/site-packages/numpy/__init__.py"))
     before = digest(runtime / "source"), venv_numpy.read_bytes()
 
-    run = gradescope(submission)
+    run = gradescope(submission, fresh=True)  # (what this run did is checked below)
 
     assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
     assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
@@ -241,7 +241,7 @@ def link_upload(folder: Path, victim: Path) -> Path:
 def test_links_in_an_upload_change_no_file_outside_it_through_run_autograder(gradescope, tmp_path):
     victim = tmp_path / "victim.py"
     victim.write_text("precious = True\n")
-    run = gradescope(link_upload(tmp_path / "upload", victim))
+    run = gradescope(link_upload(tmp_path / "upload", victim), fresh=True)
     assert run.results["score"] == 20
     assert victim.read_text() == "precious = True\n" and not (tmp_path / "created-by-the-upload.py").exists()
     assert "Not copied from your upload: missing.py (a link to" in run.results["output"]

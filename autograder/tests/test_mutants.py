@@ -105,6 +105,7 @@ def graded(request, tmp_path_factory):
     return config, out
 
 
+@pytest.mark.slow
 def test_every_explanation_of_a_mutant_holds_on_fresh_inputs(graded):
     config, graded = graded
     unconfirmed, explained, kinds = [], 0, Counter()

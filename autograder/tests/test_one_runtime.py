@@ -99,6 +99,7 @@ def test_a_config_listing_torch_lets_it_in_everywhere(tmp_path, gradescope):
     assert scores(here) == scores(run.results)
 
 
+@pytest.mark.slow
 def test_selfcheck_refuses_what_the_grader_refuses(tmp_path):
     pytest.importorskip("torch")
     handout = tmp_path / "handout"

@@ -34,6 +34,14 @@ def run_pytest(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
                           cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
+def run_pytest_in_process(*args: str) -> int:
+    """`pytest tests/ ...` in this process (pytest's own runner, as pytester's runpytest_inprocess):
+    what the subprocess gives, without an interpreter start per run. Its output goes to this test's
+    capture; the exit status comes back."""
+    return int(pytest.main(["tests/", "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO),
+                            "-c", str(REPO / "pyproject.toml"), *args]))
+
+
 def case_titles(submission_id: str) -> dict[str, str]:
     """pytest's case id -> the case's title (what results.json's outputs name)."""
     config = load_config()
@@ -114,17 +122,19 @@ def test_results_option_writes_what_grade_writes(tmp_path):
     assert mine == theirs and mine["score"] == 19
 
 
+@pytest.mark.slow
 def test_a_bad_submission_path_is_a_usage_error():
     done = run_pytest("--submission", "no/such/folder")
     assert done.returncode != 0 and "no such file or folder" in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES + HOSTILE_NAMES)
-def test_pytest_and_run_autograder_agree_on_every_case(example, gradescope, tmp_path):
+def test_pytest_and_run_autograder_agree_on_every_case(example, gradescope, tmp_path, monkeypatch):
     submission = upload(example, tmp_path / "upload")
     junit, results = tmp_path / "junit.xml", tmp_path / "results.json"
-    run_pytest("--submission", str(submission), "--submission-id", SUBMISSION_ID, "--junitxml", str(junit),
-               "--results", str(results))
+    monkeypatch.chdir(REPO)
+    run_pytest_in_process("--submission", str(submission), "--submission-id", SUBMISSION_ID,
+                          "--junitxml", str(junit), "--results", str(results))
     # pytest runs in the development venv (torch is there, not in the Gradescope runtime): the same scores
     run = gradescope(submission)
     mine = json.loads(results.read_text())

@@ -26,6 +26,7 @@ def plotting_submission(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_listed_package_imports_and_plotting_costs_nothing(matplotlib_root, tmp_path):
     run = run_autograder(tmp_path / "gs", plotting_submission(tmp_path / "upload"), source=matplotlib_root / "source",
                          python=str(matplotlib_root / "venv" / "bin" / "python"))

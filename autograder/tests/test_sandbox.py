@@ -168,6 +168,7 @@ def test_an_import_that_waits_is_stopped_by_the_wall_clock(sandbox):
 
 
 @pytest.mark.parametrize("seconds, status", [(0.6, "ok"), (30, "timeout")])
+@pytest.mark.slow
 def test_a_call_that_sleeps_has_its_limit_times_the_wall_clock_factor(sandbox, seconds, status):
     """Sleeping uses no CPU time: 0.6 s is over a 0.3 s CPU limit of the clock but within 5 times it."""
     box = sandbox(f"import time\ndef relu(z):\n    time.sleep({seconds})\n    return z\n", call_timeout=0.3,
@@ -189,6 +190,7 @@ def spin(x):
 """
 
 
+@pytest.mark.slow
 def test_cpu_time_is_counted_from_the_previous_answer_across_a_batch(sandbox):
     """Each call of a batch gets its own limit: ten calls of 0.15 s of CPU each pass a 0.3 s limit
     however long they wait their turn, one of 0.6 s does not."""
@@ -199,6 +201,7 @@ def test_cpu_time_is_counted_from_the_previous_answer_across_a_batch(sandbox):
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+@pytest.mark.slow
 def test_a_call_gets_the_same_verdict_on_a_cpu_shared_with_busy_processes(sandbox):
     """The worker pinned to one CPU with four processes spinning there, each in a session of its own
     (the scheduler shares a CPU between sessions first), gets about a fifth of it: a call of 0.4 s of

@@ -286,6 +286,7 @@ def mse_loss(y_hat, y):
 '''
 
 
+@pytest.mark.slow
 def test_the_diagnostic_calls_cost_the_hidden_cases_nothing(tmp_path):
     """Two timeouts in the diagnostic calls would skip a function's remaining calls: they are not
     counted against the hidden cases, which run after them and earn their points."""
