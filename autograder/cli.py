@@ -19,9 +19,9 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
+from .core.parts import PARTS
 from .escape import one_line, terminal
 from .grading.grade import Grader, GradingReport, SandboxRefused, grade_submission, runtime_not_installed
-from .grading.parts import PARTS
 from .grading.results import failure_results, report_to_results, write_results
 from .grading.rubric import SHOWN_WHEN, part_summary
 
@@ -206,7 +206,7 @@ def _batch(args) -> int:
 
 
 def _fingerprint(args) -> int:
-    from .instructor.fingerprint import fingerprint, stamped
+    from .grading.fingerprint import fingerprint, stamped
 
     current = fingerprint(load_config(args.config))
     print(current)

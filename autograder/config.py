@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .grading.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, RUNTIME_PACKAGES, Conventions
+from .core.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, RUNTIME_PACKAGES, Conventions
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -2,7 +2,7 @@
 
 from gradescope_utils.autograder_utils.decorators import number, tags
 
-from autograder.grading.parts import DICT_KEYS
+from autograder.core.parts import DICT_KEYS
 
 
 def check_backward(case, student, reference, check, key):

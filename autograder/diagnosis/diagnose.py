@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Tolerance
-from ..grading.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
-from ..grading.compare import agrees
-from ..grading.parts import Conventions
+from ..core.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
+from ..core.compare import agrees
+from ..core.parts import Conventions
 from .evidence import (
     Claim,
     Seen,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Tolerance
-from ..grading.compare import agrees, mismatches, only_singletons_differ
+from ..core.compare import agrees, mismatches, only_singletons_differ
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 

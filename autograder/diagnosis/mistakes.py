@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..grading.cases import Inputs
-from ..grading.parts import Conventions
+from ..core.cases import Inputs
+from ..core.parts import Conventions
 from .evidence import RELATIONS
 
 HANDOUT = Conventions()

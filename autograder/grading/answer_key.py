@@ -17,9 +17,9 @@ import numpy as np
 from reference import two_layer_net as ref
 
 from ..config import Tolerance
-from ..sandbox.calls import OK, CallOutcome
-from .compare import nearest
-from .parts import Conventions
+from ..core.call import OK, CallOutcome
+from ..core.compare import nearest
+from ..core.parts import Conventions
 
 
 class Accepted(tuple):

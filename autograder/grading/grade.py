@@ -15,19 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import DEFAULT_CONFIG_PATH, Config
-from ..instructor.fingerprint import fingerprint, stamped
+from ..core.call import CRASH, OOM, TIMEOUT, ImportReport
+from ..core.cases import Case, diagnostic_cases, visible_cases
+from ..core.parts import FUNCTIONS
 from ..sandbox import bubblewrap
-from ..sandbox.calls import CRASH, OOM, TIMEOUT, ImportReport, Sandbox
+from ..sandbox.calls import Sandbox
 from ..sandbox.forkserver import ForkServer
 from ..sandbox.isolation import choose_user, give_to, kill_all, on_disk_temp, on_tmpfs, remove_files_of, running_as_root
 from ..sandbox.landlock import abi as landlock_abi
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
 from ..sandbox.runtime import importable_modules, not_installed
 from ..sandbox.seccomp import available_filter
-from .cases import Case, diagnostic_cases, visible_cases
+from .fingerprint import fingerprint, stamped
 from .hidden import hidden_bases, relabel
 from .notebook import NotebookError
-from .parts import FUNCTIONS
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, FixedCases, Replay, load_grading_tests, plan_calls, run_grading_tests
 from .submission import locate, stage

@@ -34,8 +34,8 @@ import numpy as np
 
 from reference import two_layer_net as ref
 
+from ..core.cases import Case, Inputs, grid
 from .answer_key import expected_answers
-from .cases import Case, Inputs, grid
 
 # A half-precision answer must miss the default tolerance band (rtol = atol = 1e-4) by this factor.
 HALF_PRECISION_MARGIN = 1.1

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import Config
+from ..core.compare import shape_text
+from ..core.parts import PARTS, part_title
 from ..escape import markdown_block, markdown_span
-from .compare import shape_text
-from .parts import PARTS, part_title
 
 if TYPE_CHECKING:  # (the diagnosis is imported only where a part fails: see grade.py)
     from ..diagnosis.diagnose import Explanation

@@ -31,12 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..core.call import OK, Call, CallOutcome
+from ..core.cases import Case
+from ..core.compare import judge
+from ..core.parts import ARGUMENTS, PART_IDS, Conventions
 from ..escape import markdown_block
-from ..sandbox.calls import OK, Call, CallOutcome, Sandbox
+from ..sandbox.calls import Sandbox
 from .answer_key import Accepted, reference_answer, resolve
-from .cases import Case
-from .compare import judge
-from .parts import ARGUMENTS, PART_IDS, Conventions
 from .rubric import MAX_VALUE_BLOCKS, CaseResult
 
 FIXTURES = ("case", "student", "reference", "check")

@@ -8,8 +8,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.parts import SUBMISSION_FILE
 from .notebook import code_cells, module_source
-from .parts import SUBMISSION_FILE
 
 IGNORED = {"__MACOSX", "__pycache__", ".DS_Store", ".git", ".ipynb_checkpoints"}
 MAX_LISTED = 30

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..core.parts import PART_IDS
 from ..escape import csv_cell, one_line, terminal
 from ..grading.grade import Grader, runtime_not_installed
-from ..grading.parts import PART_IDS
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
 from ..sandbox.isolation import running_as_root, unreadable_runtime_path

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..grading.answer_key import reference_source
-from .fingerprint import fingerprint
+from ..grading.fingerprint import fingerprint
 
 REPO = Path(__file__).absolute().parents[2]
 GRADING_FILES = ("setup.sh", "run_autograder", "requirements.txt", "requirements-student.txt", "grading.toml",

@@ -20,16 +20,16 @@ import numpy as np
 
 from .. import escape
 from ..config import Config
+from ..core import compare
+from ..core.cases import diagnostic_cases, visible_cases
+from ..core.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
 from ..diagnosis import evidence
 from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
 from ..diagnosis.evidence import right_of
 from ..diagnosis.mistakes import catalogue, messages, quantities, signals
-from ..grading import compare
 from ..grading.answer_key import Accepted, expected_answers
-from ..grading.cases import diagnostic_cases, visible_cases
-from ..grading.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
+from ..grading.fingerprint import fingerprint
 from ..sandbox import runtime
-from .fingerprint import fingerprint
 
 HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
 COMPARE_SOURCE = Path(compare.__file__).absolute()

@@ -28,11 +28,11 @@ from pathlib import Path
 import pytest
 
 from ..config import load_config
+from ..core.compare import shape_note
+from ..core.parts import PARTS_BY_ID, part_title
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
-from ..grading.compare import shape_note
 from ..grading.grade import Grader, GradingReport, SandboxRefused
-from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
 from ..grading.runner import ReferenceCalls, Replay, show_values

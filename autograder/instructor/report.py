@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Config
+from ..core.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..diagnosis.diagnose import describe
-from ..grading.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..grading.results import atomic_write_text
 from .whatif import Comparison
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from ..core.compare import judge
+from ..core.parts import PARTS_BY_ID, part_title
 from ..escape import markdown_block, markdown_span
 from ..grading.answer_key import resolve
-from ..grading.compare import judge
 from ..grading.grade import TESTS_DIR, GradingReport
-from ..grading.parts import PARTS_BY_ID, part_title
 from ..grading.runner import load_grading_tests, show_values
 
 

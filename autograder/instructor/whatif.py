@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..grading.parts import PART_IDS
+from ..core.parts import PART_IDS
 
 EPSILON = 1e-9
 

@@ -1,6 +1,6 @@
 """The sandboxed worker: imports the student's module and calls its functions on request.
 
-Runs in its own process, forked by the zygote (zygote.py) for sandbox.py, never inside the
+Runs in its own process, forked by the zygote (zygote.py) for calls.py, never inside the
 grader; it can also run as a script (below). It reads request frames (each a batch of calls) on
 one pipe and answers each call on another (protocol.py); the student's prints are captured per
 call and sent back as text, capped.

@@ -70,7 +70,7 @@ def test_a_case_that_breaks_the_reference_is_named(tmp_path):
     with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(broken, "w") as out:
         for info in zf.infolist():
             data = zf.read(info)
-            if info.filename == "autograder/grading/cases.py":
+            if info.filename == "autograder/core/cases.py":
                 data = data.replace(b'        Case("large",', b'        Case("nan", "my new case with a NaN", False, '
                                     b'_with(_random(13, 3, 4, 2), x=np.array([1.0, np.nan, 2.0]))),\n'
                                     b'        Case("large",')
@@ -82,9 +82,9 @@ def test_a_case_that_breaks_the_reference_is_named(tmp_path):
 
 def test_zip_handout_and_results_carry_one_fingerprint(built_zip, tmp_path):
     from autograder.config import load_config
+    from autograder.grading.fingerprint import fingerprint, stamped
     from autograder.grading.grade import grade_submission
     from autograder.grading.results import report_to_results, write_results
-    from autograder.instructor.fingerprint import fingerprint, stamped
     from autograder.instructor.handout import build_handout
 
     config = load_config()

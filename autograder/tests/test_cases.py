@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from autograder.grading.cases import all_alive, all_dead, exact_fit, negative_outputs, visible_cases, zeros_in_z1
+from autograder.core.cases import all_alive, all_dead, exact_fit, negative_outputs, visible_cases, zeros_in_z1
 from autograder.grading.hidden import hidden_cases
 from reference import two_layer_net as ref
 

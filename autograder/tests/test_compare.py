@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from autograder.config import Tolerance
-from autograder.grading.compare import compare, judge, only_singletons_differ
+from autograder.core.compare import compare, judge, only_singletons_differ
 from autograder.sandbox.calls import CallOutcome
 
 TOL = Tolerance(rtol=1e-4, atol=1e-4)

@@ -3,7 +3,7 @@ import itertools
 import pytest
 
 from autograder.config import ConfigError, default_config, load_config, parse_config
-from autograder.grading.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, Conventions
+from autograder.core.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, Conventions
 
 
 def test_shipped_config_is_valid_and_covers_every_part():

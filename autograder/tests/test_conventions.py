@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
+from autograder.core.parts import PART_IDS, Conventions
+from autograder.grading.fingerprint import fingerprint
 from autograder.grading.grade import grade_submission
-from autograder.grading.parts import PART_IDS, Conventions
 from autograder.instructor.bundle import build_zip, copy_grading_files
-from autograder.instructor.fingerprint import fingerprint
 from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, REPO, root_with_config, run_autograder

@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.config import Tolerance
-from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
-from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
-from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
-from autograder.grading.answer_key import expected_answers
-from autograder.grading.cases import (
+from autograder.core.cases import (
     Inputs,
     all_dead,
     diagnostic_cases,
@@ -18,8 +14,12 @@ from autograder.grading.cases import (
     visible_cases,
     zeros_in_z1,
 )
-from autograder.grading.compare import agrees
-from autograder.grading.parts import PART_IDS
+from autograder.core.compare import agrees
+from autograder.core.parts import PART_IDS
+from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
+from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
+from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
+from autograder.grading.answer_key import expected_answers
 
 TOL = Tolerance(1e-4, 1e-4)
 CASES = visible_cases() + diagnostic_cases()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from autograder.core.parts import PART_IDS
 from autograder.diagnosis.mistakes import CATALOGUE, RELATIONS
-from autograder.grading.parts import PART_IDS
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox.isolation import running_as_root
 

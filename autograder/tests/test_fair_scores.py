@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
-from autograder.grading.cases import visible_cases
+from autograder.core.cases import visible_cases
 from autograder.grading.grade import Grader
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.results import report_to_results

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from autograder.config import Tolerance
+from autograder.core.compare import agrees
+from autograder.core.parts import PART_IDS
 from autograder.diagnosis.mistakes import candidates
 from autograder.grading.answer_key import expected_answers
-from autograder.grading.compare import agrees
 from autograder.grading.hidden import TEMPLATES, design, far_from_half_precision, hidden_bases, hidden_cases, relabel
-from autograder.grading.parts import PART_IDS
 from reference import two_layer_net as ref
 
 SECRETS = [f"term-{i}" for i in range(60)]

@@ -18,10 +18,7 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
-from autograder.diagnosis.diagnose import Explanation, holds
-from autograder.diagnosis.mistakes import signals
-from autograder.grading.answer_key import Accepted, expected_answers
-from autograder.grading.cases import (
+from autograder.core.cases import (
     Inputs,
     all_alive,
     all_dead,
@@ -29,8 +26,11 @@ from autograder.grading.cases import (
     negative_outputs,
     zeros_in_z1,
 )
+from autograder.core.parts import Conventions
+from autograder.diagnosis.diagnose import Explanation, holds
+from autograder.diagnosis.mistakes import signals
+from autograder.grading.answer_key import Accepted, expected_answers
 from autograder.grading.grade import Grader
-from autograder.grading.parts import Conventions
 from autograder.tests.conftest import EXAMPLES, REPO
 from autograder.tests.mutants import mutants
 

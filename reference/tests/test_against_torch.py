@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.grading.cases import all_dead, exact_fit, visible_cases, zeros_in_z1
+from autograder.core.cases import all_dead, exact_fit, visible_cases, zeros_in_z1
 from autograder.grading.hidden import hidden_cases
 from reference import two_layer_net as ref
 
@@ -44,7 +44,7 @@ def all_inputs():
 
 
 def _random(rng, n, h, k, scale):
-    from autograder.grading.cases import Inputs
+    from autograder.core.cases import Inputs
     return Inputs(*(scale * rng.standard_normal(s) for s in ((n,), (h, n), (h,), (k, h), (k,), (k,))))
 
 

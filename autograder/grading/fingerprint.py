@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from ..config import Config
-from ..grading.cases import diagnostic_cases, visible_cases
+from ..core.cases import diagnostic_cases, visible_cases
 
 STAMP = re.compile(r"""FINGERPRINT\s*=\s*["']([0-9a-f]{12})["']""")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Tolerance
-from ..sandbox.calls import ERROR, IMPORT_ERROR, MISSING, OK, CallOutcome
+from .call import ERROR, IMPORT_ERROR, MISSING, OK, CallOutcome
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 ABS_FLOOR = 1e-12

@@ -1,0 +1,78 @@
+"""The layers import downwards only: every import in the package (at the top of a module, inside a
+function, or for typing alone) names a module of its own layer or one below it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1]
+
+# bottom to top (the README's layer map); a module's layer is its first match
+LAYERS = (
+    ("plain data and pure functions", ("autograder", "autograder.escape", "autograder.config", "autograder.core")),
+    ("the sandbox", ("autograder.sandbox",)),
+    ("diagnosis", ("autograder.diagnosis",)),
+    ("grading", ("autograder.grading",)),
+    ("instructor tools", ("autograder.instructor",)),
+    ("the command line", ("autograder.cli", "autograder.__main__")),
+)
+
+
+def layer_of(module: str) -> int:
+    found = [i for i, (_, prefixes) in enumerate(LAYERS)
+             for prefix in prefixes if module == prefix or module.startswith(prefix + ".") and prefix != "autograder"]
+    if not found:
+        assert module == "autograder" or module.count(".") == 1, f"{module} is in no layer"
+        return 0
+    return max(found)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, name: str) -> list[str]:
+    """Every project module `path` (the module `name`) imports, anywhere in it."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.append(target)
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+    return [target for target in found if target == "autograder" or target.startswith("autograder.")]
+
+
+def modules():
+    return [p for p in sorted(PACKAGE.rglob("*.py")) if "tests" not in p.relative_to(PACKAGE).parts]
+
+
+def upward_imports(path: Path, name: str) -> list[str]:
+    return [f"{name} ({LAYERS[layer_of(name)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+            for target in imports_of(path, name) if layer_of(target) > layer_of(name)]
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    upward = [line for path in modules() for line in upward_imports(path, module_name(path))]
+    assert not upward, "\n".join(upward)
+
+
+def test_the_check_sees_an_upward_import_anywhere(tmp_path):
+    """(the check itself: lazy, typing-only and relative imports of a layer above are all seen)"""
+    path = tmp_path / "calls.py"
+    path.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..instructor import batch\n"
+                    "def f():\n    from ..grading.grade import Grader\n    import autograder.cli\n")
+    assert len(upward_imports(path, "autograder.sandbox.calls")) == 3
+    assert upward_imports(path, "autograder.cli") == []
+
+
+def test_every_module_is_in_a_layer():
+    for path in modules():
+        layer_of(module_name(path))
