@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import json
 import os
-import re
 import signal
 import sys
 import time
@@ -321,8 +320,7 @@ def _what_went_wrong(tests: list) -> str:
     for t in tests:
         if t.passed or not t.failures:
             continue
-        every = re.match(r"all \d+ failing cases: (.*)", t.failures[0])
-        why = t.explanation.message if t.explanation else f"every case: {every.group(1)}" if every \
+        why = t.explanation.message if t.explanation else f"every case: {t.shared_reason}" if t.shared_reason \
             else f"first failing: {t.failures[0]}"
         said.append((t.cases_passed, "hidden" if t.hidden else "visible", why))
     if len(said) == 2 and said[0][2] == said[1][2]:

@@ -38,6 +38,9 @@ def build_results(tests: list[ScoredTest], output: str, execution_time: float,
                 "name": t.name, "number": t.number, "score": round(t.score, 4), "max_score": round(t.max_score, 4),
                 "status": "passed" if t.passed else "failed", "output": _cap(t.output),
                 "output_format": "md", "tags": [t.part], "visibility": t.visibility,
+                # for the staff's tools (stored, not shown): which cases it holds and its failures as data
+                "extra_data": {"hidden": t.hidden, "failing_cases": list(t.failing_cases),
+                               "failures": list(t.failures)},
             }
             for t in tests
         ],

@@ -58,6 +58,8 @@ class ScoredTest:
     explanation: Explanation | None = None  # what went wrong, from the visible cases (diagnose.py)
     cases_passed: str = ""  # "5/12"
     failures: tuple[str, ...] = ()  # each failing case in a line (one line when one reason fails them all)
+    shared_reason: str = ""  # the one reason every failing case failed for, when they were merged ("" else)
+    failing_cases: tuple[str, ...] = ()  # the titles of its failing cases
     title: str = ""  # the part's title under the course's conventions (parts.part_title)
 
     @property
@@ -96,6 +98,8 @@ def score_tests(results: list[CaseResult], config: Config,
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
                 explanation=explanation, cases_passed=f"{passed}/{len(rs)}",
                 failures=tuple(failure_lines([r for r in rs if not r.passed])),
+                shared_reason=shared_reason([r for r in rs if not r.passed]),
+                failing_cases=tuple(r.case_title for r in rs if not r.passed),
             ))
     return tests
 
@@ -142,6 +146,15 @@ def failure_lines(failing: list[CaseResult], said=str) -> list[str]:
     worst entry."""
     return [r.case_title + (f": {r.reason}" if r.reason else "") + (f": {said(r.said)}" if r.said else "")
             + (f", {r.worst}" if r.worst else "") for r in _merge_reasons(failing)]
+
+
+def shared_reason(failing: list[CaseResult], said=str) -> str:
+    """The reason (and what the code said) every failing case shares, where failure_lines says it
+    once for all of them; "" where it lists them one by one."""
+    merged = _merge_reasons(failing)
+    if len(merged) != 1 or merged[0] is failing[0]:
+        return ""
+    return merged[0].reason + (f": {said(merged[0].said)}" if merged[0].said else "")
 
 
 def _merge_reasons(failing: list[CaseResult]) -> list[CaseResult]:

@@ -121,12 +121,12 @@ def smoke_test(archive: Path, python: str = sys.executable) -> list[str]:
 
 
 def _failing_cases(results: dict, most: int = 6) -> str:
-    """The parts and cases a run failed, from its tests' outputs: "ReLU: relu(z) (visible cases):
-    my new case: not finite; ..." (a reference that fails a check names what to look at)."""
+    """The parts and cases a run failed, from its tests' failures (extra_data): "ReLU: relu(z) (visible
+    cases): my new case: not finite; ..." (a reference that fails a check names what to look at)."""
     found = []
     for test in results.get("tests", []):
         if test.get("status") == "failed":
-            cases = [line[2:] for line in test.get("output", "").splitlines() if line.startswith("- ")]
+            cases = test.get("extra_data", {}).get("failures", [])
             found += [f"{test['name']}: {case}" for case in cases] or [test["name"]]
     return "; ".join(found[:most]) + (f"; and {len(found) - most} more" if len(found) > most else "")
 

@@ -60,19 +60,14 @@ def pytest_verdicts(junit: Path, submission_id: str) -> dict[tuple[str, str], bo
 
 
 def results_verdicts(results: dict, submission_id: str) -> dict[tuple[str, str], bool]:
-    """(part, case title) -> passed, from the test outputs of a results.json (failing cases listed by title)."""
+    """(part, case title) -> passed, from a results.json (each test's failing cases, in its extra_data)."""
     titles = case_titles(submission_id)
     hidden = {title for case_id, title in titles.items() if case_id.startswith("hidden")}
     verdicts = {}
     for test in results["tests"]:
-        part, lines = test["tags"][0], test["output"].splitlines()
-        failing = [line[2:] for line in lines if line.startswith("- ")]
-        passing = next((line[len("Passing: "):].rstrip(".").split("; ") for line in lines
-                        if line.startswith("Passing: ")), [])
-        merged = any(line.startswith("all ") and " failing cases" in line for line in failing)  # one reason for all
-        group = hidden if "hidden cases" in test["name"] else set(titles.values()) - hidden
-        for title in group:
-            verdicts[part, title] = title in passing if merged else not any(line.startswith(title) for line in failing)
+        part, extra = test["tags"][0], test["extra_data"]
+        for title in hidden if extra["hidden"] else set(titles.values()) - hidden:
+            verdicts[part, title] = title not in extra["failing_cases"]
     return verdicts
 
 
