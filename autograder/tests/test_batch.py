@@ -299,7 +299,7 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "two_layer_net.py").write_text((EXAMPLES / "correct" / "two_layer_net.py").read_text().replace(
-        "def affine(x, W, b):", "def affine(x, W, b):\n    __import__('time').sleep(0.25)"))
+        "def affine(x, W, b):", "def affine(x, W, b):\n    __import__('time').sleep(0.1)"))  # (outlasts both batches)
     classes = []
     for name in ("a", "b"):
         folder = tmp_path / f"class_{name}"
@@ -327,13 +327,27 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
         assert len(users) >= 3  # the grade and at least one pool process of each batch: users of their own
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
-@pytest.mark.slow
-def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum, own_tmpdir):
-    folder = tmp_path / "class"
+def status_table(out) -> dict[str, tuple[str, str]]:
+    return {sid: (r["status"], r["total"]) for sid, r in rows(out).items()}
+
+
+@pytest.fixture(scope="module")
+def class_graded_once(tmp_path_factory):
+    """(a class of 12, its batch's table of statuses and totals, graded without interruption)."""
+    folder = tmp_path_factory.mktemp("killed") / "class"
     examples = ["correct", "relu_ge", "missing_factor_2", "sign_error", "mean_loss", "hang_in_loss"]
     for i, example in enumerate(examples * 2):
         shutil.copytree(EXAMPLES / example, folder / f"s{i:02d}_{example}")
+    uninterrupted = folder.parent / "uninterrupted"
+    assert batch(str(folder), "--out", str(uninterrupted)).returncode == 0
+    return folder, status_table(uninterrupted)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.slow
+def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(tmp_path, signum, own_tmpdir,
+                                                                               class_graded_once):
+    folder, uninterrupted = class_graded_once
     temporary, env = own_tmpdir
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(out), "-j", "2"],
@@ -358,13 +372,7 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
     time.sleep(0.5)  # the pool processes' last clean-up
     assert list(temporary.iterdir()) == []  # its input copy and scratch folders are gone
     assert batch(str(folder), "--out", str(out)).returncode == 0
-    uninterrupted = tmp_path / "uninterrupted"
-    assert batch(str(folder), "--out", str(uninterrupted)).returncode == 0
-
-    def table(path):
-        return {sid: (r["status"], r["total"]) for sid, r in rows(path).items()}
-
-    assert table(out) == table(uninterrupted) and len(table(out)) == 12
+    assert status_table(out) == uninterrupted and len(uninterrupted) == 12
 
 
 def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path):

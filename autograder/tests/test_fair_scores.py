@@ -1,7 +1,7 @@
 """Same code, same score: a submission's grade does not depend on its upload (the submission id)
 or the term (the secret), and nothing a student sees before the due date depends on a hidden test.
 
-Every example is graded through Grader.grade, the one grading path, under 20 submission ids and 2
+Every example is graded through Grader.grade, the one grading path, under 10 submission ids and 2
 secrets; the visible-only submission end to end through run_autograder.
 """
 
@@ -24,7 +24,7 @@ from reference import two_layer_net as ref
 
 from .conftest import EXAMPLES, REPO
 
-IDS = [str(i) for i in range(100, 120)]
+IDS = [str(i) for i in range(100, 110)]  # x 2 secrets: 20 gradings per example (the 60 ids below: right code)
 SECRETS = ("term-one-secret", "another-term")
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from autograder.config import load_config
-from autograder.grading.grade import grade_submission
+from autograder.grading.grade import Grader, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.instructor.handout import build_handout
 
@@ -125,30 +125,24 @@ def test_each_typical_mistake_gets_its_hint_once_on_one_screen(handout, runtime,
     assert "skipped" not in done.stdout.replace("skipped until", "")  # no hint points at a skipped check
 
 
-@pytest.mark.parametrize("example", EXAMPLE_NAMES)
-def test_selfcheck_names_the_cause_the_grader_names(handout, runtime, example):
-    """One evidence rule: on the same cases, the hint a student reads before uploading is the grader's."""
-    out, _ = handout
-    files = sorted((EXAMPLES / example).glob("*.py"))
-    done = selfcheck(out, files[0], str(runtime / "venv" / "bin" / "python"), "--json", "--timeout=3")
-    report = grade_submission(EXAMPLES / example, load_config())
-    graded = {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
-    assert json.loads(done.stdout)["causes"] == graded
-
-
-def visible_verdicts(example: str) -> dict[str, bool]:
-    report = grade_submission(EXAMPLES / example, load_config())
-    return {t.part: t.passed for t in report.tests if not t.hidden}
+@pytest.fixture(scope="module")
+def grader():
+    with Grader(load_config()) as grader:
+        yield grader
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
-def test_selfcheck_agrees_with_the_autograders_visible_verdicts(handout, runtime, example):
+def test_selfcheck_gives_the_graders_visible_verdicts_and_causes(handout, runtime, grader, example):
+    """One evidence rule: on the same cases, the verdict and the hint a student reads before
+    uploading are the grader's (one selfcheck run and one grading per example serve both)."""
     out, _ = handout
     files = sorted((EXAMPLES / example).glob("*.py"))
     done = selfcheck(out, files[0], str(runtime / "venv" / "bin" / "python"), "--json", "--timeout=3")
-    mine = json.loads(done.stdout)["parts"]
-    assert mine == visible_verdicts(example)
-    assert done.returncode == (0 if all(mine.values()) else 1)
+    checked = json.loads(done.stdout)
+    report = grader.grade(EXAMPLES / example)
+    assert checked["parts"] == {t.part: t.passed for t in report.tests if not t.hidden}
+    assert done.returncode == (0 if all(checked["parts"].values()) else 1)
+    assert checked["causes"] == {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
 
 
 def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
