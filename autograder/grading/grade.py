@@ -21,7 +21,16 @@ from ..core.parts import FUNCTIONS
 from ..sandbox import bubblewrap
 from ..sandbox.calls import Sandbox
 from ..sandbox.forkserver import ForkServer
-from ..sandbox.isolation import choose_user, give_to, kill_all, on_disk_temp, on_tmpfs, remove_files_of, running_as_root
+from ..sandbox.isolation import (
+    choose_user,
+    give_to,
+    kill_all,
+    on_disk_temp,
+    on_tmpfs,
+    readable_by_others,
+    remove_files_of,
+    running_as_root,
+)
 from ..sandbox.landlock import abi as landlock_abi
 from ..sandbox.memcg import MemoryCgroup, protect_from_oom
 from ..sandbox.runtime import importable_modules, not_installed
@@ -125,6 +134,12 @@ class Grader:
             self.user = self.lease.user if self.lease else None
             if self.user is None and wrapper is None and not config.unsafe_run_as_grader:
                 raise SandboxRefused(_refusal(self.missing))  # before any student code exists here
+            readable = readable_by_others(secret_files(config_files)) if self.user and not wrapper else None
+            if readable is not None:  # (under bubblewrap they are not there to read)
+                self.missing.append(
+                    f"the grader's files are readable by other users ({readable}), so by the student code: "
+                    f"it could read the reference and the config's secret. Close them (chmod 700 {SOURCE_DIR}, "
+                    f"as setup.sh does on Gradescope), or use bubblewrap")
             if self.seccomp_filter is None:
                 self.missing.append("network access is not blocked (no seccomp filter on this machine)")
                 if self.memory is None:
@@ -301,6 +316,12 @@ class Grader:
                   if self.landlock else "no Landlock layer (it could write wherever its user may)"]
         missing = self.missing
         return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
+
+
+def secret_files(config_files) -> list[Path]:
+    """The files student code must never read: the reference, the grading tests' inputs, the config."""
+    return [SOURCE_DIR / "reference" / "two_layer_net.py", TESTS_DIR / "conftest.py", DEFAULT_CONFIG_PATH,
+            *(Path(p) for p in config_files)]
 
 
 def _refusal(missing: list[str]) -> str:

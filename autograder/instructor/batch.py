@@ -32,10 +32,10 @@ from pathlib import Path
 from ..config import Config
 from ..core.parts import PART_IDS
 from ..escape import csv_cell, one_line, terminal
-from ..grading.grade import Grader, runtime_not_installed
+from ..grading.grade import Grader, runtime_not_installed, secret_files
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
-from ..sandbox.isolation import running_as_root, unreadable_runtime_path
+from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_runtime_path
 from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .bundle import grading_files
@@ -296,8 +296,10 @@ def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
     """The sandbox guarantees this batch's gradings will lack, known before any student code runs (a
     Grader made for the question raises SandboxRefused where it would run as the grader). Every pool
     process is set up alike, so one answers for all. Made only where something can be missing (as root,
-    with a Python the sandbox user can run and a seccomp filter, nothing is): it costs 150 ms."""
-    if running_as_root() and unreadable_runtime_path(None) is None and available_filter() is not None:
+    with a Python the sandbox user can run, a seccomp filter and the grader's files closed, nothing is):
+    it costs 150 ms."""
+    if running_as_root() and unreadable_runtime_path(None) is None and available_filter() is not None and \
+            readable_by_others(secret_files([config_path] if config_path else [])) is None:
         return []
     with Grader(config, [config_path] if config_path else []) as grader:
         return list(grader.missing)

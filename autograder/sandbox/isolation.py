@@ -259,6 +259,21 @@ def unreadable_runtime_path(exposed: list[str] | None = None) -> str | None:
     return None
 
 
+def readable_by_others(paths: list[Path]) -> str | None:
+    """The first of `paths` (files) that any other user can read: every folder above it open to
+    "others" and the file readable by them (the sandbox user is in no group of the grader's), or
+    None. Without bubblewrap the permissions alone keep the grader's files from student code."""
+    for path in paths:
+        path = Path(os.path.abspath(path))
+        try:
+            if all(os.stat(folder).st_mode & stat.S_IXOTH for folder in path.parents) and \
+                    os.stat(path).st_mode & stat.S_IROTH:
+                return str(path)
+        except OSError:
+            continue
+    return None
+
+
 # Which sandbox users running graders hold: a lock file each, in a folder only root can open.
 LEASES = Path("/run/autograder-sandbox-users") if Path("/run").is_dir() else \
     Path(tempfile.gettempdir()) / "autograder-sandbox-users"

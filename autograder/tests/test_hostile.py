@@ -112,9 +112,10 @@ with grade.Grader(config) as grader:
 """
 
 
-def grade_degraded(runtime: Path, submission: Path, **away) -> dict:
+def grade_degraded(runtime: Path, submission: Path, source: Path | None = None, **away) -> dict:
+    """source: the grader's files to run from (default: the runtime's, closed as setup.sh closes them)."""
     done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", "-c", DEGRADED, str(submission),
-                           json.dumps(away)], cwd=runtime / "source", capture_output=True, text=True)
+                           json.dumps(away)], cwd=source or runtime / "source", capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -129,6 +130,23 @@ def test_without_seccomp_what_a_worker_left_in_the_kernel_is_removed(runtime, tm
     assert any(graded["loss"]), graded
     assert "network access is not blocked" in graded["isolation"]
     assert sysv_objects_of(graded["uid"]) == []
+
+
+@pytest.mark.skipif(not running_as_root(), reason="as an ordinary user without bubblewrap the grader refuses")
+def test_grader_files_other_users_can_read_are_named_as_missing(runtime, tmp_path):
+    """As root without bubblewrap, only the permissions keep the grader's files from student code: a
+    checkout others can read (a developer's, say) lets search_disk find the reference, and the run
+    says so; the runtime setup.sh closed says nothing (test_hostile_runs_say_how_they_were_isolated)."""
+    open_copy = Path(tempfile.mkdtemp(prefix="autograder-open-"))
+    try:
+        os.chmod(open_copy, 0o755)
+        source = copy_grading_files(open_copy / "source")
+        subprocess.run(["chmod", "-R", "a+rX", str(source)], check=True)
+        graded = grade_degraded(runtime, upload("search_disk", tmp_path / "upload"), source=source, bubblewrap="off")
+    finally:
+        shutil.rmtree(open_copy, ignore_errors=True)
+    assert "the grader's files are readable by other users" in graded["isolation"], graded["isolation"]
+    assert f"chmod 700 {source}" in graded["isolation"]
 
 
 WRITES_IN_ITS_OWN_FOLDERS = """
