@@ -68,6 +68,7 @@ class GradingReport:
     results: tuple[CaseResult, ...] = ()  # every (part, case) verdict the tests were scored from
     fingerprint: str = ""  # of the cases, tolerances and conventions graded against (fingerprint.py)
     replay: Replay | None = field(default=None, compare=False, repr=False)  # Grader.grade(keep_calls=True)
+    sandbox_uid: int | None = None  # who student code ran as (None: the grader's own user, or nothing ran)
 
     @property
     def output(self) -> str:
@@ -157,6 +158,7 @@ class Grader:
         self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
         self._cases: tuple[str, list[Case]] | None = None  # the last submission id's cases
         self.isolation = self._describe_isolation()  # for instructors, in every report
+        self.sandbox_uid = self.user.uid if self.user else None
         self._graded = 0
 
     def close(self) -> None:
@@ -209,7 +211,8 @@ class Grader:
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
                 return _report(results, config, started, "import error", [str(e)], str(located.relative),
-                               isolation=self.isolation, missing=tuple(self.missing), stamp=self.stamp)
+                               isolation=self.isolation, missing=tuple(self.missing), stamp=self.stamp,
+                               sandbox_uid=self.sandbox_uid)
             give_to(user, scratch / "submission")
             os.chmod(scratch / "submission", 0o700)  # its own worker's only: not a neighbour grader's user
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
@@ -226,6 +229,7 @@ class Grader:
                     failure = _import_failure(report, config.student_packages)
                     return _report(results, config, started, "import error", notes + [failure],
                                    str(located.relative), isolation=self.isolation, missing=tuple(self.missing),
+                                   sandbox_uid=self.sandbox_uid,
                                    replay=replay, stamp=self.stamp)
                 if report.stdout:
                     notes.append("Your file printed this while being imported:\n" + report.stdout)
@@ -256,7 +260,7 @@ class Grader:
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
             return _report(results, config, started, status, notes, str(located.relative), log, self.isolation,
-                           explanations, replay, self.stamp, tuple(self.missing))
+                           explanations, replay, self.stamp, tuple(self.missing), self.sandbox_uid)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self._tidy(user)  # (what the submission left in files is uncharged from the cgroup with them)
@@ -396,7 +400,8 @@ def _observations(results: list[CaseResult], visible: list) -> dict[str, list]:
 
 def _report(results, config: Config, started: float, status: str, notes: list[str],
             graded_file: str = "", log: str = "", isolation: str = "", explanations: dict | None = None,
-            replay: Replay | None = None, stamp: str = "", missing: tuple[str, ...] = ()) -> GradingReport:
+            replay: Replay | None = None, stamp: str = "", missing: tuple[str, ...] = (),
+            sandbox_uid: int | None = None) -> GradingReport:
     return GradingReport(score_tests(results, config, explanations), [n for n in notes if n],
                          time.monotonic() - started, status, graded_file, log, isolation, missing, tuple(results),
-                         stamp, replay)
+                         stamp, replay, sandbox_uid)

@@ -53,6 +53,7 @@ def report_to_results(report: GradingReport) -> dict:
     return build_results(report.tests, report.output, report.execution_time, {
         "status": report.status, "graded_file": report.graded_file, "version": __version__,
         "isolation": report.isolation, "missing_guarantees": list(report.missing_guarantees),
+        "sandbox_uid": report.sandbox_uid,
         "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
         "fingerprint": report.fingerprint,
     })

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import pwd
-import re
 import shutil
 import subprocess
 import sys
@@ -318,12 +317,6 @@ def grader_user():
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", GRADER_USER],
                        check=True)
     return GRADER_USER
-
-
-def sandbox_uid(isolation: str) -> int | None:
-    """The uid the run's student code ran as, from its extra_data.isolation (each grader leases its own)."""
-    found = re.search(r"unprivileged user \S+ \(uid (\d+)\)", isolation)
-    return int(found.group(1)) if found else None
 
 
 def left_behind(uid: int) -> list[str]:

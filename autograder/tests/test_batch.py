@@ -317,11 +317,11 @@ def test_graders_side_by_side_each_keep_their_own_sandbox_user(runtime, tmp_path
         assert proc.wait(timeout=120) == 0, proc.stderr.read()
     slow_results = json.loads((tmp_path / "slow.json").read_text())
     assert slow_results["score"] == 20, slow_results["output"]
-    users = {slow_results["extra_data"]["isolation"].split(" (uid")[0]}
+    users = {slow_results["extra_data"]["sandbox_uid"]}
     for i in range(2):
         totals = {sid: float(r["total"]) for sid, r in rows(tmp_path / f"out_{i}").items()}
         assert totals == {"correct_0": 20, "relu_ge_1": 19, "missing_factor_2_2": 10.6667, "correct_3": 20}
-        users |= {json.loads(p.read_text())["extra_data"]["isolation"].split(" (uid")[0]
+        users |= {json.loads(p.read_text())["extra_data"]["sandbox_uid"]
                   for p in (tmp_path / f"out_{i}" / "results").glob("*.json")}
     if os.geteuid() == 0:
         assert len(users) >= 3  # the grade and at least one pool process of each batch: users of their own

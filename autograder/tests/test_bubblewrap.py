@@ -12,7 +12,7 @@ import pytest
 
 from autograder.instructor.bundle import copy_grading_files
 
-from .conftest import REPO, left_behind, sandbox_uid
+from .conftest import REPO, left_behind
 
 # the honest part of every hostile submission: the correct example, beside it as honest.py
 HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
@@ -180,6 +180,6 @@ def test_files_planted_in_tmp_under_bubblewrap_never_reach_the_machines_tmp(grad
     if "no bubblewrap layer" in isolation:
         pytest.skip("bwrap is installed but this machine refuses its namespaces")
     assert run.results["score"] == 19, run.results["output"]
-    uid = sandbox_uid(isolation)
+    uid = run.results["extra_data"]["sandbox_uid"]
     if uid is not None:
         assert left_behind(uid) == []

@@ -27,7 +27,7 @@ from autograder.sandbox import bubblewrap
 from autograder.sandbox.isolation import processes_of, running_as_root
 from autograder.sandbox.landlock import abi as landlock_abi
 
-from .conftest import REPO, left_behind, run_autograder, sandbox_uid, zygotes_and_workers
+from .conftest import REPO, left_behind, run_autograder, zygotes_and_workers
 
 HOSTILE = REPO / "examples" / "hostile"
 # the honest part of every hostile submission: the correct example, beside it as honest.py
@@ -68,7 +68,7 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     assert run.results["score"] == EXPECTED.get(attack, 19), run.results["output"]
     assert (digest(runtime / "source"), venv_numpy.read_bytes()) == before, "grader files changed"
     assert zygotes_and_workers() == ""
-    uid = sandbox_uid(run.results["extra_data"]["isolation"])
+    uid = run.results["extra_data"]["sandbox_uid"]
     if running_as_root() and uid is not None:
         assert processes_of(uid) == []
         assert left_behind(uid) == []
@@ -244,6 +244,8 @@ def test_hostile_runs_say_how_they_were_isolated(gradescope, tmp_path):
     assert "seccomp refused it network sockets" in isolation
     if running_as_root():
         assert "unprivileged user ag-student" in isolation and "MISSING" not in isolation
+        # (as data too: the checks that nothing of that user is left read it)
+        assert pwd.getpwuid(run.results["extra_data"]["sandbox_uid"]).pw_name.startswith("ag-student")
 
 
 def link_upload(folder: Path, victim: Path) -> Path:
