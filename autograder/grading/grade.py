@@ -158,8 +158,12 @@ class Grader:
         self.hidden_bases = hidden_bases(config.secret, config.hidden_cases)  # the term's: relabelled per upload
         self._cases: tuple[str, list[Case]] | None = None  # the last submission id's cases
         self.isolation = self._describe_isolation()  # for instructors, in every report
-        self.sandbox_uid = self.user.uid if self.user else None
         self._graded = 0
+
+    @property
+    def sandbox_uid(self) -> int | None:
+        """Who student code runs as (None: the grader's own user)."""
+        return self.user.uid if self.user else None
 
     def close(self) -> None:
         if self.forkserver:

@@ -88,6 +88,7 @@ def score_tests(results: list[CaseResult], config: Config,
             share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
             max_score = points * share
             passed = sum(r.passed for r in rs)
+            failing = [r for r in rs if not r.passed]
             explanation = None if hidden else explanations.get(part.id)
             tests.append(ScoredTest(
                 part=part.id, hidden=hidden, title=title,
@@ -97,9 +98,8 @@ def score_tests(results: list[CaseResult], config: Config,
                 passed=passed == len(rs), output=_output(rs, hidden, explanation),
                 visibility=config.hidden_cases_visibility if hidden else config.visible_cases_visibility,
                 explanation=explanation, cases_passed=f"{passed}/{len(rs)}",
-                failures=tuple(failure_lines([r for r in rs if not r.passed])),
-                shared_reason=shared_reason([r for r in rs if not r.passed]),
-                failing_cases=tuple(r.case_title for r in rs if not r.passed),
+                failures=tuple(failure_lines(failing)), shared_reason=shared_reason(failing),
+                failing_cases=tuple(r.case_title for r in failing),
             ))
     return tests
 
