@@ -141,6 +141,9 @@ class Grader:
                     f"the grader's files are readable by other users ({readable}), so by the student code: "
                     f"it could read the reference and the config's secret. Close them (chmod 700 {SOURCE_DIR}, "
                     f"as setup.sh does on Gradescope), or use bubblewrap")
+            if self.memory is None and not self.landlock and not self.bubblewrapped:
+                self.missing.append("memory held in files of /tmp and /dev/shm is bounded by their size only, not by "
+                                    "memory_mb (no memory cgroup, no Landlock, no bubblewrap)")
             if self.seccomp_filter is None:
                 self.missing.append("network access is not blocked (no seccomp filter on this machine)")
                 if self.memory is None:

@@ -108,7 +108,8 @@ with grade.Grader(config) as grader:
                                  for part in {r.part for r in report.results}},
                       "loss": [r.passed for r in report.results if r.part == "loss"],
                       "score": sum(t.score for t in report.tests),
-                      "isolation": report.isolation, "uid": grader.user.uid if grader.user else None}))
+                      "isolation": report.isolation, "missing": list(report.missing_guarantees),
+                      "uid": grader.user.uid if grader.user else None}))
 """
 
 
@@ -147,6 +148,16 @@ def test_grader_files_other_users_can_read_are_named_as_missing(runtime, tmp_pat
         shutil.rmtree(open_copy, ignore_errors=True)
     assert "the grader's files are readable by other users" in graded["isolation"], graded["isolation"]
     assert f"chmod 700 {source}" in graded["isolation"]
+
+
+@pytest.mark.skipif(not running_as_root() or landlock_abi() < 1, reason="needs root (no bubblewrap) and Landlock")
+def test_with_no_layer_to_bound_files_in_tmp_that_is_named_as_missing(runtime, tmp_path):
+    """Without a memory cgroup, Landlock and bubblewrap, what a tmpfs holds is bounded by its size
+    only: the run says so; with Landlock (test_without_a_memory_cgroup_no_tmpfs_...) nothing is missing."""
+    honest = upload("network", tmp_path / "upload")  # (any upload: the guarantee is the grader's)
+    bare = grade_degraded(runtime, honest, cgroup=False, landlock=False, bubblewrap="off")
+    assert any("files of /tmp and /dev/shm is bounded by their size only" in m for m in bare["missing"]), bare
+    assert grade_degraded(runtime, honest, cgroup=False, bubblewrap="off")["missing"] == []
 
 
 WRITES_IN_ITS_OWN_FOLDERS = """
