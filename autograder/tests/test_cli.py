@@ -179,14 +179,20 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly():
     assert os.read(read_end, 100).startswith(b"Graded:")
     os.close(read_end)
     stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE and stderr == ""
+    assert proc.wait(timeout=120) == 128 + signal.SIGPIPE and not_warnings(stderr) == []
     # and a reader gone before anything is written (the output then waits in the buffer until the end)
     read_end, write_end = os.pipe()
     os.close(read_end)
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "relu_ge")], cwd=REPO,
                           stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     os.close(write_end)
-    assert (done.returncode, done.stderr) == (128 + signal.SIGPIPE, "")
+    assert (done.returncode, not_warnings(done.stderr)) == (128 + signal.SIGPIPE, [])
+
+
+def not_warnings(stderr: str) -> list[str]:
+    """stderr's lines but the grader's own warnings (a checkout others can read, say, is named before
+    grading): what a closed pipe must not add, a traceback above all."""
+    return [line for line in stderr.splitlines() if not line.startswith("warning: ")]
 
 
 def test_grade_and_batch_warn_of_a_runtime_package_not_installed_here(tmp_path):
