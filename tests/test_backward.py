@@ -1,6 +1,6 @@
 """Grading tests: each gradient returned by backward(x, y, W1, b1, W2, b2) is its own part."""
 
-from gradescope_utils.autograder_utils.decorators import number, tags
+from gradescope_utils.autograder_utils.decorators import tags
 
 from autograder.core.parts import DICT_KEYS
 
@@ -12,24 +12,20 @@ def check_backward(case, student, reference, check, key):
 
 
 @tags("grad.W1")
-@number("11")
 def test_grad_W1(case, student, reference, check):
     check_backward(case, student, reference, check, "W1")
 
 
 @tags("grad.b1")
-@number("12")
 def test_grad_b1(case, student, reference, check):
     check_backward(case, student, reference, check, "b1")
 
 
 @tags("grad.W2")
-@number("13")
 def test_grad_W2(case, student, reference, check):
     check_backward(case, student, reference, check, "W2")
 
 
 @tags("grad.b2")
-@number("14")
 def test_grad_b2(case, student, reference, check):
     check_backward(case, student, reference, check, "b2")

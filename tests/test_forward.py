@@ -1,6 +1,6 @@
 """Grading tests: each output of forward(x, W1, b1, W2, b2) is its own part."""
 
-from gradescope_utils.autograder_utils.decorators import number, tags
+from gradescope_utils.autograder_utils.decorators import tags
 
 from autograder.core.parts import DICT_KEYS
 
@@ -12,25 +12,21 @@ def check_forward(case, student, reference, check, key):
 
 
 @tags("forward.z1")
-@number("3")
 def test_forward_z1(case, student, reference, check):
     check_forward(case, student, reference, check, "z1")
 
 
 @tags("forward.z2")
-@number("4")
 def test_forward_z2(case, student, reference, check):
     check_forward(case, student, reference, check, "z2")
 
 
 @tags("forward.z3")
-@number("5")
 def test_forward_z3(case, student, reference, check):
     check_forward(case, student, reference, check, "z3")
 
 
 @tags("forward.y_hat")
-@number("6")
 def test_forward_y_hat(case, student, reference, check):
     check_forward(case, student, reference, check, "y_hat")
 
