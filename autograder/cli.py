@@ -19,6 +19,7 @@ from pathlib import Path
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
 from .core.parts import PARTS
+from .diagnosis import diagnoser_for
 from .escape import one_line, terminal
 from .grading.grade import Grader, GradingReport, SandboxRefused, grade_submission, runtime_not_installed
 from .grading.results import failure_results, report_to_results, write_results
@@ -255,7 +256,7 @@ def _grade(args) -> int:
     config = _config(args)
     if not args.path.exists():
         raise CommandError(f"{args.path}: no such file or folder")
-    with Grader(config, [args.config] if args.config else []) as grader:
+    with Grader(config, [args.config] if args.config else [], diagnoser=diagnoser_for) as grader:
         if grader.missing:  # said before any student code runs, not after
             print(f"warning: the sandbox is incomplete. {grader.isolation}", file=sys.stderr)
         if gap := runtime_not_installed(config):
@@ -288,7 +289,7 @@ def _gradescope(args) -> int:
             config = dataclasses.replace(config, unsafe_run_as_grader=True)
         metadata = _read_metadata(args.root / "submission_metadata.json")
         report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
-                                  [args.config] if args.config else [])
+                                  [args.config] if args.config else [], diagnoser=diagnoser_for)
         results = report_to_results(report)
         if report.log:
             print(terminal(report.log))

@@ -42,6 +42,7 @@ def memory_probe(count: int) -> tuple[float, float]:
     parents) after grading one submission, then after `count` more with the same Grader.
     Workers run student code and are not counted (none is alive when this measures)."""
     from autograder.config import load_config
+    from autograder.diagnosis import diagnoser_for
     from autograder.grading.grade import Grader
 
     def peak() -> float:
@@ -49,7 +50,7 @@ def memory_probe(count: int) -> tuple[float, float]:
         return own + sum(_peak_rss_mb(pid) for pid in _descendants(os.getpid()))
 
     examples = REPO / "examples" / "submissions"
-    with Grader(load_config()) as grader:
+    with Grader(load_config(), diagnoser=diagnoser_for) as grader:
         grader.grade(examples / "correct")
         one = peak()
         for i in range(count):

@@ -18,13 +18,12 @@ explanation on inputs the grader never used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..config import Tolerance
 from ..core.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
 from ..core.compare import agrees
+from ..core.explain import Explanation, Observation
 from ..core.parts import Conventions
 from .evidence import (
     Claim,
@@ -50,27 +49,6 @@ from .mistakes import (
     right_answer,
     signals,
 )
-
-
-@dataclass(frozen=True)
-class Observation:
-    """A student's answer for one part on one case (received: None when the call gave none)."""
-
-    case_id: str
-    inputs: Inputs
-    received: np.ndarray | None
-    expected: np.ndarray
-    passed: bool
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What the student reads for a part, in a sentence or two, and the ids recorded for statistics."""
-
-    ids: tuple[str, ...]  # catalogue ids, relation ids, "computed:<quantity>", "localised:<kind>"
-    title: str  # a few words for summaries
-    message: str
-    claims: tuple[Claim, ...] = field(default=(), compare=False, repr=False)  # what was claimed (see holds)
 
 
 def answer_functions(part: str, conventions: Conventions = HANDOUT) -> dict:

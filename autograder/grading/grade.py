@@ -17,6 +17,7 @@ from pathlib import Path
 from ..config import DEFAULT_CONFIG_PATH, Config
 from ..core.call import CRASH, OOM, TIMEOUT, ImportReport
 from ..core.cases import Case, diagnostic_cases, visible_cases
+from ..core.explain import Diagnoser, DiagnoserFactory, Observation
 from ..core.parts import FUNCTIONS
 from ..sandbox import bubblewrap
 from ..sandbox.calls import Sandbox
@@ -92,13 +93,17 @@ class Grader:
     worker, its own hidden cases; the sandbox user's processes and files are removed after it.
     """
 
-    def __init__(self, config: Config, config_files: list[Path] = (), scratch_parent: Path | None = None):
+    def __init__(self, config: Config, config_files: list[Path] = (), scratch_parent: Path | None = None, *,
+                 diagnoser: DiagnoserFactory | None):
         """config_files: where the config was read from, hidden from student code with the grader's files;
-        scratch_parent: where to make the scratch folder (default: the system's temporary folder)."""
+        scratch_parent: where to make the scratch folder (default: the system's temporary folder);
+        diagnoser: makes what names the likely cause of a failing part (diagnosis.diagnoser_for), when
+        a part first fails; None: failing parts are graded without one."""
         self.config = config
         self.tests = load_grading_tests(TESTS_DIR)
         self.visible_cases = visible_cases()  # fixed inputs (read-only arrays): made once
-        self._diagnoser = None  # made when a part first fails (see diagnoser)
+        self._make_diagnoser = diagnoser
+        self._diagnoser: Diagnoser | None = None  # made when a part first fails
         self.diagnostic_cases = diagnostic_cases()
         self.fixed = FixedCases()  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
@@ -286,7 +291,7 @@ class Grader:
         observed = _observations(results, self.visible_cases)
         failing = {part for part, seen in observed.items()
                    if any(not o.passed and o.received is not None for o in seen)}
-        if not failing:
+        if not failing or self._make_diagnoser is None:
             return {}
         tests = tuple(t for t in self.tests if t.part in failing)
         limits = self.config.limits
@@ -294,18 +299,9 @@ class Grader:
             extra, _ = run_grading_tests(tests, self.diagnostic_cases, sandbox, self.config, fixed=self.fixed)
         for part, seen in _observations(extra, self.diagnostic_cases).items():
             observed[part] += seen
-        return self.diagnoser.explain(observed)
-
-    @property
-    def diagnoser(self):
-        """Explains wrong parts from the visible cases, keeping what those fixed cases need. Made (and
-        the diagnosis modules imported) only once a part fails: a right submission never needs it."""
-        if self._diagnoser is None:
-            from ..diagnosis.diagnose import Diagnoser
-
-            self._diagnoser = Diagnoser({part: p.tolerance for part, p in self.config.parts.items()},
-                                        self.config.conventions)
-        return self._diagnoser
+        if self._diagnoser is None:  # (kept: it keeps what the fixed cases need)
+            self._diagnoser = self._make_diagnoser(self.config)
+        return self._diagnoser.explain(observed)
 
     def _describe_isolation(self) -> str:
         """Which protections are active, and which guarantees are missing."""
@@ -355,9 +351,10 @@ def runtime_not_installed(config: Config) -> str:
 
 
 def grade_submission(path: Path, config: Config, submission_id: str = "local",
-                     config_files: list[Path] = (), keep_calls: bool = False) -> GradingReport:
+                     config_files: list[Path] = (), keep_calls: bool = False, *,
+                     diagnoser: DiagnoserFactory | None) -> GradingReport:
     """Grade one submission with a Grader of its own (see Grader.grade)."""
-    with Grader(config, config_files) as grader:
+    with Grader(config, config_files, diagnoser=diagnoser) as grader:
         return grader.grade(path, submission_id, keep_calls)
 
 
@@ -392,10 +389,8 @@ def _by_test(first: list[CaseResult], then: list[CaseResult], tests: int) -> lis
     return [r for i in range(tests) for r in first[i * a:(i + 1) * a] + then[i * b:(i + 1) * b]]
 
 
-def _observations(results: list[CaseResult], visible: list) -> dict[str, list]:
-    """Per part, the student's answers on the visible cases (what diagnose.py explains)."""
-    from ..diagnosis.diagnose import Observation
-
+def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Observation]]:
+    """Per part, the student's answers on the visible cases (what a Diagnoser explains)."""
     inputs = {case.id: case.inputs for case in visible}
     observed: dict[str, list[Observation]] = {}
     for r in results:

@@ -9,17 +9,14 @@ and a short reason, never inputs or expected values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..config import Config
 from ..core.compare import shape_text
+from ..core.explain import Explanation
 from ..core.parts import PARTS, part_title
 from ..escape import markdown_block, markdown_span
-
-if TYPE_CHECKING:  # (the diagnosis is imported only where a part fails: see grade.py)
-    from ..diagnosis.diagnose import Explanation
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class ScoredTest:
     passed: bool
     output: str
     visibility: str
-    explanation: Explanation | None = None  # what went wrong, from the visible cases (diagnose.py)
+    explanation: Explanation | None = None  # what went wrong, from the visible cases (a Diagnoser)
     cases_passed: str = ""  # "5/12"
     failures: tuple[str, ...] = ()  # each failing case in a line (one line when one reason fails them all)
     shared_reason: str = ""  # the one reason every failing case failed for, when they were merged ("" else)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..core.parts import PART_IDS
+from ..diagnosis import diagnoser_for
 from ..escape import csv_cell, one_line, terminal
 from ..grading.grade import Grader, runtime_not_installed, secret_files
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
@@ -209,7 +210,7 @@ def _start_grader(config: Config, config_files: list[Path], scratch_parent: Path
     die_with_parent(signal.SIGTERM)
     if os.getppid() != parent:  # it died before the line above
         os._exit(143)
-    _grader = Grader(config, config_files, scratch_parent=scratch_parent)
+    _grader = Grader(config, config_files, scratch_parent=scratch_parent, diagnoser=diagnoser_for)
     Finalize(_grader, _grader.close, exitpriority=10)  # runs when the pool shuts the process down
 
 
@@ -301,7 +302,7 @@ def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
     if running_as_root() and unreadable_runtime_path(None) is None and available_filter() is not None and \
             readable_by_others(secret_files([config_path] if config_path else [])) is None:
         return []
-    with Grader(config, [config_path] if config_path else []) as grader:
+    with Grader(config, [config_path] if config_path else [], diagnoser=None) as grader:  # (it grades nothing)
         return list(grader.missing)
 
 

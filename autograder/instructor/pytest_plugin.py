@@ -30,6 +30,7 @@ import pytest
 from ..config import load_config
 from ..core.compare import shape_note
 from ..core.parts import PARTS_BY_ID, part_title
+from ..diagnosis import diagnoser_for
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
 from ..grading.grade import Grader, GradingReport, SandboxRefused
@@ -120,7 +121,7 @@ class GradingSession:
         if self._grader is None:
             path = self.options.getoption("--config")
             try:
-                self._grader = Grader(load_config(path), [path] if path else [])
+                self._grader = Grader(load_config(path), [path] if path else [], diagnoser=diagnoser_for)
             except SandboxRefused as e:
                 raise pytest.UsageError(str(e)) from None
         return self._grader

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from autograder.diagnosis import diagnoser_for
 from autograder.instructor.bundle import smoke_test, write_zip
 
 from .conftest import REPO
@@ -89,7 +90,8 @@ def test_zip_handout_and_results_carry_one_fingerprint(built_zip, tmp_path):
 
     config = load_config()
     handout = build_handout(tmp_path / "hw", config)
-    write_results(tmp_path / "results.json", report_to_results(grade_submission(REPO / "reference", config)))
+    report = grade_submission(REPO / "reference", config, diagnoser=diagnoser_for)
+    write_results(tmp_path / "results.json", report_to_results(report))
     stamps = {stamped(path) for path in (built_zip, handout, tmp_path / "hw", tmp_path / "results.json")}
     assert stamps == {fingerprint(config)}
     done = subprocess.run([sys.executable, "-m", "autograder", "fingerprint", str(tmp_path / "hw")], cwd=REPO,

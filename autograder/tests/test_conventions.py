@@ -17,6 +17,7 @@ import pytest
 
 from autograder.config import load_config
 from autograder.core.parts import PART_IDS, Conventions
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.fingerprint import fingerprint
 from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import build_zip, copy_grading_files
@@ -132,7 +133,7 @@ def test_selfcheck_gives_the_graders_verdicts_and_causes_under_each_config(confi
                                str(SOLUTION[solution]), "--json"],
                               capture_output=True, text=True, timeout=180)
         mine = json.loads(done.stdout)
-        report = grade_submission(SOLUTION[solution], settings)
+        report = grade_submission(SOLUTION[solution], settings, diagnoser=diagnoser_for)
         assert mine["parts"] == {t.part: t.passed for t in report.tests if not t.hidden}, solution
         assert mine["causes"] == {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
         assert done.returncode == (1 if parts_lost(RETURNS[solution], settings.conventions) else 0)
@@ -194,7 +195,8 @@ def half_at_zero(folder: Path) -> Path:
 
 
 def test_under_either_the_exact_zero_cases_still_fail_a_derivative_that_is_neither_0_nor_1(tmp_path):
-    report = grade_submission(half_at_zero(tmp_path / "half"), load_config(CONFIGS / "lenient" / "grading.toml"))
+    report = grade_submission(half_at_zero(tmp_path / "half"), load_config(CONFIGS / "lenient" / "grading.toml"),
+                              diagnoser=diagnoser_for)
     lost = {t.part for t in report.tests if t.score < t.max_score}
     assert lost == {"relu_jacobian", "grad.W1", "grad.b1"}
 

@@ -17,6 +17,7 @@ import pytest
 
 from autograder.config import load_config
 from autograder.core.cases import visible_cases
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import Grader
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.results import report_to_results
@@ -35,7 +36,8 @@ def graders():
     endless loop quick: a timeout is a timeout at any limit."""
     config = load_config()
     limits = dataclasses.replace(config.limits, call_timeout=0.5, timeouts_before_skip=1, import_timeout=3.0)
-    graders = [Grader(dataclasses.replace(config, secret=secret, limits=limits)) for secret in SECRETS]
+    graders = [Grader(dataclasses.replace(config, secret=secret, limits=limits), diagnoser=diagnoser_for)
+               for secret in SECRETS]
     yield graders
     for grader in graders:
         grader.close()
@@ -167,7 +169,7 @@ def test_output_written_while_hidden_cases_run_is_not_shown_before_the_due_date(
 
 def test_with_hidden_tests_visible_the_summary_shows_the_whole_total(graders, tmp_path):
     config = dataclasses.replace(graders[0].config, hidden_cases_visibility="visible")
-    with Grader(config) as grader:
+    with Grader(config, diagnoser=diagnoser_for) as grader:
         results = report_to_results(grader.grade(EXAMPLES / "missing_factor_2", "5"))
     assert results["output"].startswith(f"Total: {results['score']:.4g}/20. Score by part:")
     assert np.isclose(results["score"], 10.6667, atol=1e-3)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from autograder.config import load_config
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import Grader
 from autograder.sandbox.calls import Sandbox
 from autograder.sandbox.forkserver import ForkServer
@@ -34,7 +35,7 @@ def submission(tmp_path, name: str, source: str):
 
 @pytest.fixture
 def grader():
-    with Grader(replace(load_config(), secret=SECRET)) as grader:
+    with Grader(replace(load_config(), secret=SECRET), diagnoser=diagnoser_for) as grader:
         yield grader
 
 
@@ -129,7 +130,7 @@ def test_a_zygote_killed_from_outside_is_replaced(grader):
 
 @pytest.mark.slow
 def test_closing_the_grader_leaves_no_zygote():
-    with Grader(load_config()) as grader:
+    with Grader(load_config(), diagnoser=diagnoser_for) as grader:
         grader.grade(EXAMPLES / "hang_in_loss")
         assert "zygote.py" in zygotes_and_workers(below=os.getpid())  # what the tests look for is there
     assert zygotes_and_workers(below=os.getpid()) == "" and zygotes_and_workers() == ""

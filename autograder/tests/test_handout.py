@@ -13,6 +13,7 @@ import zipfile
 import pytest
 
 from autograder.config import load_config
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import Grader, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.instructor.handout import build_handout
@@ -127,7 +128,7 @@ def test_each_typical_mistake_gets_its_hint_once_on_one_screen(handout, runtime,
 
 @pytest.fixture(scope="module")
 def grader():
-    with Grader(load_config()) as grader:
+    with Grader(load_config(), diagnoser=diagnoser_for) as grader:
         yield grader
 
 
@@ -151,9 +152,10 @@ def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
     upload.mkdir()
     shutil.copy(EXAMPLES / "correct" / "two_layer_net.py", upload)
     shutil.copy(out / "selfcheck.py", upload)  # the current handout: nothing to say
-    assert not any("another version of the handout" in n for n in grade_submission(upload, load_config()).notes)
+    notes = grade_submission(upload, load_config(), diagnoser=diagnoser_for).notes
+    assert not any("another version of the handout" in n for n in notes)
     (upload / "selfcheck.py").write_text('FINGERPRINT = "0123456789ab"\n')
-    notes = grade_submission(upload, load_config()).notes
+    notes = grade_submission(upload, load_config(), diagnoser=diagnoser_for).notes
     assert any("selfcheck.py from another version of the handout (fingerprint 0123456789ab" in n for n in notes)
 
 

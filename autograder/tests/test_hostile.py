@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox import bubblewrap
@@ -94,6 +95,7 @@ import dataclasses, json, pathlib, sys
 sys.path.insert(0, ".")
 import autograder.grading.grade as grade
 from autograder.config import load_config
+from autograder.diagnosis import diagnoser_for
 away = json.loads(sys.argv[2])
 if away.get("seccomp") is False:
     grade.available_filter = lambda **_: None
@@ -102,7 +104,7 @@ if away.get("cgroup") is False:
 if away.get("landlock") is False:
     grade.landlock_abi = lambda: 0
 config = dataclasses.replace(load_config(), bubblewrap=away.get("bubblewrap", "auto"))
-with grade.Grader(config) as grader:
+with grade.Grader(config, diagnoser=diagnoser_for) as grader:
     report = grader.grade(pathlib.Path(sys.argv[1]), "s1")
     print(json.dumps({"passed": {part: all(r.passed for r in report.results if r.part == part)
                                  for part in {r.part for r in report.results}},
@@ -281,6 +283,6 @@ def test_links_in_an_upload_change_no_file_outside_it_through_run_autograder(gra
 def test_links_in_an_upload_change_no_file_outside_it_through_grade_with_every_layer(tmp_path):
     victim = tmp_path / "victim.py"
     victim.write_text("precious = True\n")
-    report = grade_submission(link_upload(tmp_path / "upload", victim), load_config())
+    report = grade_submission(link_upload(tmp_path / "upload", victim), load_config(), diagnoser=diagnoser_for)
     assert report.score == 20, report.output
     assert victim.read_text() == "precious = True\n" and not (tmp_path / "created-by-the-upload.py").exists()

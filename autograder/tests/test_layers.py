@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1]
 LAYERS = (
     ("plain data and pure functions", ("autograder", "autograder.escape", "autograder.config", "autograder.core")),
     ("the sandbox", ("autograder.sandbox",)),
-    ("diagnosis", ("autograder.diagnosis",)),
     ("grading", ("autograder.grading",)),
+    ("diagnosis, behind core.explain's interface", ("autograder.diagnosis",)),
     ("instructor tools", ("autograder.instructor",)),
     ("the command line", ("autograder.cli", "autograder.__main__")),
 )

@@ -27,6 +27,7 @@ from autograder.core.cases import (
     zeros_in_z1,
 )
 from autograder.core.parts import Conventions
+from autograder.diagnosis import diagnoser_for
 from autograder.diagnosis.diagnose import Explanation, holds
 from autograder.diagnosis.mistakes import signals
 from autograder.grading.answer_key import Accepted, expected_answers
@@ -95,7 +96,7 @@ def graded(request, tmp_path_factory):
     solution, config_folder = SOLUTIONS[request.param]
     config = load_config(config_folder / "grading.toml" if config_folder else None)
     out = []
-    with Grader(config) as grader:
+    with Grader(config, diagnoser=diagnoser_for) as grader:
         for number, (label, source) in enumerate(mutant_sources(solution)):
             folder = tmp_path_factory.mktemp(f"mutant{number}")
             (folder / "two_layer_net.py").write_text(source)

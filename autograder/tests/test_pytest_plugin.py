@@ -17,6 +17,7 @@ import pytest
 
 from autograder.config import load_config
 from autograder.core.cases import visible_cases
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import TESTS_DIR, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.runner import load_grading_tests
@@ -98,7 +99,8 @@ def test_a_mistake_fails_exactly_its_items_each_naming_the_diagnosis(tmp_path):
     done = run_pytest("--submission", str(EXAMPLES / "missing_factor_2"), "--junitxml", str(tmp_path / "j.xml"),
                       "-rN")  # (no summary: under CI it repeats each message in full)
     assert done.returncode == 1
-    report = grade_submission(EXAMPLES / "missing_factor_2", load_config())  # the runner, in this process
+    # the runner, in this process
+    report = grade_submission(EXAMPLES / "missing_factor_2", load_config(), diagnoser=diagnoser_for)
     graded = {(r.part, r.case_title): r.passed for r in report.results}
     assert pytest_verdicts(tmp_path / "j.xml", "local") == graded
     failing = sum(1 for r in report.results if not r.passed)

@@ -32,6 +32,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from autograder.config import load_config
+from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import grade_submission
 from autograder.grading.hidden import hidden_bases, relabel
 from autograder.grading.results import MAX_RESULTS_BYTES
@@ -295,7 +296,8 @@ def test_the_diagnostic_calls_cost_the_hidden_cases_nothing(tmp_path):
     (upload / "two_layer_net.py").write_text(HANG_IN_DIAGNOSTICS)
     shutil.copy(HONEST, upload / "honest.py")
     config = load_config()  # (calls stopped sooner: each sleep waits out the wall-clock limit)
-    report = grade_submission(upload, replace(config, limits=replace(config.limits, call_timeout=0.5)))
+    report = grade_submission(upload, replace(config, limits=replace(config.limits, call_timeout=0.5)),
+                              diagnoser=diagnoser_for)
     loss = {t.hidden: t for t in report.tests if t.part == "loss"}
     assert loss[True].cases_passed == "4/4"
     assert loss[False].cases_passed == "3/12"  # (mean and sum agree where k = 1 or y_hat = y)
