@@ -90,10 +90,20 @@ def alive(pids: set[int]) -> set[int]:
 SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user"})
 
 
+# Tests that share something machine-wide run one after another in one xdist worker (./dev runs the
+# suite with --dist loadgroup): the non-root grader's tests all run as one user, and student code
+# run as that user may kill every process of it (kill_grader), a neighbour test's grader included.
+SERIAL_FIXTURES = {"grader_user": "as the grader user"}
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        for fixture, group in SERIAL_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
