@@ -93,9 +93,10 @@ SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user"})
 # Tests that share something machine-wide run one after another in one xdist worker (./dev runs the
 # suite with --dist loadgroup): the non-root grader's tests all run as one user, and student code
 # run as that user may kill every process of it (kill_grader), a neighbour test's grader included.
-SERIAL_FIXTURES = {"grader_user": "as the grader user"}
+SERIAL_FIXTURES = {"grader_user": "grader_user"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
