@@ -21,9 +21,10 @@ from .config import PLACEHOLDER_SECRET, ConfigError, load_config
 from .core.parts import PARTS
 from .diagnosis import diagnoser_for
 from .escape import one_line, terminal
-from .grading.grade import Grader, GradingReport, SandboxRefused, grade_submission, runtime_not_installed
-from .grading.results import failure_results, report_to_results, write_results
+from .grading.grade import Grader, GradingReport, grade_submission, runtime_not_installed
+from .grading.results import failure_results, isolation_text, report_to_results, write_results
 from .grading.rubric import SHOWN_WHEN, part_summary
+from .sandbox.host import SandboxRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,8 +258,8 @@ def _grade(args) -> int:
     if not args.path.exists():
         raise CommandError(f"{args.path}: no such file or folder")
     with Grader(config, [args.config] if args.config else [], diagnoser=diagnoser_for) as grader:
-        if grader.missing:  # said before any student code runs, not after
-            print(f"warning: the sandbox is incomplete. {grader.isolation}", file=sys.stderr)
+        if grader.isolation.missing:  # said before any student code runs, not after
+            print(f"warning: the sandbox is incomplete. {isolation_text(grader.isolation)}", file=sys.stderr)
         if gap := runtime_not_installed(config):
             print(f"warning: {gap}", file=sys.stderr)
         report = grader.grade(args.path, args.submission_id, keep_calls=args.staff)
@@ -295,7 +296,7 @@ def _gradescope(args) -> int:
             print(terminal(report.log))
         print(f"graded {one_line(report.graded_file) or '(nothing)'}: {report.score:g}/{report.max_score:g} "
               f"in {report.execution_time:.2f} s ({report.status})")
-        print(f"isolation: {report.isolation}")  # this log is shown to instructors only
+        print(f"isolation: {isolation_text(report.isolation)}")  # this log is shown to instructors only
     except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff
         traceback.print_exc()
         reason = str(e) if isinstance(e, (ConfigError, SandboxRefused)) else f"internal error ({type(e).__name__})"

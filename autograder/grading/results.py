@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..sandbox.host import Isolation
 from .rubric import ScoredTest
 
 if TYPE_CHECKING:
@@ -52,11 +53,36 @@ def report_to_results(report: GradingReport) -> dict:
     """results.json for a graded submission; extra_data keeps what instructors' tools need."""
     return build_results(report.tests, report.output, report.execution_time, {
         "status": report.status, "graded_file": report.graded_file, "version": __version__,
-        "isolation": report.isolation, "missing_guarantees": list(report.missing_guarantees),
+        "isolation": isolation_text(report.isolation), "missing_guarantees": list(report.missing_guarantees),
         "sandbox_uid": report.sandbox_uid,
         "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
         "fingerprint": report.fingerprint,
     })
+
+
+def isolation_text(isolation: Isolation | None) -> str:
+    """Which layers held student code, and the guarantees missing, in a paragraph for instructors
+    ("" where nothing ran)."""
+    if isolation is None:
+        return ""
+    mb = isolation.memory_mb
+    memory = (f"a memory cgroup counted every page of the workers against {mb} MB" if isolation.memory_cgroup else
+              "no memory cgroup" + ("" if isolation.landlock else
+                                    " (memory in files of /tmp and /dev/shm is bounded by their size only)")
+              + (f"; seccomp refused it new processes (threads only), so {mb} MB bounded all of its memory"
+                 if isolation.processes_refused else ""))
+    landlock = ("Landlock: it could write files only in its own folders" +
+                (f" ({isolation.scratch_on_tmpfs}, a tmpfs: bounded by its size only)"
+                 if isolation.scratch_on_tmpfs else "")
+                if isolation.landlock else "no Landlock layer (it could write wherever its user may)")
+    layers = [f"student code ran as the unprivileged user {isolation.user} (uid {isolation.uid})" if isolation.user
+              else "student code ran as the grader's own user",
+              "seccomp refused it network sockets" if isolation.seccomp else "network open",
+              "bubblewrap: no network, read-only allowlist of files (system, Python, scratch), private /tmp"
+              if isolation.bubblewrap else "no bubblewrap layer",
+              memory, landlock]
+    missing = isolation.missing
+    return "; ".join(layers) + (". MISSING guarantees: " + "; ".join(missing) + "." if missing else ".")
 
 
 def failure_results(message: str, execution_time: float = 0.0) -> dict:

@@ -303,7 +303,7 @@ def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
             readable_by_others(secret_files([config_path] if config_path else [])) is None:
         return []
     with Grader(config, [config_path] if config_path else [], diagnoser=None) as grader:  # (it grades nothing)
-        return list(grader.missing)
+        return list(grader.isolation.missing)
 
 
 def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = None,

@@ -33,10 +33,11 @@ from ..core.parts import PARTS_BY_ID, part_title
 from ..diagnosis import diagnoser_for
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
-from ..grading.grade import Grader, GradingReport, SandboxRefused
+from ..grading.grade import Grader, GradingReport
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
 from ..grading.runner import ReferenceCalls, Replay, show_values
+from ..sandbox.host import SandboxRefused
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -70,7 +70,7 @@ def test_a_submission_leaves_nothing_for_the_next(grader, tmp_path):
     grader.grade(planter, "planter")
     report = grader.grade(checker, "checker")
     mse_grad = [t for t in report.tests if t.part == "mse_grad"]
-    files_are_cleaned = grader.bubblewrapped or grader.user is not None  # else /tmp is shared: a known gap
+    files_are_cleaned = grader.host.bubblewrapped or grader.host.user is not None  # else /tmp is shared: a known gap
     if files_are_cleaned:
         assert all(t.score == t.max_score for t in mse_grad), mse_grad[0].output
     else:
@@ -118,7 +118,7 @@ def test_the_worker_memory_holds_no_secret(grader, tmp_path):
 
 def test_a_zygote_killed_from_outside_is_replaced(grader):
     assert grader.grade(EXAMPLES / "correct").score == 20
-    os.killpg(grader.forkserver._proc.pid, signal.SIGKILL)
+    os.killpg(grader.host.forkserver._proc.pid, signal.SIGKILL)
     assert grader.grade(EXAMPLES / "correct").score == 20
     # what was left of the killed one (bubblewrap's process around its zygote, in a process group of
     # its own) dies with its parent, a moment later: nothing of it stays behind
@@ -185,9 +185,9 @@ def test_the_control_socket_kinds_serve_and_stop(tmp_path, kind):
 def test_emptying_the_private_tmp_leaves_what_is_mounted_there(grader, tmp_path):
     """With bubblewrap the scratch folder (under /tmp) is mounted inside the zygote's private /tmp:
     emptying that /tmp between submissions must leave it, and the files of the grader in it, alone."""
-    if not grader.bubblewrapped:
+    if not grader.host.bubblewrapped:
         pytest.skip("no bubblewrap layer here")
-    zygote_code = grader.forkserver.code_dir / "zygote.py"
+    zygote_code = grader.host.forkserver.code_dir / "zygote.py"
     assert str(zygote_code).startswith("/tmp/") and zygote_code.exists()
     planted = submission(tmp_path, "planter", """
         try:
@@ -215,5 +215,5 @@ def test_what_a_submission_leaves_running_is_killed_whatever_python_the_grader_r
     for _ in range(2):
         report = grader.grade(leaver)
         assert report.score == 20, report.output
-    if grader.user is not None:
-        assert processes_of(grader.user.uid) == []
+    if grader.host.user is not None:
+        assert processes_of(grader.host.user.uid) == []

@@ -94,15 +94,17 @@ DEGRADED = """
 import dataclasses, json, pathlib, sys
 sys.path.insert(0, ".")
 import autograder.grading.grade as grade
+import autograder.sandbox.host as host
 from autograder.config import load_config
 from autograder.diagnosis import diagnoser_for
+from autograder.grading.results import isolation_text
 away = json.loads(sys.argv[2])
 if away.get("seccomp") is False:
-    grade.available_filter = lambda **_: None
+    host.available_filter = lambda **_: None
 if away.get("cgroup") is False:
-    grade.MemoryCgroup.create = staticmethod(lambda *_: None)
+    host.MemoryCgroup.create = staticmethod(lambda *_: None)
 if away.get("landlock") is False:
-    grade.landlock_abi = lambda: 0
+    host.landlock_abi = lambda: 0
 config = dataclasses.replace(load_config(), bubblewrap=away.get("bubblewrap", "auto"))
 with grade.Grader(config, diagnoser=diagnoser_for) as grader:
     report = grader.grade(pathlib.Path(sys.argv[1]), "s1")
@@ -110,8 +112,8 @@ with grade.Grader(config, diagnoser=diagnoser_for) as grader:
                                  for part in {r.part for r in report.results}},
                       "loss": [r.passed for r in report.results if r.part == "loss"],
                       "score": sum(t.score for t in report.tests),
-                      "isolation": report.isolation, "missing": list(report.missing_guarantees),
-                      "uid": grader.user.uid if grader.user else None}))
+                      "isolation": isolation_text(report.isolation), "missing": list(report.missing_guarantees),
+                      "uid": grader.isolation.uid}))
 """
 
 
