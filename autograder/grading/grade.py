@@ -50,6 +50,9 @@ class GradingReport:
     results: tuple[CaseResult, ...] = ()  # every (part, case) verdict the tests were scored from
     fingerprint: str = ""  # of the cases, tolerances and conventions graded against (fingerprint.py)
     replay: Replay | None = field(default=None, compare=False, repr=False)  # Grader.grade(keep_calls=True)
+    # Grader.grade(keep_calls=True): each hidden case's verdict with everything a visible one shows
+    # (inputs, values, what the code said and printed), for the staff view only; None: not kept
+    hidden_in_full: tuple[CaseResult, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def missing_guarantees(self) -> tuple[str, ...]:
@@ -128,7 +131,8 @@ class Grader:
     def grade(self, path: Path, submission_id: str = "local", keep_calls: bool = False) -> GradingReport:
         """Grade the file or folder at `path`. Student code runs only inside the sandbox's worker.
 
-        keep_calls: keep in the report how the tests ran (report.replay), to run them again."""
+        keep_calls: keep in the report how the tests ran (report.replay, to run them again) and every
+        hidden case in full (report.hidden_in_full, for staff)."""
         config, host, book = self.config, self.host, self.casebook
         started = time.monotonic()
         deadline = started + config.limits.total_timeout
@@ -159,9 +163,11 @@ class Grader:
                 imported = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", book.stamp)]
                 if not imported.ok:
-                    results = complete([], cases, "not graded: your file could not be imported")
+                    results = complete([], cases, "not graded: your file could not be imported",
+                                       tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
                     failure = _import_failure(imported, config.student_packages)
-                    return report(results, status="import error", notes=notes + [failure], replay=replay)
+                    return report(results, status="import error", notes=notes + [failure], replay=replay,
+                                  hidden_in_full=() if keep_calls else None)
                 if imported.stdout:
                     notes.append("Your file printed this while being imported:\n" + imported.stdout)
                 missing = [name for name in FUNCTIONS if name not in imported.functions]
@@ -170,12 +176,13 @@ class Grader:
                                  f"({', '.join(FUNCTIONS)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
-                kept = outcomes if keep_calls else None
+                kept, in_full = (outcomes, []) if keep_calls else (None, None)
                 # Everything shown before the due date comes from calls made before a hidden input reaches
                 # the worker: the visible cases, then the diagnostic ones (the likely causes), then hidden.
                 seen, log = run_grading_tests(book.tests, visible, sandbox, config, plan, kept)
                 explanations = self._explain(seen, sandbox)
-                unseen, hidden_log = run_grading_tests(book.tests, hidden, sandbox, config, hidden_plan, kept)
+                unseen, hidden_log = run_grading_tests(book.tests, hidden, sandbox, config, hidden_plan, kept,
+                                                       in_full=in_full)
                 results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON)
                 log = "\n".join(x for x in (log, hidden_log) if x)
                 # what was written while hidden cases ran could show their inputs: the student sees
@@ -190,7 +197,8 @@ class Grader:
                                                   "shown to the student):\n" + hidden_fd_output] if x)
             statuses = {r.call_status for r in results}
             status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
-            return report(results, status=status, notes=notes, log=log, explanations=explanations, replay=replay)
+            return report(results, status=status, notes=notes, log=log, explanations=explanations, replay=replay,
+                          hidden_in_full=None if in_full is None else tuple(in_full))
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -289,7 +297,8 @@ def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Ob
 
 def _report(results, *, config: Config, started: float, status: str, notes: list[str], stamp: str,
             graded_file: str = "", log: str = "", isolation: Isolation | None = None,
-            explanations: dict | None = None, replay: Replay | None = None) -> GradingReport:
+            explanations: dict | None = None, replay: Replay | None = None,
+            hidden_in_full: tuple[CaseResult, ...] | None = None) -> GradingReport:
     return GradingReport(score_tests(results, config, explanations), [n for n in notes if n],
                          time.monotonic() - started, status, graded_file, log, isolation, tuple(results),
-                         stamp, replay)
+                         stamp, replay, hidden_in_full)

@@ -284,11 +284,14 @@ def _plan(tests: tuple[GradingTest, ...], cases: list[Case], reference: Referenc
 
 def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox: Sandbox, config: Config,
                       plan: Plan | None = None, outcomes: dict | None = None,
-                      fixed: FixedCases | None = None) -> tuple[list[CaseResult], str]:
+                      fixed: FixedCases | None = None,
+                      in_full: list[CaseResult] | None = None) -> tuple[list[CaseResult], str]:
     """Every (test, case) verdict, in test then case order, and the tracebacks of grader errors (a log).
 
     A visible case's result keeps the student's answer and the expected one (for diagnose.py).
-    outcomes: where to keep every call's outcome, by memo key (see Replay).
+    outcomes: where to keep every call's outcome, by memo key (see Replay); in_full: where to keep
+    each hidden case's verdict with everything a visible one shows (the staff view's, never the
+    student's), in the same order.
     """
     plan = plan or plan_calls(tests, cases, config.conventions, fixed)
     student, reference = StudentCalls(sandbox, plan, outcomes), plan.reference
@@ -297,7 +300,8 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
         for case in cases:
             recorded: list[CaseResult] = []
-            check = _checker(test.part, case, config, recorded, values_left > 0)
+            full: list[CaseResult] | None = [] if in_full is not None and case.hidden else None
+            check = _checker(test.part, case, config, recorded, values_left > 0, full)
             try:
                 test.function(**_fixtures(test, case, student, reference, check))
             except CaseFailed:
@@ -311,6 +315,8 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
                                                               False, NOT_RUN_REASON)
             values_left -= bool(result.values)
             results.append(result)
+            if full is not None:  # the last check's in full; else (a grader error, nothing checked) as recorded
+                in_full.append(full[-1] if full and result.reason != INTERNAL_ERROR else result)
     return results, "\n".join(log)[-20000:]
 
 
@@ -323,8 +329,10 @@ def _refuse(*_args, **_kwargs):
     raise _Planned
 
 
-def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool):
-    """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong."""
+def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], show: bool,
+             full: list[CaseResult] | None = None):
+    """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong.
+    full: where to record a hidden case's verdict in full too (its values even where it passes)."""
     tolerance = config.parts[part].tolerance
 
     def check(outcome: CallOutcome, expected, function: str, key: str = "return") -> None:
@@ -344,6 +352,14 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
             verdict.reshaped, verdict.worst, outcome.stdout if visible else "", values, outcome.status,
             received=outcome.values[key] if answered else None, expected=expected if visible else None,
             said=verdict.said if visible else ""))
+        if full is not None:
+            seen = judge(outcome, expected, tolerance, function, key)
+            answered = outcome.status == OK and key in outcome.values
+            full.append(CaseResult(
+                part, case.id, case.title, True, verdict.passed, verdict.reason, seen.detail, seen.reshaped,
+                seen.worst, outcome.stdout,
+                show_values(function, outcome.arguments, expected, outcome.values[key]) if answered else "",
+                outcome.status, said=seen.said))
         if not verdict.passed:
             raise CaseFailed(verdict.reason)
 

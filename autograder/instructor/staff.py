@@ -1,12 +1,12 @@
 """The staff view of a graded submission: every hidden case as Gradescope graded it.
 
 When a student disputes a score, staff need what the hidden cases fed in and got back. `grade PATH
---submission-id ID --staff` grades exactly as run_autograder does for that id (Grader.grade, with
-the calls kept: runner.Replay), then runs each grading test again on each hidden case with a
-`check` that keeps what it compared: the inputs, the expected and received values, the verdict
-(judge, the grader's own, now with the detail a hidden case never shows) and the part's likely
-cause. Nothing here reaches the student's results.json: `--results FILE` writes this into a staff
-copy beside it (FILE with .staff.json).
+--submission-id ID --staff` grades exactly as run_autograder does for that id (Grader.grade with
+keep_calls), which records each hidden case's verdict in full beside the sealed one the student's
+results are scored from (GradingReport.hidden_in_full: the inputs, the expected and received
+values, the detail, what the code said and printed). This module only reads and renders that,
+with the part's likely cause; nothing here reaches the student's results.json: `--results FILE`
+writes it into a staff copy beside it (FILE with .staff.json).
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from ..core.compare import judge
 from ..core.parts import PARTS_BY_ID, part_title
 from ..escape import markdown_block, markdown_span
-from ..grading.answer_key import resolve
-from ..grading.grade import TESTS_DIR, GradingReport
-from ..grading.runner import load_grading_tests, show_values
+from ..grading.grade import GradingReport
 
 
 @dataclass(frozen=True)
@@ -39,40 +36,18 @@ class StaffCase:
 
 
 def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
-    """Every (part, hidden case) of a report graded with keep_calls=True, in part then case order."""
-    if report.replay is None:
+    """Every (part, hidden case) of a report graded with keep_calls=True, in test then case order."""
+    if report.hidden_in_full is None:
         return []
-    recorded = {(r.part, r.case_id): r for r in report.results}
+    in_full = {(r.part, r.case_id): r for r in report.hidden_in_full}
     causes = {t.part: t.explanation.message for t in report.tests if t.explanation}
     out = []
-    for test in load_grading_tests(TESTS_DIR):
-        for case in (c for c in report.replay.cases if c.hidden):
-            seen: list = []
-            tolerance = config.parts[test.part].tolerance
-
-            def check(outcome, expected, function, key="return", seen=seen, tolerance=tolerance):
-                expected = resolve(expected, outcome, key, tolerance)
-                seen.append((outcome, expected, function, key))
-                if not judge(outcome, expected, tolerance, function, key).passed:
-                    raise _Stop
-
-            fixtures = {"case": case, "student": _Student(report.replay), "reference": report.replay.reference,
-                        "check": check}
-            try:
-                test.function(**{name: fixtures[name] for name in test.fixtures})
-            except Exception:  # noqa: BLE001 - _Stop, or a call never made (the run ended first)
-                pass
-            result = recorded[test.part, case.id]
-            values = detail = said = printed = ""
-            if seen and seen[-1][0] is not None:
-                outcome, expected, function, key = seen[-1]
-                verdict = judge(outcome, expected, tolerance, function, key)
-                detail, said, printed = verdict.detail, verdict.said, outcome.stdout
-                if outcome.status == "ok" and key in outcome.values:
-                    values = show_values(function, outcome.arguments, expected, outcome.values[key])
-            title = part_title(PARTS_BY_ID[test.part], config.conventions)
-            out.append(StaffCase(test.part, title, result.case_title, result.passed, result.reason, values, detail,
-                                 causes.get(test.part, ""), said, printed))
+    for result in (r for r in report.results if r.hidden):
+        full = in_full.get((result.part, result.case_id))  # (none where the file did not import)
+        title = part_title(PARTS_BY_ID[result.part], config.conventions)
+        out.append(StaffCase(result.part, title, result.case_title, result.passed, result.reason,
+                             full.values if full else "", full.detail if full else "",
+                             causes.get(result.part, ""), full.said if full else "", full.stdout if full else ""))
     return out
 
 
@@ -107,18 +82,3 @@ def staff_results(results: dict, cases: list[StaffCase]) -> dict:
             for c in mine)
     staff.setdefault("extra_data", {})["staff_copy"] = True
     return staff
-
-
-class _Stop(Exception):
-    """A check failed: the test stops there, as in the runner."""
-
-
-class _Student:
-    def __init__(self, replay):
-        self._replay = replay
-
-    def call(self, case, function, *args, keys=None):
-        outcome = self._replay.call(case, function, *args, keys=keys)
-        if outcome is None:
-            raise _Stop
-        return outcome
