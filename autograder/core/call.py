@@ -6,12 +6,36 @@ comparison and grading read them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 
-# Statuses of a call. ok: the function returned (its values may still be wrong or unusable).
-OK, MISSING, ERROR, TIMEOUT, CRASH, OOM, IMPORT_ERROR, NOT_RUN = (
-    "ok", "missing", "error", "timeout", "crash", "out of memory", "import error", "not run")
+
+class Words(str, Enum):
+    """An enum whose members are their words wherever they are written (f-strings, str(), JSON, CSV)
+    and equal to them: the same on Python 3.10 and 3.11, whose f-strings of a str mixin differ."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class CallStatus(Words):
+    """How a call of a student function ended. ok: it returned (its values may still be wrong or unusable)."""
+
+    OK = "ok"
+    MISSING = "missing"  # the submission does not define the function
+    ERROR = "error"  # it raised
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    OOM = "out of memory"
+    IMPORT_ERROR = "import error"  # the file could not be imported, so no call was made
+    NOT_RUN = "not run"
+
+
+OK, MISSING, ERROR, TIMEOUT, CRASH, OOM, IMPORT_ERROR, NOT_RUN = CallStatus
 
 
 @dataclass(frozen=True)
@@ -26,7 +50,7 @@ class CallOutcome:
     for a hidden case.
     """
 
-    status: str
+    status: CallStatus
     values: dict[str, np.ndarray] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # key -> why, in the grader's words
     message: str = ""  # for a status other than ok: what happened, in one line, in the grader's words

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from ..config import DEFAULT_CONFIG_PATH, Config
-from ..core.call import CRASH, OOM, TIMEOUT, ImportReport
+from ..core.call import CRASH, OOM, TIMEOUT, ImportReport, Words
 from ..core.cases import Case
 from ..core.explain import Diagnoser, DiagnoserFactory, Observation
 from ..core.parts import FUNCTIONS
@@ -37,12 +37,23 @@ GRADER_FILES = [SOURCE_DIR / "autograder", SOURCE_DIR / "reference", TESTS_DIR, 
 DIAGNOSTIC_CALLS = 4
 
 
+class Status(Words):
+    """How a submission's grading went: the worst that happened (results.json's extra_data.status)."""
+
+    OK = "ok"
+    TIMEOUT = "timeout"  # a call ran out of time
+    CRASH = "crash"  # a call crashed or ran out of memory
+    IMPORT_ERROR = "import error"  # nothing could be called: the file (or notebook) could not be read
+    NO_SUBMISSION = "no submission"
+    GRADER_ERROR = "grader error"  # the grader itself failed on it (batch writes it; the score is 0)
+
+
 @dataclass(frozen=True)
 class GradingReport:
     tests: list[ScoredTest]
     notes: list[str]  # submission-wide messages: which file, import errors, import-time prints
     execution_time: float
-    status: str  # ok | timeout | crash | import error | no submission (the worst that happened)
+    status: Status
     graded_file: str = ""
     log: str = ""  # for instructors only: tracebacks of errors in the grading tests themselves
     # for instructors: which layers held student code (None: there was no submission to run)
@@ -143,7 +154,7 @@ class Grader:
         report = partial(_report, config=config, started=started, stamp=book.stamp)
         if located.relative is None:
             results = complete([], cases, "not graded: no submission file")
-            return report(results, status="no submission", notes=[located.error])
+            return report(results, status=Status.NO_SUBMISSION, notes=[located.error])
         report = partial(report, graded_file=str(located.relative), isolation=host.isolation)
         scratch = None
         try:
@@ -152,7 +163,7 @@ class Grader:
                 staged = stage(located, scratch, config.limits.import_timeout, config.limits.wall_clock_factor)
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read")
-                return report(results, status="import error", notes=[str(e)])
+                return report(results, status=Status.IMPORT_ERROR, notes=[str(e)])
             host.hand_over(scratch / "submission")
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
             with host.sandbox(staged.module, scratch / "run", deadline, self.importable) as sandbox:
@@ -166,7 +177,7 @@ class Grader:
                     results = complete([], cases, "not graded: your file could not be imported",
                                        tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
                     failure = _import_failure(imported, config.student_packages)
-                    return report(results, status="import error", notes=notes + [failure], replay=replay,
+                    return report(results, status=Status.IMPORT_ERROR, notes=notes + [failure], replay=replay,
                                   hidden_in_full=() if keep_calls else None)
                 if imported.stdout:
                     notes.append("Your file printed this while being imported:\n" + imported.stdout)
@@ -196,7 +207,7 @@ class Grader:
                 log = "\n".join(x for x in [log, "Written straight to stdout/stderr while hidden cases ran (not "
                                                   "shown to the student):\n" + hidden_fd_output] if x)
             statuses = {r.call_status for r in results}
-            status = "timeout" if TIMEOUT in statuses else "crash" if statuses & {CRASH, OOM} else "ok"
+            status = Status.TIMEOUT if TIMEOUT in statuses else Status.CRASH if statuses & {CRASH, OOM} else Status.OK
             return report(results, status=status, notes=notes, log=log, explanations=explanations, replay=replay,
                           hidden_in_full=None if in_full is None else tuple(in_full))
         finally:
@@ -295,7 +306,7 @@ def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Ob
     return observed
 
 
-def _report(results, *, config: Config, started: float, status: str, notes: list[str], stamp: str,
+def _report(results, *, config: Config, started: float, status: Status, notes: list[str], stamp: str,
             graded_file: str = "", log: str = "", isolation: Isolation | None = None,
             explanations: dict | None = None, replay: Replay | None = None,
             hidden_in_full: tuple[CaseResult, ...] | None = None) -> GradingReport:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config
+from ..core.call import OK, CallStatus
 from ..core.compare import shape_text
 from ..core.explain import Explanation
 from ..core.parts import PARTS, part_title
@@ -34,7 +35,7 @@ class CaseResult:
     worst: str = ""  # the worst entry in a few words (visible cases only)
     stdout: str = ""  # what the student's code printed during the call (capped; visible cases only)
     values: str = ""  # Markdown: the case's inputs, expected and received values (visible cases only)
-    call_status: str = "ok"  # how the call ended: ok, timeout, crash, out of memory, error, ...
+    call_status: CallStatus = OK  # how the call ended: ok, timeout, crash, out of memory, error, ...
     # visible cases only, for diagnose.py: the student's answer (None if the call gave none), the right one
     received: np.ndarray | None = None
     expected: np.ndarray | None = None

@@ -33,7 +33,7 @@ from ..config import Config
 from ..core.parts import PART_IDS
 from ..diagnosis import diagnoser_for
 from ..escape import csv_cell, one_line, terminal
-from ..grading.grade import Grader, runtime_not_installed, secret_files
+from ..grading.grade import Grader, Status, runtime_not_installed, secret_files
 from ..grading.results import atomic_write_text, failure_results, report_to_results, write_results
 from ..grading.submission import IGNORED, copy_upload
 from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_runtime_path
@@ -250,7 +250,7 @@ def _grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
             raise
         except BaseException as e:  # noqa: BLE001 - the batch goes on
             results = failure_results(f"internal error ({type(e).__name__}: {e})")
-            results["extra_data"] = {"status": "grader error"}
+            results["extra_data"] = {"status": Status.GRADER_ERROR}
         write_results(results_path, results, durable=False, mode=PRIVATE_FILE)
     except _Stopped:
         _leave()  # grade() and the writer have cleaned up (raising would only fail this task)
@@ -401,7 +401,7 @@ def _row(entry: Entry, results: dict) -> dict:
     extra = results.get("extra_data", {})
     return {
         "submission_id": entry.id, "name": entry.identity.get("name", ""), "email": entry.identity.get("email", ""),
-        "sid": entry.identity.get("sid", ""), "status": extra.get("status", "grader error"),
+        "sid": entry.identity.get("sid", ""), "status": extra.get("status", Status.GRADER_ERROR),
         "total": results.get("score", 0.0),
         "max": round(sum(t.get("max_score", 0) for t in results.get("tests", [])), 4),
         "seconds": results.get("execution_time", 0.0), "mistakes": extra.get("mistakes", {}),

@@ -17,6 +17,7 @@ from .. import __version__
 from ..config import Config
 from ..core.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..diagnosis.diagnose import describe
+from ..grading.grade import Status
 from ..grading.results import atomic_write_text
 from .whatif import Comparison
 
@@ -81,7 +82,7 @@ def needs_attention(rows: list[dict], median: float) -> list[tuple[dict, str]]:
     for r in rows:
         total = float(r["total"])
         why = []
-        if r["status"] != "ok":
+        if r["status"] != Status.OK:
             why.append(f"status {r['status']}")
         if total == 0:
             why.append("score 0")

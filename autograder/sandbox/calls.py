@@ -26,7 +26,20 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Limits
-from ..core.call import CRASH, ERROR, IMPORT_ERROR, MISSING, NOT_RUN, OK, OOM, TIMEOUT, Call, CallOutcome, ImportReport  # noqa: F401
+from ..core.call import (  # noqa: F401
+    CRASH,
+    ERROR,
+    IMPORT_ERROR,
+    MISSING,
+    NOT_RUN,
+    OK,
+    OOM,
+    TIMEOUT,
+    Call,
+    CallOutcome,
+    CallStatus,
+    ImportReport,
+)
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all, processes_of, remove_ipc_of
@@ -34,7 +47,7 @@ from .isolation import SandboxUser, give_to, kill_all, processes_of, remove_ipc_
 MAX_HEADER_BYTES = 1 << 20
 
 class _WorkerDied(Exception):
-    def __init__(self, status: str, message: str, retry: bool = False, limit: str = ""):
+    def __init__(self, status: CallStatus, message: str, retry: bool = False, limit: str = ""):
         """retry: the call at hand may not be to blame (another process wrote into the reply pipe);
         limit: for a timeout, the limit it ran into (a _Clock's CPU, WALL or BUDGET)."""
         super().__init__(message)
@@ -445,7 +458,7 @@ def worker_rlimits(limits: Limits, user: SandboxUser | None) -> tuple[tuple[int,
     return tuple(rlimits)
 
 
-def _death_reason(returncode: int | None) -> tuple[str, str]:
+def _death_reason(returncode: int | None) -> tuple[CallStatus, str]:
     if returncode is None:
         return CRASH, "the process stopped answering and closed its connection"
     if returncode < 0:
