@@ -192,10 +192,10 @@ def _batch(args) -> int:
         print(f"interrupted: {summary.graded} graded this time; run the same command again to finish "
               "(what was graded is kept)", file=sys.stderr)
         return 128 + signal.SIGINT
-    scores = [float(r["total"]) for r in summary.rows]
+    scores = [float(r.total) for r in summary.rows]
     mean = sum(scores) / len(scores) if scores else 0.0
-    statuses = ", ".join(f"{s}: {sum(r['status'] == s for r in summary.rows)}"
-                         for s in sorted({r["status"] for r in summary.rows}))
+    statuses = ", ".join(f"{s}: {sum(r.status == s for r in summary.rows)}"
+                         for s in sorted({str(r.status) for r in summary.rows}))
     print(f"{len(summary.rows)} submissions ({summary.graded} graded, {summary.cached} unchanged since the last run); "
           f"mean {mean:.2f}/{config.total_points:g}; {statuses}")
     if summary.comparison is not None:

@@ -19,32 +19,33 @@ from ..core.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..diagnosis.diagnose import describe
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
+from .rows import Row
 from .whatif import Comparison
 
 
-def write_report(path: Path, rows: list[dict], config: Config, comparison: Comparison | None = None) -> None:
+def write_report(path: Path, rows: list[Row], config: Config, comparison: Comparison | None = None) -> None:
     """The class's report, written atomically, readable by its owner alone (it names every student)."""
     atomic_write_text(path, render_report(rows, config, comparison), mode=0o600)
 
 
-def missing_guarantees(rows: list[dict]) -> list[str]:
+def missing_guarantees(rows: list[Row]) -> list[str]:
     """The sandbox guarantees some submission of the batch was graded without (from each results'
     extra_data.missing_guarantees), each said once."""
-    return list(dict.fromkeys(m for r in rows for m in r.get("missing_guarantees", [])))
+    return list(dict.fromkeys(m for r in rows for m in r.missing_guarantees))
 
 
-def render_report(rows: list[dict], config: Config, comparison: Comparison | None = None) -> str:
+def render_report(rows: list[Row], config: Config, comparison: Comparison | None = None) -> str:
     """The page: who needs attention first, then the scores, the parts, the mistakes, every student."""
     total_max = config.total_points
     missing = missing_guarantees(rows)
     warning = ("<p class=warn><b>The sandbox was incomplete</b> for this batch: "
                + "; ".join(html.escape(m) for m in missing) + ".</p>") if missing else ""
-    scores = [float(r["total"]) for r in rows]
-    statuses = Counter(r["status"] for r in rows)
+    scores = [float(r.total) for r in rows]
+    statuses = Counter(str(r.status) for r in rows)
     mean = sum(scores) / len(scores) if scores else 0.0
     median = sorted(scores)[len(scores) // 2] if scores else 0.0
     status_text = ", ".join(f"{html.escape(s)}: {n}" for s, n in statuses.most_common())
-    stamps = sorted({r.get("fingerprint", "") for r in rows} - {""})
+    stamps = sorted({r.fingerprint for r in rows} - {""})
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>Two-layer network: class report</title>
 <style>
@@ -75,59 +76,59 @@ footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 """
 
 
-def needs_attention(rows: list[dict], median: float) -> list[tuple[dict, str]]:
+def needs_attention(rows: list[Row], median: float) -> list[tuple[Row, str]]:
     """(row, why) for each submission staff should look at: not graded as ok (an import error, a timeout,
     a crash: attacks look like these), a score of zero, or one far below the class (under half the median)."""
     out = []
     for r in rows:
-        total = float(r["total"])
+        total = float(r.total)
         why = []
-        if r["status"] != Status.OK:
-            why.append(f"status {r['status']}")
+        if r.status != Status.OK:
+            why.append(f"status {r.status}")
         if total == 0:
             why.append("score 0")
         elif median > 0 and total < median / 2:
             why.append(f"score {total:g}, under half the median ({median:g})")
         if why:
             out.append((r, "; ".join(why)))
-    return sorted(out, key=lambda item: (float(item[0]["total"]), item[0]["submission_id"]))
+    return sorted(out, key=lambda item: (float(item[0].total), item[0].submission_id))
 
 
-def _attention(rows: list[dict], median: float) -> str:
+def _attention(rows: list[Row], median: float) -> str:
     found = needs_attention(rows, median)
-    items = "".join(f"<li><a href='results/{html.escape(r['submission_id'])}.json'>{html.escape(r['submission_id'])}"
-                    f"</a> {html.escape(r['name'])}: {html.escape(why)}</li>" for r, why in found)
+    items = "".join(f"<li><a href='results/{html.escape(r.submission_id)}.json'>{html.escape(r.submission_id)}"
+                    f"</a> {html.escape(r.name)}: {html.escape(why)}</li>" for r, why in found)
     return ("<h2>Needs attention</h2>" + (f"<ul>{items}</ul>" if items else "<p>Nobody: every submission was "
                                                                           "graded normally.</p>"))
 
 
-def _parts(rows: list[dict], config: Config) -> str:
+def _parts(rows: list[Row], config: Config) -> str:
     lines = []
     for part in PARTS:
         points = config.parts[part.id].points
-        full = sum(1 for r in rows if float(r[f"part:{part.id}"]) >= points - 1e-9)
+        full = sum(1 for r in rows if float(r.parts.get(part.id, 0.0)) >= points - 1e-9)
         rate = full / len(rows) if rows else 0.0
         lines.append(f"<tr><td>{html.escape(part_title(part, config.conventions))}</td><td>{full}/{len(rows)}</td>"
                      f"<td><div class=bar style='width:{rate * 200:.0f}px'></div> {rate:.0%}</td></tr>")
     return f"<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{''.join(lines)}</table>"
 
 
-def _mistakes(rows: list[dict]) -> str:
-    students = Counter(m for r in rows for m in {m for ids in r.get("mistakes", {}).values() for m in ids})
+def _mistakes(rows: list[Row]) -> str:
+    students = Counter(m for r in rows for m in {m for ids in r.mistakes.values() for m in ids})
     lines = "".join(f"<tr><td>{html.escape(describe(m))}</td><td>{n}</td></tr>" for m, n in students.most_common())
     return (f"<table><tr><th>mistake</th><th>students</th></tr>{lines or '<tr><td colspan=2>none</td></tr>'}"
             "</table>")
 
 
-def _students(rows: list[dict]) -> str:
+def _students(rows: list[Row]) -> str:
     head = "".join(f"<th class=sort>{html.escape(h)}</th>" for h in ["submission", "name", "status", "total",
                                                                      *[p.id for p in PARTS]])
     body = "".join(
-        f"<tr><td><a href='results/{html.escape(r['submission_id'])}.json'>{html.escape(r['submission_id'])}</a></td>"
-        f"<td>{html.escape(r['name'])}</td><td>{html.escape(r['status'])}</td>"
-        f"<td class=num>{float(r['total']):g}</td>"
-        + "".join(f"<td class=num>{float(r[f'part:{p.id}']):g}</td>" for p in PARTS) + "</tr>"
-        for r in sorted(rows, key=lambda r: (float(r["total"]), r["submission_id"])))
+        f"<tr><td><a href='results/{html.escape(r.submission_id)}.json'>{html.escape(r.submission_id)}</a></td>"
+        f"<td>{html.escape(r.name)}</td><td>{html.escape(str(r.status))}</td>"
+        f"<td class=num>{float(r.total):g}</td>"
+        + "".join(f"<td class=num>{float(r.parts.get(p.id, 0.0)):g}</td>" for p in PARTS) + "</tr>"
+        for r in sorted(rows, key=lambda r: (float(r.total), r.submission_id)))
     return (f"<p>Lowest total first; click a heading to sort by it.</p><div class=scroll><table id=students>"
             f"<tr>{head}</tr>{body}</table></div>")
 

@@ -2,16 +2,16 @@
 
 After a fix to the config or a test, `batch INPUT --out NEW --compare OLD` grades the class again
 (into a new folder) and lists who gains and who loses, by how much and in which parts, before the
-class is regraded on Gradescope. Pure functions of two sets of grades.csv rows.
+class is regraded on Gradescope. Pure functions of two sets of rows (rows.Row).
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.parts import PART_IDS
+from .rows import Row, read_csv
 
 EPSILON = 1e-9
 
@@ -38,26 +38,25 @@ class Comparison:
     gone: tuple[str, ...]  # ids only in the earlier one
 
 
-def read_earlier(folder: Path) -> list[dict]:
+def read_earlier(folder: Path) -> list[Row]:
     """The rows of an earlier batch's grades.csv."""
     path = Path(folder) / "grades.csv"
     if not path.is_file():
         raise ValueError(f"--compare {folder}: no grades.csv there (the --out folder of an earlier batch?)")
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return read_csv(path)
 
 
-def compare_rows(earlier: list[dict], now: list[dict], folder: Path) -> Comparison:
-    before = {r["submission_id"]: r for r in earlier}
-    after = {r["submission_id"]: r for r in now}
+def compare_rows(earlier: list[Row], now: list[Row], folder: Path) -> Comparison:
+    before = {r.submission_id: r for r in earlier}
+    after = {r.submission_id: r for r in now}
     changes = []
     for sid in sorted(set(before) & set(after)):
-        parts = tuple((pid, _points(before[sid], f"part:{pid}"), _points(after[sid], f"part:{pid}"))
+        parts = tuple((pid, float(before[sid].parts.get(pid, 0.0)), float(after[sid].parts.get(pid, 0.0)))
                       for pid in PART_IDS)
         changed = tuple(p for p in parts if abs(p[2] - p[1]) > EPSILON)
-        total_before, total_after = _points(before[sid], "total"), _points(after[sid], "total")
+        total_before, total_after = float(before[sid].total), float(after[sid].total)
         if changed or abs(total_after - total_before) > EPSILON:
-            changes.append(Change(sid, after[sid].get("name", ""), total_before, total_after, changed))
+            changes.append(Change(sid, after[sid].name, total_before, total_after, changed))
     changes.sort(key=lambda c: (c.delta, c.submission_id))
     return Comparison(Path(folder), tuple(changes), len(set(before) & set(after)),
                       tuple(sorted(set(after) - set(before))), tuple(sorted(set(before) - set(after))))
@@ -80,9 +79,3 @@ def summary_text(comparison: Comparison, most: int = 20) -> str:
         lines.append(f"  ... and {len(changes) - most} more (report.html lists them all)")
     return "\n".join(lines)
 
-
-def _points(row: dict, key: str) -> float:
-    try:
-        return float(row.get(key) or 0.0)
-    except ValueError:
-        return 0.0

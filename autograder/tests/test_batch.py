@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 
 from autograder.config import load_config
-from autograder.instructor.batch import Entry, _row
 from autograder.instructor.report import missing_guarantees, render_report
+from autograder.instructor.rows import from_results
 
 from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants, without_bubblewrap, without_the_lease
 
@@ -479,7 +479,7 @@ def test_the_report_lists_the_guarantees_a_submission_was_graded_without_from_th
     """The list travels as data (extra_data.missing_guarantees), never parsed back from the isolation
     text; a guarantee two submissions lacked is said once, in the grader's words, escaped."""
     lacked = ["network access is not blocked (no seccomp filter on this machine)", "a <b>bold</b> claim"]
-    rows = [_row(Entry(f"s{i}", tmp_path), {"score": 1, "tests": [], "extra_data": {
+    rows = [from_results(f"s{i}", {}, {"score": 1, "tests": [], "extra_data": {
         "status": "ok", "isolation": "whatever it says", "missing_guarantees": lacked[:i + 1]}}) for i in range(2)]
     assert missing_guarantees(rows) == lacked
     page = render_report(rows, load_config())

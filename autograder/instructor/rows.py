@@ -1,0 +1,89 @@
+"""One submission's line in a class's grades: the type grades.csv, the report and the what-if share.
+
+A Row is made from a results.json a batch wrote (from_results) or read back from an earlier
+batch's grades.csv (read_csv, for --compare); grades.csv is written here only (write_csv), every
+text cell through escape.csv_cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.parts import PART_IDS
+from ..escape import csv_cell
+from ..grading.grade import Status
+from ..grading.results import atomic_write_text
+
+PRIVATE_FILE = 0o600  # what a batch writes: the instructor's alone
+# grades.csv's columns: the row's fields, then one per part ("part:<id>": its points)
+CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds",
+               *[f"part:{pid}" for pid in PART_IDS]]
+
+
+@dataclass(frozen=True)
+class Row:
+    submission_id: str
+    name: str = ""  # name, email and sid: the submitters' (an export's), "; " between several
+    email: str = ""
+    sid: str = ""
+    status: str = Status.GRADER_ERROR  # a grading.grade.Status's words
+    total: float = 0.0
+    max: float = 0.0
+    seconds: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (every part)
+    # not in grades.csv (a row read back from one has them empty):
+    mistakes: dict[str, list[str]] = field(default_factory=dict)  # part id -> the ids of what was named
+    isolation: str = ""
+    fingerprint: str = ""
+    missing_guarantees: tuple[str, ...] = ()
+
+
+def from_results(submission_id: str, identity: dict[str, str], results: dict) -> Row:
+    """The row of a results.json document (as written: nothing in it is trusted to be well formed)."""
+    parts = {pid: 0.0 for pid in PART_IDS}
+    tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
+    for test in tests:
+        for tag in test.get("tags", []):
+            if tag in parts:
+                parts[tag] += test.get("score", 0.0)
+    extra = results.get("extra_data", {})
+    return Row(
+        submission_id, identity.get("name", ""), identity.get("email", ""), identity.get("sid", ""),
+        extra.get("status", Status.GRADER_ERROR), results.get("score", 0.0),
+        round(sum(t.get("max_score", 0) for t in tests), 4), results.get("execution_time", 0.0),
+        {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}), extra.get("isolation", ""),
+        extra.get("fingerprint", ""),
+        tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)))
+
+
+def write_csv(path: Path, rows: list[Row]) -> None:
+    """grades.csv, written to a temporary file and renamed: never half-written. Every text cell goes
+    through escape.csv_cell (names, emails and ids are the students' own: `=HYPERLINK(...)` must
+    stay text in a spreadsheet); numbers are written as numbers."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        cells = [r.submission_id, r.name, r.email, r.sid, r.status, r.total, r.max, r.seconds,
+                 *(r.parts.get(pid, 0.0) for pid in PART_IDS)]
+        writer.writerow([csv_cell(str(v)) if isinstance(v, str) else v for v in cells])
+    atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
+
+
+def read_csv(path: Path) -> list[Row]:
+    """The rows of a grades.csv (an earlier batch's); a missing or unreadable number reads as 0."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [Row(r.get("submission_id") or "", r.get("name") or "", r.get("email") or "", r.get("sid") or "",
+                    r.get("status") or "", _number(r.get("total")), _number(r.get("max")),
+                    _number(r.get("seconds")), {pid: _number(r.get(f"part:{pid}")) for pid in PART_IDS})
+                for r in csv.DictReader(f)]
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text or 0.0)
+    except ValueError:
+        return 0.0
