@@ -68,6 +68,7 @@ class ImportReport:
     details: str = ""  # the traceback, from the student's own frames
     stdout: str = ""  # what the module printed while being imported (capped)
     functions: tuple[str, ...] = ()  # the public callables the module defines
+    missing_module: str = ""  # for a ModuleNotFoundError: the module it names (a student's, or one not offered)
 
 
 @dataclass(frozen=True)

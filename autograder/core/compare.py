@@ -15,14 +15,29 @@ The rule, checked in this order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
 from ..config import Tolerance
-from .call import ERROR, IMPORT_ERROR, MISSING, OK, CallOutcome
+from .call import ERROR, IMPORT_ERROR, MISSING, NOT_RUN, OK, CallOutcome
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 ABS_FLOOR = 1e-12
+
+
+class Failure(Enum):
+    """What kind of failure a verdict is (its reason says it in words, for people)."""
+
+    NOT_GRADED = "not graded"  # nothing could be called: no file, or it could not be read or imported
+    MISSING = "missing"  # the function is not defined
+    RAISED = "raised"
+    DIED = "died"  # a timeout, a crash, out of memory, or not run after one
+    UNUSABLE = "unusable"  # not a numeric array, or no such dict entry
+    WRONG_SHAPE = "wrong shape"
+    NOT_FINITE = "not finite"
+    WRONG_VALUES = "wrong values"
+    GRADER = "grader"  # the grader's own error: not the submission's
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class Comparison:
     reshaped: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     worst: str = ""  # the worst entry in a few words, "at [3, 1]: -1.32 instead of 0"; visible cases only
     said: str = ""  # what student code said about it (an exception's message): shown as code, visible cases only
+    failure: Failure | None = None  # None: it passed
 
     @property
     def note(self) -> str:
@@ -58,7 +74,7 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
         if not only_singletons_differ(received.shape, expected.shape):
             hint = " (it looks transposed)" if received.shape == expected.shape[::-1] else ""
             detail = f"expected shape {shape_text(expected.shape)}, received shape {shape_text(received.shape)}{hint}"
-            return Comparison(False, "wrong shape", detail if explain else "")
+            return Comparison(False, "wrong shape", detail if explain else "", failure=Failure.WRONG_SHAPE)
         reshaped = (received.shape, expected.shape)
         received = received.reshape(expected.shape)
     error, bound, scale = _error_and_bound(received, expected, tol)
@@ -67,13 +83,13 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
     finite = np.isfinite(received)
     if not finite.all():
         if not explain:
-            return Comparison(False, "not finite", reshaped=reshaped)
+            return Comparison(False, "not finite", reshaped=reshaped, failure=Failure.NOT_FINITE)
         first = tuple(np.argwhere(~finite)[0])
         return Comparison(False, "not finite",
                           f"{received.size - int(finite.sum())} of {received.size} entries are NaN or infinite "
-                          f"(first at {_index(first)}: {received[first]})", reshaped)
+                          f"(first at {_index(first)}: {received[first]})", reshaped, failure=Failure.NOT_FINITE)
     if not explain:
-        return Comparison(False, "wrong values", reshaped=reshaped)
+        return Comparison(False, "wrong values", reshaped=reshaped, failure=Failure.WRONG_VALUES)
     mismatched = error > bound
     worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
     nonzero = mismatched & (expected != 0)
@@ -89,7 +105,8 @@ def compare(received: np.ndarray, expected: np.ndarray, tol: Tolerance, explain:
         f"Max relative difference: {relative:.6g}",
     ]
     where = f"at {_index(worst)}: " if worst else ""
-    return Comparison(False, "wrong values", "\n".join(lines), reshaped, f"{where}{got:.6g} instead of {want:.6g}")
+    return Comparison(False, "wrong values", "\n".join(lines), reshaped, f"{where}{got:.6g} instead of {want:.6g}",
+                      failure=Failure.WRONG_VALUES)
 
 
 def _float(value) -> float:
@@ -165,19 +182,22 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
     explain=False: no detail of the values (see compare); messages about the call itself stay.
     """
     if outcome.status == IMPORT_ERROR:
-        return Comparison(False, "not graded: your file could not be imported (see the top of the results)")
+        return Comparison(False, "not graded: your file could not be imported (see the top of the results)",
+                          failure=Failure.NOT_GRADED)
     if outcome.status == MISSING:
-        return Comparison(False, f"{function} is not defined in your file")
+        return Comparison(False, f"{function} is not defined in your file", failure=Failure.MISSING)
     if outcome.status == ERROR:
-        return Comparison(False, f"{function} {outcome.message}", outcome.traceback, said=outcome.said)
-    if outcome.status != OK:  # (a message that already says its status is not prefixed twice)
-        message = outcome.message
-        return Comparison(False, message if message.startswith(outcome.status) else
-                          f"{outcome.status}: {function} {message}")
+        return Comparison(False, f"{function} {outcome.message}", outcome.traceback, said=outcome.said,
+                          failure=Failure.RAISED)
+    if outcome.status == NOT_RUN:  # (its message is the whole reason: "not run: ... already timed out")
+        return Comparison(False, outcome.message, failure=Failure.DIED)
+    if outcome.status != OK:
+        return Comparison(False, f"{outcome.status}: {function} {outcome.message}", failure=Failure.DIED)
     what = (f"the '{key}' entry of the dict returned by {function}" if key != "return"
             else f"the value {function} returned")
     if key in outcome.problems:
-        return Comparison(False, f"{what} {outcome.problems[key]}", said=outcome.problem_said.get(key, ""))
+        return Comparison(False, f"{what} {outcome.problems[key]}", said=outcome.problem_said.get(key, ""),
+                          failure=Failure.UNUSABLE)
     if key not in outcome.values:
-        return Comparison(False, f"the dict returned by {function} has no '{key}' entry")
+        return Comparison(False, f"the dict returned by {function} has no '{key}' entry", failure=Failure.UNUSABLE)
     return compare(outcome.values[key], expected, tol, explain)

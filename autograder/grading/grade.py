@@ -6,7 +6,6 @@ batch grading all come through `Grader.grade` (`grade_submission` for a single o
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from ..config import DEFAULT_CONFIG_PATH, Config
 from ..core.call import CRASH, OOM, TIMEOUT, ImportReport, Words
 from ..core.cases import Case
+from ..core.compare import Failure
 from ..core.explain import Diagnoser, DiagnoserFactory, Observation
 from ..core.parts import FUNCTIONS
 from ..sandbox.calls import Sandbox
@@ -153,7 +153,7 @@ class Grader:
         located = locate(path)
         report = partial(_report, config=config, started=started, stamp=book.stamp)
         if located.relative is None:
-            results = complete([], cases, "not graded: no submission file")
+            results = complete([], cases, "not graded: no submission file", Failure.NOT_GRADED)
             return report(results, status=Status.NO_SUBMISSION, notes=[located.error])
         report = partial(report, graded_file=str(located.relative), isolation=host.isolation)
         scratch = None
@@ -162,7 +162,7 @@ class Grader:
             try:
                 staged = stage(located, scratch, config.limits.import_timeout, config.limits.wall_clock_factor)
             except NotebookError as e:
-                results = complete([], cases, "not graded: your notebook could not be read")
+                results = complete([], cases, "not graded: your notebook could not be read", Failure.NOT_GRADED)
                 return report(results, status=Status.IMPORT_ERROR, notes=[str(e)])
             host.hand_over(scratch / "submission")
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
@@ -174,7 +174,7 @@ class Grader:
                 imported = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", book.stamp)]
                 if not imported.ok:
-                    results = complete([], cases, "not graded: your file could not be imported",
+                    results = complete([], cases, "not graded: your file could not be imported", Failure.NOT_GRADED,
                                        tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
                     failure = _import_failure(imported, config.student_packages)
                     return report(results, status=Status.IMPORT_ERROR, notes=notes + [failure], replay=replay,
@@ -194,7 +194,7 @@ class Grader:
                 explanations = self._explain(seen, sandbox)
                 unseen, hidden_log = run_grading_tests(book.tests, hidden, sandbox, config, hidden_plan, kept,
                                                        in_full=in_full)
-                results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON)
+                results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON, Failure.GRADER)
                 log = "\n".join(x for x in (log, hidden_log) if x)
                 # what was written while hidden cases ran could show their inputs: the student sees
                 # it only where the hidden tests are shown at once; instructors always (in the log)
@@ -276,9 +276,9 @@ def _stale_handout(folder: Path, stamp: str) -> str:
 
 def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
     lines = [f"Your file could not be imported, so no test could run: {report.message}"]
-    missing = re.search(r"No module named '([^']+)'", report.message)
-    if missing and missing.group(1).split(".")[0] not in ("two_layer_net", "honest"):
-        lines.append(f"The package {missing.group(1).split('.')[0]!r} is not available on the grader: student code "
+    package = report.missing_module.split(".")[0]
+    if package and package not in ("two_layer_net", "honest"):
+        lines.append(f"The package {package!r} is not available on the grader: student code "
                      f"may import {', '.join(packages)} and Python's standard library. Remove the import "
                      "(and what uses it), or ask the course staff.")
     if report.details:

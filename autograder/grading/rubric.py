@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Config
 from ..core.call import OK, CallStatus
-from ..core.compare import shape_text
+from ..core.compare import Failure, shape_text
 from ..core.explain import Explanation
 from ..core.parts import PARTS, part_title
 from ..escape import markdown_block, markdown_span
@@ -40,6 +40,7 @@ class CaseResult:
     received: np.ndarray | None = None
     expected: np.ndarray | None = None
     said: str = ""  # what student code said (an exception's message): shown only as code, visible cases only
+    failure: Failure | None = None  # what kind of failure (None: it passed)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,9 @@ def _merge_reasons(failing: list[CaseResult]) -> list[CaseResult]:
     """The failing cases, a reason repeated in every one of them said once: "not run: mse_loss timed out"
     on twelve lines reads as noise."""
     reasons = {(r.reason, r.said) for r in failing}
-    if len(failing) > 2 and len(reasons) == 1 and not failing[0].reason.startswith("wrong values"):
+    if len(failing) > 2 and len(reasons) == 1 and failing[0].failure is not Failure.WRONG_VALUES:
         return [CaseResult(failing[0].part, "", f"all {len(failing)} failing cases", failing[0].hidden, False,
-                           failing[0].reason, said=failing[0].said)]
+                           failing[0].reason, said=failing[0].said, failure=failing[0].failure)]
     return failing
 
 
@@ -210,11 +211,11 @@ def summary(tests: list[ScoredTest]) -> str:
     return "\n".join(lines)
 
 
-def complete(results: list[CaseResult], cases: list, reason: str,
+def complete(results: list[CaseResult], cases: list, reason: str, failure: Failure,
              parts: tuple[str, ...] | None = None) -> list[CaseResult]:
-    """Add a failed result, with `reason`, for every (part, case) that has none: nothing goes missing.
-    parts: the order to add them in (the grading tests'; default the contract's)."""
+    """Add a failed result, with `reason` and `failure`, for every (part, case) that has none: nothing
+    goes missing. parts: the order to add them in (the grading tests'; default the contract's)."""
     seen = {(r.part, r.case_id) for r in results}
-    missing = [CaseResult(part, case.id, case.title, case.hidden, False, reason)
+    missing = [CaseResult(part, case.id, case.title, case.hidden, False, reason, failure=failure)
                for part in parts or [p.id for p in PARTS] for case in cases if (part, case.id) not in seen]
     return list(results) + missing

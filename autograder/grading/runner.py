@@ -33,7 +33,7 @@ import numpy as np
 from ..config import Config
 from ..core.call import OK, Call, CallOutcome
 from ..core.cases import Case
-from ..core.compare import judge
+from ..core.compare import Failure, judge
 from ..core.parts import ARGUMENTS, PART_IDS, Conventions
 from ..escape import markdown_block
 from ..sandbox.calls import Sandbox
@@ -310,13 +310,13 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
                 text = traceback.format_exc()
                 log.append(f"{test.name}[{case.id}]\n{text}")
                 recorded = [CaseResult(test.part, case.id, case.title, case.hidden, False, INTERNAL_ERROR,
-                                       detail=text[-1500:])]
+                                       detail=text[-1500:], failure=Failure.GRADER)]
             result = recorded[-1] if recorded else CaseResult(test.part, case.id, case.title, case.hidden,
-                                                              False, NOT_RUN_REASON)
+                                                              False, NOT_RUN_REASON, failure=Failure.GRADER)
             values_left -= bool(result.values)
             results.append(result)
             if full is not None:  # the last check's in full; else (a grader error, nothing checked) as recorded
-                in_full.append(full[-1] if full and result.reason != INTERNAL_ERROR else result)
+                in_full.append(full[-1] if full and result.failure is not Failure.GRADER else result)
     return results, "\n".join(log)[-20000:]
 
 
@@ -351,7 +351,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
             part, case.id, case.title, case.hidden, verdict.passed, verdict.reason, verdict.detail,
             verdict.reshaped, verdict.worst, outcome.stdout if visible else "", values, outcome.status,
             received=outcome.values[key] if answered else None, expected=expected if visible else None,
-            said=verdict.said if visible else ""))
+            said=verdict.said if visible else "", failure=verdict.failure))
         if full is not None:
             seen = judge(outcome, expected, tolerance, function, key)
             answered = outcome.status == OK and key in outcome.values
@@ -359,7 +359,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
                 part, case.id, case.title, True, verdict.passed, verdict.reason, seen.detail, seen.reshaped,
                 seen.worst, outcome.stdout,
                 show_values(function, outcome.arguments, expected, outcome.values[key]) if answered else "",
-                outcome.status, said=seen.said))
+                outcome.status, said=seen.said, failure=verdict.failure))
         if not verdict.passed:
             raise CaseFailed(verdict.reason)
 

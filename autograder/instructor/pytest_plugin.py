@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from ..config import load_config
-from ..core.compare import shape_note
+from ..core.compare import Failure, shape_note
 from ..core.parts import PARTS_BY_ID, part_title
 from ..diagnosis import diagnoser_for
 from ..escape import terminal
@@ -164,7 +164,7 @@ class GradingSession:
         if outcome is not None and outcome.status == "ok" and key in outcome.values:
             lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
         lines += [text for text in (r.detail, shape_note(*r.reshaped) if r.reshaped else "") if text]
-        if r.reason.startswith("not graded"):  # why: the import error, in the notes
+        if r.failure is Failure.NOT_GRADED:  # why: the import error, in the notes
             lines += self.graded().notes[:2]
         return terminal("\n".join(lines))  # (the student's text in it: pytest prints it to a terminal)
 

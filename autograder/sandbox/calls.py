@@ -235,7 +235,8 @@ class Sandbox:
         if error.get("type") == "MemoryError" or "failed to map segment" in message:
             # what a library too big for the address-space limit looks like (torch needs ~700 MB)
             message += f" [out of memory: the limit is {self.limits.memory_mb} MB]"
-        return ImportReport(False, message, _text(error.get("traceback")), stdout)
+        return ImportReport(False, message, _text(error.get("traceback")), stdout,
+                            missing_module=_text(error.get("module"), 200))
 
     @contextmanager
     def unscored(self, budget: float) -> Iterator[None]:

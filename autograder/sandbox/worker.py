@@ -108,7 +108,10 @@ def _describe_error(exc):
         message = f"the code called sys.exit({exc.code!r})"
     elif isinstance(exc, NotImplementedError) and not message:
         message = "not implemented yet"
-    return {"type": type(exc).__name__, "message": message[:500], "traceback": _student_traceback(exc)}
+    described = {"type": type(exc).__name__, "message": message[:500], "traceback": _student_traceback(exc)}
+    if isinstance(exc, ModuleNotFoundError) and isinstance(exc.name, str):
+        described["module"] = exc.name[:200]  # the module not found, as data (the runtime guard names it too)
+    return described
 
 
 def _to_array(value, np, max_bytes):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from autograder.config import Tolerance
-from autograder.core.compare import compare, judge, only_singletons_differ
-from autograder.sandbox.calls import CallOutcome
+from autograder.core.call import ERROR, IMPORT_ERROR, MISSING, NOT_RUN, OK, TIMEOUT, CallOutcome
+from autograder.core.compare import Failure, compare, judge, only_singletons_differ
 
 TOL = Tolerance(rtol=1e-4, atol=1e-4)
 
@@ -145,3 +145,21 @@ def test_a_transposed_column_is_named_as_transposed():
 def test_only_singletons_differ_is_a_subsequence_with_ones_around_it(shape, other, same):
     assert only_singletons_differ(shape, other) is same
     assert only_singletons_differ(other, shape) is same
+
+
+def test_each_verdict_says_its_kind_of_failure_as_data():
+    tol = Tolerance(1e-6, 1e-9)
+    right = np.array([1.0, 2.0])
+    assert compare(right, right, tol).failure is None
+    assert compare(np.ones(3), right, tol).failure is Failure.WRONG_SHAPE
+    assert compare(np.array([1.0, np.nan]), right, tol).failure is Failure.NOT_FINITE
+    for explain in (True, False):
+        assert compare(right + 1, right, tol, explain).failure is Failure.WRONG_VALUES
+    said = {status: judge(CallOutcome(status, message="timed out: it used more than 1 s"), right, tol, "relu")
+            for status in (TIMEOUT, NOT_RUN, IMPORT_ERROR, MISSING, ERROR)}
+    assert [v.failure for v in said.values()] == [Failure.DIED, Failure.DIED, Failure.NOT_GRADED, Failure.MISSING,
+                                                  Failure.RAISED]
+    assert said[TIMEOUT].reason == "timeout: relu timed out: it used more than 1 s"
+    assert said[NOT_RUN].reason == "timed out: it used more than 1 s"  # a not-run message is the whole reason
+    unusable = judge(CallOutcome(OK, {}, {"return": "is not numeric"}), right, tol, "relu")
+    assert unusable.failure is Failure.UNUSABLE and unusable.reason == "the value relu returned is not numeric"
