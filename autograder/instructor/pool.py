@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 from ..config import Config
 from ..diagnosis import diagnoser_for
 from ..grading.grade import Grader, Status
 from ..grading.results import failure_results, report_to_results, write_results
+from ..sandbox.forkserver import die_with_parent
 from .cache import CACHE_KEY
 from .intake import Entry
 from .rows import PRIVATE_FILE
@@ -31,10 +33,6 @@ _pool = {"grading": False, "parent": 0, "batch_tmp": None}  # this pool process'
 def start_grader(config: Config, config_files: list[Path], scratch_parent: Path, parent: int) -> None:
     """Pool process initializer: a Grader of this process's own (its zygote, and as root a sandbox
     user no other grader holds)."""
-    from multiprocessing.util import Finalize
-
-    from ..sandbox.forkserver import die_with_parent
-
     global _grader
     # Ctrl-C, SIGTERM and SIGHUP are the parent's to handle: it stops this process with SIGTERM, which
     # unwinds whatever is being graded (the sandbox's cleanup runs) and leaves nothing written for it.
