@@ -79,6 +79,9 @@ class Tolerance:
 # === the evidence rule of diagnoses, the autograder's own (filled in likewise) ===
 
 
+# === how an answer relates to the right one: rounded, reshaped, localised (filled in likewise) ===
+
+
 # === what makes text safe to print, the autograder's own (filled in likewise) ===
 
 # === what your code may import, the autograder's own rule (filled in likewise) ===
@@ -504,7 +507,7 @@ def checks_of(checks, part):
 def explain(checks):
     """{part: (title, message)}: the likely cause of a failing part, by the autograder's evidence rule,
     from your answers on the public and diagnostic cases."""
-    seen_by_part = {}
+    seen_by_part, other_forms = {}, set()
     for part, _, _, _ in PARTS:
         seen, other_form = [], False
         for c in checks:
@@ -518,15 +521,19 @@ def explain(checks):
             other_form |= expected.shape != handout_form.shape or not np.array_equal(expected, handout_form)
             seen.append(Seen(str(c.case), received, expected, c.passed,
                              np.array(case["given"]["z1"]), {"n": len(x), "h": len(b1), "k": len(b2), "1": 1},
-                             np.array(case["magnitude"][part]), _answer_of(case, part)))
+                             np.array(case["magnitude"][part]), _answer_of(case, part),
+                             {name: np.array(value, dtype=np.float64) for name, value in case["inputs"].items()}))
         # judged against the other accepted answer somewhere (a convention set to "either"): the
-        # claims are about the handout's form, not the one you chose, so they say nothing here
-        seen_by_part[part] = [] if other_form else seen
+        # part's own claims are about the handout's form, not the one you chose, so they say nothing
+        seen_by_part[part] = seen
+        if other_form:
+            other_forms.add(part)
     tolerances = {part: Tolerance(*TOLERANCES[part]) for part, _, _, _ in PARTS}
     with np.errstate(all="ignore"):
         found = explain_parts(seen_by_part, tolerances, _groups,
-                              lambda part, claims: one_of_each(claims, CLAIMS[part]["classes"]))
-    return {part: in_words(claims) for part, claims in found.items()}
+                              lambda part, claims: one_of_each(claims, CLAIMS[part]["classes"]), CONVENTIONS,
+                              other_forms)
+    return {part: in_words(finding) for part, finding in found.items()}
 
 
 def _answer_of(case, part):
@@ -537,12 +544,12 @@ def _answer_of(case, part):
     return answer
 
 
-def _groups(part, first, b2_right):
+def _groups(part, seen, b2_right):
     data = CLAIMS[part]
     known = [known_claim(*claim) for claim in data["known"]]
     computed = [computed_claim(part, quantity, words, step, b2_right, CONVENTIONS)
                 for quantity, words, step in data["computed"]]
-    return [known, relation_claims(), computed, localisation_claims(part, first, CONVENTIONS)]
+    return [known, relation_claims(), computed, localisation_claims(part, seen, CONVENTIONS)]
 
 
 def _failure(mine, cause):

@@ -39,6 +39,7 @@ class Explanation:
     message: str
     # what was claimed, opaque here (diagnosis.diagnose.holds checks one on fresh inputs)
     claims: tuple[object, ...] = field(default=(), compare=False, repr=False)
+    crashed: int = 0  # failing cases where the code gave no answer, which the claims do not cover
 
 
 class Diagnoser(Protocol):

@@ -9,11 +9,14 @@ shared with the students' selfcheck.py). The claims, tried in this order:
 2. relations: rounding to integers or float16, the right numbers in the wrong shape;
 3. what you computed: the network's quantities (mistakes.quantities: "your dl/db1 equals
    W2^T dl/dz3 before the ReLU mask", "your dl/dW1 is half the right one");
-4. localisations: right where z1 > 0, up to a constant factor, except the sign, except one row,
-   an answer of another shape.
+4. localisations (relations.py): an answer of another shape, up to a constant factor, right where
+   z1 has some signs and wrong where it has the others, except the sign, except one row.
 
-`holds` is a named claim as a predicate on any inputs: the project's tests check every named
-explanation on inputs the grader never used.
+A part built from a wrong part is first explained by it (evidence.py: "upstream:<part>" claims).
+
+`holds` (and `holds_upstream`, for a claim about the parts a part is built from) is a named claim
+as a predicate on any inputs: the project's tests check every named explanation on inputs the
+grader never used.
 """
 
 from __future__ import annotations
@@ -26,17 +29,20 @@ from ..core.compare import agrees
 from ..core.explain import Explanation, Observation
 from ..core.parts import Conventions
 from .evidence import (
+    PART_WORDS,
     Claim,
     Seen,
     computed_claim,
     explain_parts,
+    follows_on,
     holds_on,
+    in_shape,
     in_words,
     known_claim,
-    localisation_claims,
     one_of_each,
-    relation_claims,
     right_of,
+    same_shape,
+    step_answers,
 )
 from .mistakes import (
     HANDOUT,
@@ -49,6 +55,7 @@ from .mistakes import (
     right_answer,
     signals,
 )
+from .relations import SIGN_SETS, localisation_claims, relation_claims
 
 
 def answer_functions(part: str, conventions: Conventions = HANDOUT) -> dict:
@@ -74,11 +81,33 @@ def holds(claim: Claim, part: str, inputs: Inputs, received: np.ndarray, expecte
           tol: Tolerance, conventions: Conventions = HANDOUT) -> bool:
     """The claim, as a predicate on one case: what the tests check on inputs the grader never saw."""
     expected = np.asarray(expected, dtype=np.float64)
+    received = np.asarray(received, dtype=np.float64)
     s = signals(inputs, conventions)
     functions = answer_functions(part, conventions)
-    seen = Seen("fresh", np.asarray(received, dtype=np.float64), expected, False, s["z1"], sizes(s),
-                magnitude(part, s, conventions), lambda key: np.asarray(functions[key](s), dtype=np.float64))
+    reshaped = same_shape(received, expected)
+    with np.errstate(all="ignore"):
+        passed = reshaped is not None and agrees(reshaped, expected, tol)
+    seen = Seen("fresh", received, expected, passed, s["z1"], sizes(s), magnitude(part, s, conventions),
+                lambda key: np.asarray(functions[key](s), dtype=np.float64), inputs_of(inputs))
     return holds_on(claim, seen, tol)
+
+
+def holds_upstream(claim: Claim, part: str, inputs: Inputs, answers: dict, right: dict, tol: Tolerance,
+                   conventions: Conventions = HANDOUT) -> bool:
+    """An upstream claim on one case, from every part's answer on it ({part: np.ndarray}, and the right
+    ones): the part is what the step gives from the answers it takes; the parts named wrong are."""
+    if claim.step:
+        taken = {u: in_shape(answers[u], right[u]) for u in claim.step}
+        if any(v is None for v in taken.values()):
+            return False
+        predicted = step_answers(part, claim.step, taken, inputs_of(inputs), conventions.as_dict())
+        return follows_on(answers[part], predicted, tol)
+    return True  # "wrong too" is about the other parts (their answers against the right ones)
+
+
+def inputs_of(i: Inputs) -> dict:
+    """A case's inputs as the steps between parts take them (evidence.STEPS)."""
+    return {name: np.asarray(getattr(i, name), dtype=np.float64) for name in ("x", "W1", "b1", "W2", "b2", "y")}
 
 
 class Diagnoser:
@@ -96,39 +125,50 @@ class Diagnoser:
 
     def explain(self, observed: dict[str, list[Observation]]) -> dict[str, Explanation]:
         """An explanation for each part whose answers have one (parts that pass get none)."""
-        # only parts with a wrong answer are explained; dl/db2's verdicts weigh on the other gradients
-        seen = {part: [self._seen(part, o) for o in self._usable(part, observations)]
-                for part, observations in observed.items()
-                if part == "grad.b2" or any(not o.passed and o.received is not None for o in observations)}
+        # only parts with a wrong answer are explained; the others' verdicts and answers weigh on them
+        seen, other_form = {}, set()
+        for part, observations in observed.items():
+            usable, own_form = self._usable(part, observations)
+            seen[part] = [self._seen(part, o) for o in usable]
+            if not own_form:
+                other_form.add(part)
         with np.errstate(all="ignore"):  # an answer may hold inf or NaN: claims that allow none are refuted
-            found = explain_parts(seen, self.tolerances, self._groups, self._distinct)
-        return {part: Explanation(tuple(c.id for c in claims), *in_words(claims), claims)
-                for part, claims in found.items()}
+            found = explain_parts(seen, self.tolerances, self._groups, self._distinct, self.conventions.as_dict(),
+                                  other_form)
+        return {part: Explanation(tuple(c.id for c in f.claims), *in_words(f), f.claims, f.crashed)
+                for part, f in found.items()}
 
     def explain_part(self, part: str, observations: list[Observation]) -> Explanation | None:
         """One part on its own (no other part's answers to weigh)."""
         return self.explain({part: observations}).get(part)
 
-    def _groups(self, part: str, first: Seen, b2_right: bool) -> list[list[Claim]]:
+    def _groups(self, part: str, seen: list[Seen], b2_right: bool) -> list[list[Claim]]:
         known, computed = answer_claims(part, b2_right, self.conventions)
-        return [known, relation_claims(), computed, localisation_claims(part, first, self.conventions.as_dict())]
+        return [known, relation_claims(), computed, localisation_claims(part, seen, self.conventions.as_dict())]
 
-    def _usable(self, part: str, observations: list[Observation]) -> list[Observation]:
-        """The observations the claims are about: those of the part's standard check. Where a
-        convention is "either" and some case was judged against the other accepted answer (the
-        student follows the other convention), none: the claims' right answer is not the student's."""
-        standard = [o for o in observations if self._standard(part, o)]
-        either = "either" in (self.conventions.jacobians, self.conventions.relu_derivative_at_zero)
-        return [] if either and len(standard) < len(observations) else standard
+    def _usable(self, part: str, observations: list[Observation]) -> tuple[list[Observation], bool]:
+        """(the observations of the part's answers, are they all in the handout's form?). A check added
+        to a test may expect something else, which is no answer of the part's; where a convention is
+        "either" and a case was judged against the other accepted answer (the student follows the
+        other convention), the claims' right answer is not the student's: the part's own claims say
+        nothing then, but its answers still feed the steps of the parts built from it."""
+        standard = [o for o in observations if self._standard(part, o, self.conventions)]
+        if len(standard) == len(observations) or "either" not in (self.conventions.jacobians,
+                                                                    self.conventions.relu_derivative_at_zero):
+            return standard, True
+        forms = [Conventions(j, at_zero, self.conventions.loss)
+                 for j in (("matrix", "diagonal") if self.conventions.jacobians == "either" else
+                           (self.conventions.jacobians,))
+                 for at_zero in ((0, 1) if self.conventions.relu_derivative_at_zero == "either" else
+                                 (self.conventions.relu_derivative_at_zero,))]
+        return [o for o in observations if any(self._standard(part, o, form) for form in forms)], False
 
-    def _standard(self, part: str, o: Observation) -> bool:
-        """Was this the part's standard check (its expected answer the part's own on the case)? A
-        check added to a test may expect something else, which no claim here is about."""
-        key = (o.case_id, part, "right")
+    def _standard(self, part: str, o: Observation, conventions: Conventions) -> bool:
+        """Was this the part's standard check under `conventions` (its expected answer the part's own
+        on the case)?"""
+        key = (o.case_id, part, "right", conventions)
         if key not in self._answers:
-            if o.case_id not in self._signals:
-                self._signals[o.case_id] = signals(o.inputs, self.conventions)
-            self._answers[key] = np.asarray(right_answer(part, self._signals[o.case_id], self.conventions),
+            self._answers[key] = np.asarray(right_answer(part, signals(o.inputs, conventions), conventions),
                                             dtype=np.float64)
         right = self._answers[key]
         return np.shape(o.expected) == right.shape and agrees(o.expected, right, Tolerance(1e-9, 1e-9))
@@ -151,7 +191,7 @@ class Diagnoser:
 
         received = None if o.received is None else np.asarray(o.received, dtype=np.float64)
         return Seen(o.case_id, received, np.asarray(o.expected, dtype=np.float64), o.passed, s["z1"], sizes(s),
-                    self._magnitudes[o.case_id, part], answer)
+                    self._magnitudes[o.case_id, part], answer, inputs_of(o.inputs))
 
     def _distinct(self, part: str, claims: list[Claim]) -> list[Claim]:
         return one_of_each(claims, self.classes(part))
@@ -201,12 +241,11 @@ def magnitude(part: str, s: Signals, conventions: Conventions = HANDOUT) -> np.n
     }[part]()
 
 
-LOCALISED_TITLES = {"localised:right_where_active": "right only where z1 > 0",
-                    "localised:right_where_inactive": "right only where z1 <= 0",
-                    "localised:scaled": "off by a constant factor", "localised:sign": "sign wrong in some entries",
+LOCALISED_TITLES = {"localised:scaled": "off by a constant factor", "localised:sign": "sign wrong in some entries",
                     "localised:one_row": "wrong in one row", "localised:one_column": "wrong in one column",
                     "localised:one_entry": "wrong in one entry", "localised:zeros": "all zeros",
-                    "localised:shape": "a shape of its own"}
+                    "localised:shape": "a shape of its own"} | {
+                    f"localised:wrong_where_{name}": f"wrong only where z1 {where}" for _, where, name in SIGN_SETS}
 
 
 def describe(mistake_id: str) -> str:
@@ -215,6 +254,9 @@ def describe(mistake_id: str) -> str:
         return TITLES[mistake_id]
     if mistake_id in LOCALISED_TITLES:
         return LOCALISED_TITLES[mistake_id]
+    if mistake_id.startswith("upstream:"):
+        part = mistake_id.split(":", 1)[1]
+        return f"error upstream, in {PART_WORDS.get(part, part)}"
     if mistake_id.startswith("computed:"):
         return "computed " + mistake_id.split(":", 1)[1].replace("outer:", "outer product of ").replace("times:", "x ")
     return mistake_id

@@ -12,6 +12,16 @@ with an informative A (not all zeros, not constant), on at least two of them; a 
 failing ones. Claims are tried in groups, most specific first; the first group with a match
 explains the part; two answer claims that differ on fresh inputs but both fit are named together
 in one sentence; more, and that group says nothing.
+
+Causes start where the error starts. Parts are explained in the order they are built (PART_ORDER);
+a part built from a wrong one is explained by that first: by the same known mistake, named there
+too; else by "your answer is what the right step gives from your (wrong) dl/db2" (STEPS: checked
+on every case); else by "dl/db2, which this part is built from, is wrong too". Its own claims
+(relations, quantities, localisations) are tried only when every value it is computed from is
+right: "right where z1 <= 0" is otherwise only the ReLU mask zeroing a wrong signal.
+
+A claim said "in every case" counts the cases where the code gave no answer: where some failing
+case crashed, the words say on how many cases the claim holds and how many gave no answer.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Tolerance
-from ..core.compare import agrees, mismatches, only_singletons_differ
+from ..core.compare import agrees, only_singletons_differ
 
 # --- shared with the students' selfcheck.py (handout.py copies it in): stdlib and numpy only ---
 
@@ -58,20 +68,6 @@ def right_of(part: str, conventions: dict) -> tuple:
     return words, shape
 
 
-# Mistakes named by a relation between the answer and the right one: (title, message).
-RELATIONS = {
-    "integer_values": ("integer arithmetic", "Your values are the right ones rounded to whole numbers: somewhere an "
-                       "integer array holds floats (e.g. np.zeros_like of an int array, or dtype=int)."),
-    "low_precision": ("low precision", "Your values are the right ones rounded to about 3 significant digits, "
-                      "as float16 stores them: something is computed or stored in a low-precision type; use "
-                      "float64 (or at least float32)."),
-    "wrong_shape_same_values": ("wrong shape", "The numbers are right but the shape is not: return an array of "
-                                "the expected shape (no flattening or reshaping)."),
-}
-# The relative error of float16 rounding (2^-11), times a bound on the operations behind one entry.
-FLOAT16_ROUNDING = 16 * 2.0 ** -11
-# hidden-unit axis of each part's answer: localisation by the sign of z1
-UNIT_AXIS = {"relu": 0, "forward.z2": 0, "relu_jacobian": 0, "grad.W1": 0, "grad.b1": 0, "grad.W2": 1}
 # mistakes in dl/dz3 show in dl/db2 = dl/dz3 too: named for another gradient only when dl/db2 shows them
 DOWNSTREAM_OF_DZ3 = ("grad.W1", "grad.b1", "grad.W2")
 
@@ -88,6 +84,7 @@ class Seen:
     sizes: dict  # {"n": n, "h": h, "k": k, "1": 1}
     magnitude: np.ndarray  # the part's answer computed from absolute values (see diagnose.magnitude)
     answer: Callable  # an answer claim's key -> its answer on this case (np.ndarray)
+    inputs: dict = None  # the case's x, W1, b1, W2, b2, y (np.ndarray each): the steps between parts
 
 
 @dataclass(frozen=True)
@@ -99,6 +96,10 @@ class Claim:
     fits: Callable = None  # a relation claim: fits(seen, received, expected, tol) on every case ...
     counts: Callable = None  # ... and counts(seen, received, expected) on the failing cases that are evidence
     upstream: bool = False  # a known mistake in dl/dz3 (see DOWNSTREAM_OF_DZ3)
+    # an upstream claim ("upstream:<part>"): the parts whose answers the right step takes (it follows
+    # from them), or none where it says only that `wrong` parts it is built from are wrong too
+    step: tuple = ()
+    wrong: tuple = ()  # the wrong parts it points to, the earliest first
 
 
 def known_claim(mistake_id: str, title: str, message: str, key: str, upstream: bool = False) -> Claim:
@@ -109,11 +110,11 @@ def computed_claim(part: str, quantity: str, words: str, step: str, b2_right: bo
     """"Your dl/db1 equals W2^T dl/dz3 (before the ReLU mask)": an answer claim of a quantity."""
     answer = ANSWER_WORDS[part]
     if quantity.startswith("times:"):
-        message = f"Your {answer} is {words} in every case."
+        message = f"Your {answer} is {words} {EVERY}."
         if part in DOWNSTREAM_OF_DZ3 and b2_right:
             message += " Your dl/db2 = dl/dz3 is right, so the slip is in this gradient's own step, not in dl/dy_hat."
         return Claim(f"computed:{quantity}", words, message, key=f"computed:{quantity}")
-    message = f"Your {answer} equals {words} in every case, where {right_of(part, conventions)[0]} is right" + \
+    message = f"Your {answer} equals {words} {EVERY}, where {right_of(part, conventions)[0]} is right" + \
         (f": {step}." if step else ".")
     return Claim(f"computed:{quantity}", f"{answer} = {words}", message, key=f"computed:{quantity}")
 
@@ -130,22 +131,24 @@ def holds_on(claim: Claim, seen: Seen, tol: Tolerance) -> bool:
 
 def fits_all(claim: Claim, seen: list, tol: Tolerance) -> bool:
     """The evidence rule (see the module's docstring) over the cases that have an answer."""
-    evidence = 0
+    evidence, varies = 0, False
     for case in seen:
         if not holds_on(claim, case, tol):
             return False
         expected = np.asarray(case.expected, dtype=np.float64)
         if claim.key:
             predicted = case.answer(claim.key)
-            evidence += informative(predicted, expected) and not agrees(predicted, expected, tol)
+            varies |= informative(predicted, expected)
+            evidence += bool(np.any(predicted)) and not agrees(predicted, expected, tol)
         else:
             evidence += not case.passed and claim.counts(case, np.asarray(case.received, dtype=np.float64), expected)
-    return evidence >= 2
+    return evidence >= 2 and (varies or not claim.key)
 
 
 def informative(answer, expected) -> bool:
     """An answer that says something: not all zeros, not one value repeated (unless its shape itself,
-    differing from the right one's, is the evidence)."""
+    differing from the right one's, is the evidence). An answer claim must be informative on some
+    case: a mask of ones where z1 >= 0 is evidence on a case with no negative z1 too, np.ones never."""
     answer = np.asarray(answer)
     if answer.size == 0 or not np.any(answer):
         return False
@@ -184,43 +187,87 @@ def one_of_each(claims: list, classes: dict) -> list:
     return kept
 
 
-def explain_parts(seen_by_part: dict, tolerances: dict, groups_for: Callable, distinct: Callable) -> dict:
-    """{part: claims} for each part whose answers have an explanation.
+@dataclass(frozen=True)
+class Finding:
+    """What explains a part: its claims, and on how many failing cases (those with an answer, and
+    those where the code gave none: an error, a crash, a timeout)."""
 
-    groups_for(part, first failing Seen, b2_right) -> the groups of claims to try; distinct(part,
-    claims) -> one claim of each function among them (see first_fitting). dl/db2 is
-    explained first: a mistake of dl/dz3 (upstream) is named for another gradient only if dl/db2
-    shows it too, and that gradient's words may say that dl/db2 is right."""
-    out = {}
-    order = sorted(seen_by_part, key=lambda p: p in DOWNSTREAM_OF_DZ3)
-    b2_cases = seen_by_part.get("grad.b2", [])
-    b2_right = bool(b2_cases) and all(case.passed for case in b2_cases)
-    for part in order:
+    claims: tuple
+    failing: int
+    crashed: int = 0
+
+
+def explain_parts(seen_by_part: dict, tolerances: dict, groups_for: Callable, distinct: Callable,
+                  conventions: dict, other_form=frozenset()) -> dict:
+    """{part: Finding} for each failing part whose answers have an explanation.
+
+    seen_by_part: {part: [Seen]}, every part observed (a passing one tells that its answers are
+    right); groups_for(part, seen, b2_right) -> the part's own groups of claims (seen: its cases with
+    an answer, failing first); distinct(part, claims) -> one claim of each function among them (see
+    first_fitting); conventions as in grading.toml's [assignment]; other_form: the parts judged
+    against another accepted answer than the handout's (a convention set to "either"), whose own
+    claims (about the handout's form) say nothing. See the module's docstring."""
+    wrong = {part for part, cases in seen_by_part.items() if any(not case.passed for case in cases)}
+    observed = {part: {case.key for case in cases} for part, cases in seen_by_part.items()}
+    answers = {part: {case.key: case for case in cases if case.received is not None}
+               for part, cases in seen_by_part.items()}
+    b2_right = bool(seen_by_part.get("grad.b2")) and "grad.b2" not in wrong
+    out: dict = {}
+    for part in sorted(seen_by_part, key=PART_ORDER.index):
         seen = [case for case in seen_by_part[part] if case.received is not None]
         failing = [case for case in seen if not case.passed]
         if not failing:
             continue
-        groups = groups_for(part, failing[0], b2_right)
-        if part in DOWNSTREAM_OF_DZ3:
-            b2_ids = {c.id for c in out.get("grad.b2", ())}
-            groups = [[c for c in group if not c.upstream or c.id in b2_ids] for group in groups]
-        found = first_fitting(groups, failing + [case for case in seen if case.passed], tolerances[part],
-                              lambda claims, part=part: distinct(part, claims))
+        seen = failing + [case for case in seen if case.passed]
+        tol = tolerances[part]
+        groups = groups_for(part, seen, b2_right)
+        upstream = [u for u in built_from(part) if u in wrong]
+        shown = {c.id for u in upstream if u in out for c in out[u].claims}
+        own = part not in other_form
+        found = first_fitting([[c for c in groups[0] if c.key and c.id in shown]], seen, tol,
+                              lambda claims, part=part: distinct(part, claims)) if own else ()  # named upstream too
+        if not found and upstream:
+            found = _follows(part, seen, observed, answers, wrong, out, tol, conventions)
+        if not found:
+            chain = [u for u in computed_from(part) if u in wrong]
+            if chain:
+                found = (wrong_too_claim(part, chain, out),)
+        if not found and own:
+            if part in DOWNSTREAM_OF_DZ3:  # a known dl/dz3 mistake only where dl/db2 shows it
+                groups = [[c for c in group if not c.upstream or c.id in shown] for group in groups]
+            found = first_fitting(groups, seen, tol, lambda claims, part=part: distinct(part, claims))
         if found:
-            out[part] = found
+            crashed = sum(1 for case in seen_by_part[part] if case.received is None and not case.passed)
+            out[part] = Finding(found, len(failing), crashed)
     return {part: out[part] for part in seen_by_part if part in out}
 
 
-def in_words(claims: tuple) -> tuple:
-    """(title, message) of what was found: one claim, or two in one honest sentence."""
+# Placeholders in a claim's words for the cases it holds on, filled in by in_words.
+EVERY, EVERY_FAILING = "{every case}", "{every failing case}"
+
+
+def in_words(finding: Finding) -> tuple:
+    """(title, message) of what was found: one claim, or two in one honest sentence; where some
+    failing cases gave no answer, on how many the claim holds and how many gave none."""
+    claims = finding.claims
     if len(claims) == 1:
-        return claims[0].title, claims[0].message
-    a, b = claims
-    return (f"{a.title} or {b.title}", f"Two explanations fit your answers in every case: {a.title}, or "
-            f"{b.title}. {a.message} Or: {b.message}")
-
-
-# --- rounding and shape
+        title, message = claims[0].title, claims[0].message
+    else:
+        a, b = claims
+        title = f"{a.title} or {b.title}"
+        message = (f"Two explanations fit your answers {EVERY}: {a.title}, or {b.title}. {a.message} "
+                   f"Or: {b.message}")
+    if not finding.crashed:
+        return title, message.replace(EVERY_FAILING, "in every failing case").replace(EVERY, "in every case")
+    some = "s" if finding.failing > 1 else ""
+    where = f"on the {finding.failing} failing case{some} where your code returned an answer"
+    message = message.replace(EVERY_FAILING, where).replace(EVERY, where)
+    if where not in message:
+        message = f"On the {finding.failing} failing case{some} where your code returned an answer: " + \
+            message[:1].lower() + message[1:]
+    others = "s" if finding.crashed > 1 else ""
+    return title, (f"{message} On {finding.crashed} other failing case{others} it gave no answer (an error, a "
+                   "crash or a time-out), which this does not explain.")
 
 
 def same_shape(received, expected):
@@ -230,127 +277,183 @@ def same_shape(received, expected):
     return received.reshape(expected.shape) if only_singletons_differ(received.shape, expected.shape) else None
 
 
-def _rounded(seen, r, e, tol):
-    r = same_shape(r, e)
-    return r is not None and (agrees(r, e, tol) or any(np.array_equal(r, f(e)) for f in (np.round, np.trunc, np.floor)))
+# --- upstream: the parts a part is built from
+
+# The order parts are explained in: each after the parts it is built from.
+PART_ORDER = ("affine", "relu", "forward.z1", "forward.z2", "forward.z3", "forward.y_hat", "loss", "relu_jacobian",
+              "output_jacobian", "mse_grad", "grad.b2", "grad.W2", "grad.b1", "grad.W1")
+# The network's values each part is computed from, whatever functions the code calls to get them.
+COMPUTED_FROM = {"forward.z2": ("forward.z1",), "forward.z3": ("forward.z2",), "forward.y_hat": ("forward.z3",),
+                 "grad.b2": ("forward.y_hat",), "grad.W2": ("grad.b2", "forward.z2"),
+                 "grad.b1": ("grad.b2", "forward.z1"), "grad.W1": ("grad.b1",)}
+# Words for a part another is built from.
+PART_WORDS = {
+    "affine": "affine(x, W, b)", "relu": "relu(z)", "forward.z1": "forward's z1", "forward.z2": "forward's z2",
+    "forward.z3": "forward's z3", "forward.y_hat": "forward's y_hat", "relu_jacobian": "relu_jacobian (dz2/dz1)",
+    "output_jacobian": "output_jacobian (dy_hat/dz3)", "mse_grad": "mse_grad (dl/dy_hat)",
+    "grad.b2": "dl/db2 = dl/dz3", "grad.b1": "dl/db1 = dl/dz1",
+}
 
 
-def _float16(seen, r, e, tol):
-    r = same_shape(r, e)
-    if r is None:
-        return False
-    overflow = np.isinf(e.astype(np.float16))  # beyond float16's largest number (65504): inf
-    return bool(np.all(~mismatches(r, e, tol) | (np.abs(r - e) <= FLOAT16_ROUNDING * seen.magnitude)
-                       | overflow & (r == e.astype(np.float16))))
+def _per(i: dict, c: dict) -> float:
+    k = len(i["y"])
+    return 1.0 / k if c["loss"] == "mean" and k else 1.0
 
 
-def _reshaped(seen, r, e, tol):
-    return r.size == e.size and agrees(r.reshape(e.shape), e, tol)
+def _through(jacobian, v):
+    """The Jacobian's transpose times v, the Jacobian as a matrix or as its diagonal (a vector)."""
+    return jacobian * v if jacobian.ndim == 1 else jacobian.T @ v
 
 
-def relation_claims() -> list:
-    rules = {"integer_values": (_rounded, lambda seen, r, e: bool(np.any(e != np.round(e)))),
-             "low_precision": (_float16, lambda seen, r, e: True),
-             "wrong_shape_same_values": (_reshaped, lambda seen, r, e: same_shape(r, e) is None)}
-    return [Claim(name, RELATIONS[name][0], RELATIONS[name][1], fits=fits, counts=counts)
-            for name, (fits, counts) in rules.items()]
+def _slope(z1, c: dict):
+    at_zero = 1.0 if c["relu_derivative_at_zero"] == 1 else 0.0
+    return np.where(z1 > 0, 1.0, np.where(z1 == 0, at_zero, 0.0))
 
 
-# --- localisation: where the answer is right and where it is wrong
+# The right step from other parts' answers to a part's, each way a solution may take it (from its
+# own forward values, or through the functions it calls, which are tested on the same case):
+# (part, the parts it takes) -> step(their answers {part: array}, the case's inputs, conventions).
+STEPS = {
+    ("forward.z1", ("affine",)): lambda v, i, c: v["affine"],
+    ("forward.z2", ("forward.z1",)): lambda v, i, c: np.maximum(v["forward.z1"], 0.0),
+    ("forward.z2", ("relu",)): lambda v, i, c: v["relu"],
+    ("forward.z3", ("forward.z2",)): lambda v, i, c: i["W2"] @ v["forward.z2"] + i["b2"],
+    ("forward.y_hat", ("forward.z3",)): lambda v, i, c: v["forward.z3"],
+    ("grad.b2", ("forward.y_hat",)): lambda v, i, c: 2.0 * _per(i, c) * (v["forward.y_hat"] - i["y"]),
+    ("grad.b2", ("mse_grad", "output_jacobian")): lambda v, i, c: _through(v["output_jacobian"], v["mse_grad"]),
+    ("grad.W2", ("grad.b2", "forward.z2")): lambda v, i, c: np.outer(v["grad.b2"], v["forward.z2"]),
+    ("grad.b1", ("grad.b2", "forward.z1")): lambda v, i, c: _slope(v["forward.z1"], c) * (i["W2"].T @ v["grad.b2"]),
+    ("grad.b1", ("grad.b2", "relu_jacobian")): lambda v, i, c: _through(v["relu_jacobian"], i["W2"].T @ v["grad.b2"]),
+    ("grad.W1", ("grad.b1",)): lambda v, i, c: np.outer(v["grad.b1"], i["x"]),
+}
 
 
-def _shape_words(template) -> str:
-    return "()" if not template else f"({template[0]},)" if len(template) == 1 else f"({', '.join(template)})"
+def _closure(part: str, direct: Callable) -> list:
+    """Every part `part` is built from (direct(part) -> the nearest ones), the earliest first."""
+    found, todo = set(), list(direct(part))
+    while todo:
+        u = todo.pop()
+        if u not in found:
+            found.add(u)
+            todo += direct(u)
+    return sorted(found, key=PART_ORDER.index)
 
 
-def _shape_claims(part: str, first: Seen, conventions: dict) -> list:
-    """Your answer's shape, in n, h and k, where another is right: one claim per way of reading it."""
-    received, expected = np.asarray(first.received), np.asarray(first.expected)
-    if same_shape(received, expected) is not None or received.ndim > 3:
-        return []
-    templates = [()]
-    for d in received.shape:
-        templates = [t + (name,) for t in templates for name, size in first.sizes.items() if size == d]
-    answer, right = ANSWER_WORDS[part], _shape_words(right_of(part, conventions)[1])
-    return [Claim("localised:shape", f"shape {_shape_words(t)} instead of {right}",
-                  f"Your {answer} has shape {_shape_words(t)} in every case, where {right} is right.",
-                  fits=lambda seen, r, e, tol, t=t: r.shape == tuple(seen.sizes[d] for d in t),
-                  counts=lambda seen, r, e, t=t: same_shape(np.zeros(tuple(seen.sizes[d] for d in t)), e) is None)
-            for t in templates]
+def computed_from(part: str) -> list:
+    """The network's values `part` is computed from, near or far, the earliest first."""
+    return _closure(part, lambda p: COMPUTED_FROM.get(p, ()))
 
 
-def localisation_claims(part: str, first: Seen, conventions: dict) -> list:
-    answer = ANSWER_WORDS[part]
-    z = "z" if part == "relu" else "z1"
-    out = _shape_claims(part, first, conventions)
-    out.append(Claim("localised:zeros", "all zeros", f"Your {answer} is 0 in every case, whatever the inputs.",
-                     fits=lambda seen, r, e, tol: not np.any(r), counts=lambda seen, r, e: bool(np.any(e))))
-    if part in UNIT_AXIS:
-        axis = UNIT_AXIS[part]
-        unit = "entries" if part in ("relu", "forward.z2", "grad.b1") else "rows" if axis == 0 else "columns"
-        # where the ReLU passes the gradient: z1 >= 0 where its derivative at 0 is taken as 1
-        ge = conventions["relu_derivative_at_zero"] == 1 and part in ("relu_jacobian", "grad.W1", "grad.b1")
-        on, off = (f"{z} >= 0", f"{z} < 0") if ge else (f"{z} > 0", f"{z} <= 0")
-        for alive, where, other in ((True, on, off), (False, off, on)):
-            out.append(Claim(
-                f"localised:right_where_{'active' if alive else 'inactive'}", f"right only where {where}",
-                f"Your {answer} is right in the {unit} where {where} and wrong in those where {other}, in every "
-                f"failing case: look at what your code does where {other}.",
-                fits=lambda seen, r, e, tol, alive=alive, axis=axis, ge=ge:
-                    _right_on_units(seen, r, e, tol, axis, alive, ge),
-                counts=lambda seen, r, e, alive=alive, ge=ge: bool(np.any(_active(seen, ge) == alive))))
-    e = np.asarray(first.expected, dtype=np.float64)
-    r = same_shape(np.asarray(first.received, dtype=np.float64), e)
-    if r is not None and np.any(e):
-        c = float(np.vdot(r, e) / np.vdot(e, e))
-        if c not in (0.0, 1.0) and np.isfinite(c):
-            out.append(Claim("localised:scaled", "off by a constant factor",
-                             f"Your {answer} is the right one times {c:.4g} in every case: a constant factor is "
-                             "wrong.",
-                             fits=lambda seen, r, e, tol, c=c: same_shape(r, e) is not None and
-                             agrees(same_shape(r, e), c * e, tol),
-                             counts=lambda seen, r, e: bool(np.any(e))))
-    out.append(Claim("localised:sign", "sign wrong in some entries",
-                     f"Your {answer} has the right magnitudes but the wrong sign in some entries, in every failing "
-                     "case.",
-                     fits=lambda seen, r, e, tol: same_shape(r, e) is not None and
-                     agrees(np.abs(same_shape(r, e)), np.abs(e), tol),
-                     counts=lambda seen, r, e: True))
-    for axis, what in ((0, "row"), (1, "column"), (None, "entry")):
-        if axis is None and e.ndim != 1 or axis is not None and e.ndim != 2:
-            continue
-        out.append(Claim(f"localised:one_{what}", f"wrong in one {what}",
-                         f"Your {answer} is right except in one {what}, in every failing case: look for an index "
-                         f"or a loop bound that misses or mistreats one {what}.",
-                         fits=lambda seen, r, e, tol, axis=axis: _wrong_in_one(r, e, tol, axis),
-                         counts=lambda seen, r, e, axis=axis: e.shape[axis or 0] >= 2))
+def built_from(part: str) -> list:
+    """Every part `part` is built from: its values, and the functions a solution may call for them."""
+    return _closure(part, lambda p: tuple(u for (q, taken) in STEPS if q == p for u in taken)
+                    + COMPUTED_FROM.get(p, ()))
+
+
+def step_answers(part: str, taken: tuple, answers: dict, inputs: dict, conventions: dict) -> list:
+    """The right step from the answers of `taken` to `part`'s: one answer (np.ndarray), or two where
+    the conventions accept either derivative at 0; none where the step cannot be taken (an answer
+    missing or of a shape the step does not take)."""
+    slopes = (0, 1) if conventions["relu_derivative_at_zero"] == "either" else (conventions["relu_derivative_at_zero"],)
+    out = []
+    for at_zero in slopes:
+        try:
+            with np.errstate(all="ignore"):
+                out.append(np.asarray(STEPS[part, taken]({u: answers[u] for u in taken}, inputs,
+                                                         {**conventions, "relu_derivative_at_zero": at_zero}),
+                                      dtype=np.float64))
+        except (KeyError, ValueError, IndexError, TypeError):
+            return []
     return out
 
 
-def _active(seen: Seen, ge: bool):
-    """Where the ReLU is active: z1 > 0, or z1 >= 0 (ge)."""
-    return seen.z1 >= 0 if ge else seen.z1 > 0
+def follows_on(received, predicted: list, tol: Tolerance) -> bool:
+    """Does the answer agree with one the step gives (see step_answers)?"""
+    return any(_agree(received, p, tol) for p in predicted)
 
 
-def _right_on_units(seen: Seen, r, e, tol: Tolerance, axis: int, alive: bool, ge: bool = False) -> bool:
-    """r agrees with e (the whole array's tolerance) on the units where the ReLU is active (alive)
-    or not (see _active)."""
-    r = same_shape(r, e)
-    if r is None or e.shape[axis] != seen.z1.shape[0]:
-        return False
-    wrong = mismatches(r, e, tol)
-    wrong_units = wrong if wrong.ndim == 1 else wrong.any(axis=1 - axis)
-    return not np.any(wrong_units & (_active(seen, ge) == alive))
+def _follows(part: str, seen: list, observed: dict, answers: dict, wrong: set, found: dict, tol: Tolerance,
+             conventions: dict) -> tuple:
+    """(the claim that the part follows from wrong parts by the right step,) where a step with a
+    wrong part gives the part's answer on every case where the parts it takes were observed (and
+    differs from the right one on two)."""
+    for (q, taken), _ in STEPS.items():
+        if q != part or not any(u in wrong for u in taken):
+            continue
+        evidence = 0
+        for case in seen:
+            if any(case.key not in observed.get(u, ()) for u in taken):
+                continue  # (a diagnostic case runs only the failing parts: a passing one is not seen there)
+            given = {u: _in_shape(answers[u].get(case.key)) for u in taken}
+            predicted = [] if any(v is None for v in given.values()) else \
+                step_answers(part, taken, given, case.inputs, conventions)
+            if not follows_on(case.received, predicted, tol):
+                break
+            evidence += not case.passed
+        else:
+            if evidence >= 2:
+                roots = []
+                for u in taken:
+                    if u in wrong:
+                        roots += [r for r in _roots(u, found) if r not in roots]
+                return (follows_claim(part, taken, roots),)
+    return ()
 
 
-def _wrong_in_one(r, e, tol: Tolerance, axis) -> bool:
-    r = same_shape(r, e)
-    if r is None:
-        return False
-    wrong = mismatches(r, e, tol)
-    if axis is not None:
-        wrong = wrong.any(axis=1 - axis)
-    return int(wrong.sum()) <= 1
+def _in_shape(case):
+    return None if case is None else in_shape(case.received, case.expected)
+
+
+def in_shape(received, expected):
+    """An answer in the right answer's shape where only axes of length 1 differ, else None: the steps
+    take answers of the right shapes only (a matrix where a vector belongs broadcasts otherwise)."""
+    return same_shape(np.asarray(received, dtype=np.float64), np.asarray(expected))
+
+
+def _agree(received, predicted, tol: Tolerance) -> bool:
+    received = np.asarray(received, dtype=np.float64)
+    if received.shape != predicted.shape:
+        if received.size != predicted.size or not only_singletons_differ(received.shape, predicted.shape):
+            return False
+        received = received.reshape(predicted.shape)
+    with np.errstate(all="ignore"):
+        return agrees(received, predicted, tol)
+
+
+def _roots(part: str, found: dict) -> list:
+    """Where the error of a wrong part starts: where it is explained by parts upstream, there."""
+    claims = found[part].claims if part in found else ()
+    if len(claims) == 1 and claims[0].wrong:
+        return list(claims[0].wrong)
+    return [part]
+
+
+def _words(parts) -> str:
+    words = [PART_WORDS.get(p, p) for p in parts]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def follows_claim(part: str, taken: tuple, roots: list) -> Claim:
+    """"Your dl/dW1 is what the right step gives from your dl/db1": the error is upstream."""
+    them = "it" if len(roots) == 1 else "them"
+    return Claim(f"upstream:{roots[0]}", f"error upstream, in {PART_WORDS.get(roots[0], roots[0])}",
+                 f"Your {ANSWER_WORDS[part]} is what the right step gives from your {_words(taken)} {EVERY}: "
+                 f"the error starts upstream, in your {_words(roots)}. Fix {them} and this part follows.",
+                 step=tuple(taken), wrong=tuple(roots))
+
+
+def wrong_too_claim(part: str, wrong: list, found: dict) -> Claim:
+    """"dl/db2, which this part is built from, is wrong too": said first, before any claim of its own.
+    wrong: the wrong values the part is computed from, the earliest first."""
+    direct = [u for u in COMPUTED_FROM[part] if u in wrong] or wrong[:1]
+    roots = []
+    for u in wrong[:1] + direct:
+        roots += [r for r in _roots(u, found) if r not in roots]
+    verb = "is" if len(direct) == 1 else "are"
+    return Claim(f"upstream:{roots[0]}", f"error upstream, in {PART_WORDS.get(roots[0], roots[0])}",
+                 f"Your {ANSWER_WORDS[part]} is built from your {_words(direct)}, which {verb} wrong too: the error "
+                 f"starts upstream, at the earliest in your {_words(roots[:1])}. Fix that first; this part may then "
+                 "be right, or show a mistake of its own.", wrong=tuple(roots[:1]))
 
 
 # --- end of the part shared with selfcheck.py ---

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.cases import Inputs
 from ..core.parts import Conventions
-from .evidence import RELATIONS
+from .relations import RELATIONS
 
 HANDOUT = Conventions()
 
@@ -171,7 +171,8 @@ def _catalogue(conventions: Conventions) -> tuple[Mistake, ...]:
             {"relu_jacobian": lambda s: jacobian((s["z1"] > 0).astype(float)), **_masked(">")}))
     out += [
         Mistake("missing_relu_mask", "ReLU mask missing",
-                "The ReLU step is missing from your backward pass: dl/dz1 = relu_jacobian(z1)^T dl/dz2, so the "
+                "The ReLU step is missing from your backward pass: dl/dz1 = "
+                f"{'relu_jacobian(z1) * dl/dz2 (elementwise)' if vectors else 'relu_jacobian(z1)^T dl/dz2'}, so the "
                 f"gradient is 0 where {'z1 < 0' if at_one else 'z1 <= 0'}.",
                 _masked("none")),
         Mistake("relu_mask_inverted", "ReLU mask inverted",

@@ -142,6 +142,44 @@ def test_selfcheck_gives_the_graders_verdicts_and_causes_under_each_config(confi
     assert "likely cause: Your answer is k times the right one: the loss is the mean" in done.stdout
 
 
+# The lenient config's solution (vector Jacobians, derivative 1 at 0) with one mistake each, graded
+# under vector Jacobians and derivative 0 at 0: {mistake: (the edits, the words a student reads)}.
+VECTOR_MISTAKES = {
+    "relu_ge": ({}, "Use z1 > 0, not z1 >= 0, in dz2/dz1"),
+    "missing_relu_mask": ({"(z1 >= 0)": "(z1 > 0)", 'relu_jacobian(cache["z1"]) * (W2.T @ dl_dz3)': "W2.T @ dl_dz3"},
+                          "dl/dz1 = relu_jacobian(z1) * dl/dz2 (elementwise)"),
+    "transposed": ({"(z1 >= 0)": "(z1 > 0)", "np.outer(dl_dz1, x)": "np.outer(x, dl_dz1)"},
+                   "Your answer is the transpose of the right one"),
+}
+
+
+@pytest.mark.slow
+def test_a_vector_course_reads_its_mistakes_in_vector_words_from_grader_and_selfcheck(tmp_path, runtime):
+    """Under jacobians = "diagonal": `>=`, a missing mask and a transposed outer product are named as
+    under "matrix", in words for vectors (no rows, no ^T), the same by the grader and selfcheck.py."""
+    config = tmp_path / "grading.toml"
+    config.write_text('[assignment]\njacobians = "diagonal"\nrelu_derivative_at_zero = 0\nloss = "sum"\n')
+    settings = load_config(config)
+    handout = tmp_path / "handout" / "hw2"
+    build_handout(handout, settings)
+    for mistake, (edits, words) in VECTOR_MISTAKES.items():
+        source = SOLUTION["lenient"].read_text()
+        for old, new in edits.items():
+            assert old in source
+            source = source.replace(old, new)
+        folder = tmp_path / mistake
+        folder.mkdir()
+        (folder / "two_layer_net.py").write_text(source)
+        report = grade_submission(folder, settings, diagnoser=diagnoser_for)
+        causes = {t.part: t.explanation for t in report.tests if t.explanation and not t.hidden}
+        assert causes and all(e.ids == (mistake,) for e in causes.values()), (mistake, causes)
+        done = subprocess.run([str(runtime / "venv" / "bin" / "python"), "-I", str(handout / "selfcheck.py"),
+                               str(folder / "two_layer_net.py")], capture_output=True, text=True, timeout=180)
+        for part, explanation in causes.items():
+            assert words in explanation.message and "rows" not in explanation.message, explanation.message
+            assert f"likely cause: {explanation.message}" in done.stdout, (part, done.stdout)
+
+
 def test_the_handout_states_the_configs_conventions_and_packages(handouts):
     template = (handouts["vectors"] / "two_layer_net.py").read_text()
     assert '"""Return the scalar ||y_hat - y||^2 / k."""' in template

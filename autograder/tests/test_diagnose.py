@@ -15,7 +15,7 @@ from autograder.core.cases import (
     zeros_in_z1,
 )
 from autograder.core.compare import agrees
-from autograder.core.parts import PART_IDS
+from autograder.core.parts import PART_IDS, Conventions
 from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
 from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
 from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
@@ -134,7 +134,8 @@ def test_what_you_computed_names_the_quantity_and_the_step():
 def test_localisations_say_where_the_answer_is_right():
     d = diagnoser()
     dead_wrong = d.explain_part("grad.b1", observe("grad.b1", lambda i, r: r + 0.5 * (signals(i)["z1"] <= 0)))
-    assert dead_wrong.ids == ("localised:right_where_active",) and "z1 > 0" in dead_wrong.message
+    assert dead_wrong.ids == ("localised:wrong_where_nonpositive",)
+    assert "right in the entries where z1 > 0 and wrong in those where z1 <= 0" in dead_wrong.message
 
     def last_row_wrong(i, r):
         r = r.copy()
@@ -164,3 +165,86 @@ def test_a_check_of_something_else_is_not_diagnosed_as_the_part():
     second_layer = [Observation(o.case_id, o.inputs, o.received * 0.5, o.received, False)
                     for o in observe("affine", lambda i, right: signals(i)["W2"] @ signals(i)["z2"] + i.b2)]
     assert diagnoser().explain_part("affine", second_layer) is None
+
+
+def test_a_localisation_says_exactly_where_the_answer_is_wrong():
+    """The issue's masks: `z1 != 0` is right at exact zeros, `z1 > 1` right where z1 > 1 too."""
+    d = diagnoser()
+    nonzero = d.explain_part("grad.b1", observe("grad.b1", lambda i, r: signals(i)["back"] * (signals(i)["z1"] != 0)))
+    assert nonzero.ids == ("localised:wrong_where_negative",), nonzero
+    assert "right in the entries where z1 >= 0 and wrong in those where z1 < 0" in nonzero.message
+    above_1 = d.explain_part("grad.b1", observe("grad.b1", lambda i, r: signals(i)["back"] * (signals(i)["z1"] > 1)))
+    assert above_1.ids == ("localised:wrong_where_positive",), above_1
+    assert "wrong in some of those where z1 > 0 (right in others)" in above_1.message
+
+
+def test_an_exact_relation_beats_a_localisation():
+    """A gradient 0.25 times the right one is also right where z1 <= 0 (both 0): the factor is named."""
+    quarter = diagnoser().explain({"grad.b2": observe("grad.b2", lambda i, r: r),
+                                   "grad.W1": observe("grad.W1", lambda i, r: 0.25 * r)})
+    assert quarter["grad.W1"].ids == ("localised:scaled",) and "times 0.25" in quarter["grad.W1"].message
+
+
+def wrong_dz3(mistake):
+    """Observations of a student whose dl/dz3 is mistake(inputs, signals) and whose chain rule is right."""
+    def gradient(part):
+        def answer(i, right):
+            s = signals(i)
+            d3 = mistake(i, s)
+            d1 = (s["z1"] > 0) * (i.W2.T @ d3)
+            return {"grad.b2": d3, "grad.W2": np.outer(d3, s["z2"]), "grad.b1": d1, "grad.W1": np.outer(d1, i.x)}[part]
+        return answer
+    return {part: observe(part, gradient(part)) for part in ("grad.b2", "grad.W2", "grad.b1", "grad.W1")}
+
+
+@pytest.mark.parametrize("mistake", [lambda i, s: 2 + (s["z3"] - i.y), lambda i, s: s["z3"] + i.y,
+                                     lambda i, s: 2 * (s["z3"] - 2 * i.b2 - i.y), lambda i, s: 2 * (i.b2 - i.y)],
+                         ids=["2 + (y_hat - y)", "y_hat + y", "W2 z2 - b2", "y_hat = b2"])
+def test_a_gradient_built_from_a_wrong_dl_dz3_points_upstream(mistake):
+    """The issue's cases: "right where z1 <= 0" was true only because the mask zeroes those rows."""
+    found = diagnoser().explain(wrong_dz3(mistake))
+    for part in ("grad.W2", "grad.b1", "grad.W1"):
+        assert found[part].ids[0].startswith("upstream:"), (part, found[part])
+        assert "the error starts upstream" in found[part].message and "z1 > 0" not in found[part].message
+
+
+def test_a_claim_says_on_how_many_cases_it_holds_when_others_crashed():
+    d = diagnoser()
+    observed = observe("grad.b1", lambda i, r: signals(i)["back"] * (signals(i)["z1"] > 0) * 3)
+    crashed = [Observation(o.case_id, o.inputs, None, o.expected, False) for o in observed[:3]] + observed[3:]
+    found = d.explain_part("grad.b1", crashed)
+    answered = sum(1 for o in crashed if o.received is not None and not o.passed)
+    assert found.crashed == 3 and "in every case" not in found.message
+    assert f"on the {answered} failing cases where your code returned an answer" in found.message
+    assert "On 3 other failing cases it gave no answer" in found.message
+    assert d.explain_part("grad.b1", observed).crashed == 0
+
+
+VECTORS = Conventions("diagonal", 0, "sum")
+
+
+def observe_under(conventions, part, answer):
+    out = []
+    for case in CASES:
+        right = np.asarray(expected_answers(case.inputs, conventions)[part])
+        received = np.asarray(answer(signals(case.inputs, conventions)), dtype=np.float64)
+        out.append(Observation(case.id, case.inputs, received, right,
+                               received.shape == right.shape and agrees(received, right, TOL)))
+    return out
+
+
+def test_vector_jacobians_are_named_in_vector_words():
+    """Under jacobians = "diagonal": `>=` is named as under "matrix", the mask in vector words."""
+    d = Diagnoser({part: TOL for part in PART_IDS}, VECTORS)
+    ge = d.explain_part("relu_jacobian", observe_under(VECTORS, "relu_jacobian", lambda s: (s["z1"] >= 0) * 1.0))
+    assert ge.ids == ("relu_ge",)
+    right_b2 = {"grad.b2": observe_under(VECTORS, "grad.b2", lambda s: s["d3"])}
+    no_mask = d.explain({**right_b2, "grad.b1": observe_under(VECTORS, "grad.b1", lambda s: s["back"])})["grad.b1"]
+    assert no_mask.ids == ("missing_relu_mask",)
+    assert "relu_jacobian(z1) * dl/dz2 (elementwise)" in no_mask.message and "^T" not in no_mask.message
+    transposed = d.explain({**right_b2,
+                            "grad.W1": observe_under(VECTORS, "grad.W1", lambda s: np.outer(s["x"], s["d1"]))})
+    assert transposed["grad.W1"].ids == ("transposed",)
+    below_1 = observe_under(VECTORS, "relu_jacobian", lambda s: (s["z1"] > 0) * (s["z1"] < 1.0))
+    found = d.explain_part("relu_jacobian", below_1)
+    assert found is not None and "entries" in found.message and "rows" not in found.message  # a vector has entries

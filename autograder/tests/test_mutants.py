@@ -2,10 +2,13 @@
 
 Single-change mutants of examples/submissions/correct (tests/mutants.py) are graded through
 Grader.grade, as Gradescope grades. For each part the grader explains, the claim it made (this
-quantity, this known mistake, rounding, right where z1 > 0, ...) must hold for the mutant's own
-answers on fresh inputs: a diagnosis that is not confirmed there is a wrong diagnosis. The same
-for mutants of the solutions of examples/configs under their conventions (the diagonal Jacobians,
-the derivative 1 at 0 and a mean loss; the lenient "either" conventions).
+quantity, this known mistake, rounding, wrong only where z1 > 0, follows from your wrong dl/db2,
+...) must hold for the mutant's own answers on fresh inputs: a diagnosis that is not confirmed
+there is a wrong diagnosis. A claim made for every case is refuted by a fresh input the mutant
+answers with an error, and a cause of the part's own is refuted by a wrong value it is built from
+(the cause then points away from where the error starts). The same for mutants of the solutions
+of examples/configs under their conventions (the diagonal Jacobians, the derivative 1 at 0 and a
+mean loss; the lenient "either" conventions).
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from autograder.core.cases import (
     negative_outputs,
     zeros_in_z1,
 )
-from autograder.core.parts import Conventions
+from autograder.core.compare import agrees
+from autograder.core.parts import PART_IDS, Conventions
 from autograder.diagnosis import diagnoser_for
-from autograder.diagnosis.diagnose import Explanation, holds
+from autograder.diagnosis.diagnose import Explanation, holds, holds_upstream
+from autograder.diagnosis.evidence import computed_from
 from autograder.diagnosis.mistakes import signals
 from autograder.grading.answer_key import Accepted, expected_answers
 from autograder.grading.grade import Grader
@@ -69,25 +74,64 @@ def student_answer(module: types.ModuleType, part: str, i: Inputs) -> np.ndarray
     return np.asarray(value[key] if key else value, dtype=np.float64)
 
 
-def confirmed(module: types.ModuleType, part: str, explanation: Explanation, tolerance,
-              conventions: Conventions) -> bool:
-    """One of the explanation's claims holds on every fresh input the mutant answers (against the
-    right answer nearest to the mutant's where the conventions accept two)."""
-    answers = []
-    for i in fresh_inputs():
+def answers_on(module: types.ModuleType, i: Inputs) -> dict:
+    """{part: the mutant's answer on inputs i, or None where its call raised}."""
+    out = {}
+    for part in PART_IDS:
         try:
             with np.errstate(all="ignore"):
-                answers.append((i, student_answer(module, part, i)))
-        except Exception:  # noqa: BLE001 - a mutant may fail on some shapes: nothing to check there
-            continue
-    assert answers, f"the mutant answers no fresh input for {part}"
+                out[part] = student_answer(module, part, i)
+        except Exception:  # noqa: BLE001 - a mutant may fail on some shapes: that is an answer too
+            out[part] = None
+    return out
 
-    def right(i, r):
-        answer = expected_answers(i, conventions)[part]
-        return answer.nearest(r, tolerance) if isinstance(answer, Accepted) else np.asarray(answer)
 
-    return any(all(holds(claim, part, i, r, right(i, r), tolerance, conventions) for i, r in answers)
-               for claim in explanation.claims)
+def right_on(i: Inputs, answers: dict, tolerance: dict, conventions: Conventions) -> dict:
+    """{part: the right answer on i} (the accepted one nearest the mutant's, where two are)."""
+    out = {}
+    for part, answer in expected_answers(i, conventions).items():
+        if isinstance(answer, Accepted):
+            r = answers.get(part)
+            answer = answer.nearest(r, tolerance[part]) if r is not None else np.asarray(answer[0])
+        out[part] = np.asarray(answer, dtype=np.float64)
+    return out
+
+
+def is_right(received, right, tolerance) -> bool:
+    return received is not None and np.size(received) == np.size(right) and \
+        agrees(np.reshape(received, np.shape(right)), right, tolerance)
+
+
+def confirmed(part: str, explanation: Explanation, fresh: list, tolerance: dict, conventions: Conventions) -> str:
+    """"" where one of the explanation's claims holds on every fresh input, else why not. fresh:
+    [(inputs, the mutant's answers, the right ones)]."""
+    crashed = [i for i, answers, _ in fresh if answers[part] is None]
+    if crashed and not explanation.crashed:
+        return f"said for every case, but the call raises on {len(crashed)} fresh inputs"
+    answered = [(i, a, r) for i, a, r in fresh if a[part] is not None]
+    assert answered, f"the mutant answers no fresh input for {part}"
+    for claim in explanation.claims:
+        if claim.step:  # follows from the parts it takes, by the right step
+            if all(holds_upstream(claim, part, i, a, r, tolerance[part], conventions) for i, a, r in answered
+                   if all(a[u] is not None for u in claim.step)):
+                return ""
+        elif claim.wrong:  # a part it is built from is wrong too
+            if any(not is_right(a[u], r[u], tolerance[u]) for i, a, r in fresh for u in claim.wrong):
+                return ""
+        elif all(holds(claim, part, i, a[part], r[part], tolerance[part], conventions) for i, a, r in answered):
+            return ""
+    return "no claim holds on the fresh inputs"
+
+
+def hides_upstream(part: str, explanation: Explanation, explained: dict, fresh: list, tolerance: dict) -> list:
+    """The wrong values `part` is built from, where its explanation names a cause of its own (not an
+    upstream one, nor the same mistake named upstream too)."""
+    if any(claim.wrong for claim in explanation.claims):
+        return []
+    ids = set(explanation.ids)
+    return [u for u in computed_from(part)
+            if not ids & set(explained.get(u, ()))
+            and any(a[u] is not None and not is_right(a[u], r[u], tolerance[u]) for _, a, r in fresh)]
 
 
 @pytest.fixture(scope="module", params=list(SOLUTIONS))
@@ -109,17 +153,27 @@ def graded(request, tmp_path_factory):
 @pytest.mark.slow
 def test_every_explanation_of_a_mutant_holds_on_fresh_inputs(graded):
     config, graded = graded
-    unconfirmed, explained, kinds = [], 0, Counter()
+    tolerance = {part: config.parts[part].tolerance for part in PART_IDS}
+    unconfirmed, pointing_away, explained, kinds = [], [], 0, Counter()
     for label, source, report in graded:
         module = types.ModuleType("mutant")
         exec(compile(source, "mutant", "exec"), module.__dict__)  # our own generated code, not a student's
-        named = [t for t in report.tests if t.explanation]
+        fresh = []
+        for i in fresh_inputs():
+            answers = answers_on(module, i)
+            fresh.append((i, answers, right_on(i, answers, tolerance, config.conventions)))
+        named = {t.part: t.explanation for t in report.tests if t.explanation}
         explained += bool(named)
-        for t in named:
-            kinds[t.explanation.ids[0].split(":")[0]] += 1
-            if not confirmed(module, t.part, t.explanation, config.parts[t.part].tolerance, config.conventions):
-                unconfirmed.append(f"{label}: {t.part}: {t.explanation.message}")
+        for part, explanation in named.items():
+            kinds[explanation.ids[0].split(":")[0]] += 1
+            why = confirmed(part, explanation, fresh, tolerance, config.conventions)
+            if why:
+                unconfirmed.append(f"{label}: {part}: {why}: {explanation.message}")
+            upstream = hides_upstream(part, explanation, {p: e.ids for p, e in named.items()}, fresh, tolerance)
+            if upstream:
+                pointing_away.append(f"{label}: {part}: {explanation.message} (wrong upstream: {upstream})")
     coverage = explained / len(graded)
     print(f"\n{len(graded)} failing mutants; {explained} explained ({coverage:.0%}); by kind: {dict(kinds)}")
     assert not unconfirmed, "\n".join(unconfirmed)
-    assert coverage >= 0.7, f"only {coverage:.0%} of failing mutants get an explanation"
+    assert not pointing_away, "\n".join(pointing_away)
+    assert coverage >= 0.8, f"only {coverage:.0%} of failing mutants get an explanation"
