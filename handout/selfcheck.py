@@ -82,6 +82,9 @@ class Tolerance:
 # === how an answer relates to the right one: rounded, reshaped, localised (filled in likewise) ===
 
 
+# === across the parts: each explained after those it is built from (filled in likewise) ===
+
+
 # === what makes text safe to print, the autograder's own (filled in likewise) ===
 
 # === what your code may import, the autograder's own rule (filled in likewise) ===

@@ -12,7 +12,7 @@ shared with the students' selfcheck.py). The claims, tried in this order:
 4. localisations (relations.py): an answer of another shape, up to a constant factor, right where
    z1 has some signs and wrong where it has the others, except the sign, except one row.
 
-A part built from a wrong part is first explained by it (evidence.py: "upstream:<part>" claims).
+A part built from a wrong part is first explained by it (upstream.py: "upstream:<part>" claims).
 
 `holds` (and `holds_upstream`, for a claim about the parts a part is built from) is a named claim
 as a predicate on any inputs: the project's tests check every named explanation on inputs the
@@ -29,20 +29,14 @@ from ..core.compare import agrees
 from ..core.explain import Explanation, Observation
 from ..core.parts import Conventions
 from .evidence import (
-    PART_WORDS,
     Claim,
     Seen,
     computed_claim,
-    explain_parts,
-    follows_on,
     holds_on,
-    in_shape,
-    in_words,
     known_claim,
     one_of_each,
     right_of,
     same_shape,
-    step_answers,
 )
 from .mistakes import (
     HANDOUT,
@@ -56,6 +50,7 @@ from .mistakes import (
     signals,
 )
 from .relations import SIGN_SETS, localisation_claims, relation_claims
+from .upstream import PART_WORDS, explain_parts, follows_on, in_shape, in_words, step_answers
 
 
 def answer_functions(part: str, conventions: Conventions = HANDOUT) -> dict:
@@ -106,7 +101,7 @@ def holds_upstream(claim: Claim, part: str, inputs: Inputs, answers: dict, right
 
 
 def inputs_of(i: Inputs) -> dict:
-    """A case's inputs as the steps between parts take them (evidence.STEPS)."""
+    """A case's inputs as the steps between parts take them (upstream.STEPS)."""
     return {name: np.asarray(getattr(i, name), dtype=np.float64) for name in ("x", "W1", "b1", "W2", "b2", "y")}
 
 

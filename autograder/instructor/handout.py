@@ -23,7 +23,7 @@ from ..config import Config
 from ..core import compare
 from ..core.cases import diagnostic_cases, visible_cases
 from ..core.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
-from ..diagnosis import evidence, relations
+from ..diagnosis import evidence, relations, upstream
 from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
 from ..diagnosis.evidence import right_of
 from ..diagnosis.mistakes import catalogue, messages, quantities, signals
@@ -35,6 +35,7 @@ HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
 COMPARE_SOURCE = Path(compare.__file__).absolute()
 EVIDENCE_SOURCE = Path(evidence.__file__).absolute()
 RELATIONS_SOURCE = Path(relations.__file__).absolute()
+UPSTREAM_SOURCE = Path(upstream.__file__).absolute()
 ESCAPE_SOURCE = Path(escape.__file__).absolute()
 RUNTIME_SOURCE = Path(runtime.__file__).absolute()
 SHARED_BEGIN = "# --- shared with the students' selfcheck.py"
@@ -42,6 +43,7 @@ SHARED_END = "# --- end of the part shared with selfcheck.py ---"
 COMPARE_SLOT = "# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ==="
 EVIDENCE_SLOT = "# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ==="
 RELATIONS_SLOT = "# === how an answer relates to the right one: rounded, reshaped, localised (filled in likewise) ==="
+UPSTREAM_SLOT = "# === across the parts: each explained after those it is built from (filled in likewise) ==="
 ESCAPE_SLOT = "# === what makes text safe to print, the autograder's own (filled in likewise) ==="
 RUNTIME_SLOT = "# === what your code may import, the autograder's own rule (filled in likewise) ==="
 
@@ -117,7 +119,7 @@ def selfcheck_source(config: Config) -> str:
     tolerances = {pid: [p.tolerance.rtol, p.tolerance.atol] for pid, p in config.parts.items()}
     diagnoser = Diagnoser({}, config.conventions)  # its classes of equal claims serve the cases' answers and the claims
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
-             RELATIONS_SLOT: _shared(RELATIONS_SOURCE),
+             RELATIONS_SLOT: _shared(RELATIONS_SOURCE), UPSTREAM_SLOT: _shared(UPSTREAM_SOURCE),
              ESCAPE_SLOT: _shared(ESCAPE_SOURCE), RUNTIME_SLOT: _shared(RUNTIME_SOURCE),
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),

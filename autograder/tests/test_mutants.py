@@ -33,8 +33,8 @@ from autograder.core.compare import agrees
 from autograder.core.parts import PART_IDS, Conventions
 from autograder.diagnosis import diagnoser_for
 from autograder.diagnosis.diagnose import Explanation, holds, holds_upstream
-from autograder.diagnosis.evidence import computed_from
 from autograder.diagnosis.mistakes import signals
+from autograder.diagnosis.upstream import computed_from
 from autograder.grading.answer_key import Accepted, expected_answers
 from autograder.grading.grade import Grader
 from autograder.tests.conftest import EXAMPLES, REPO
