@@ -31,12 +31,12 @@ from ..core.parts import Conventions
 from .evidence import (
     Claim,
     Seen,
+    agrees_in_shape,
     computed_claim,
     holds_on,
     known_claim,
     one_of_each,
     right_of,
-    same_shape,
 )
 from .mistakes import (
     HANDOUT,
@@ -79,9 +79,7 @@ def holds(claim: Claim, part: str, inputs: Inputs, received: np.ndarray, expecte
     received = np.asarray(received, dtype=np.float64)
     s = signals(inputs, conventions)
     functions = answer_functions(part, conventions)
-    reshaped = same_shape(received, expected)
-    with np.errstate(all="ignore"):
-        passed = reshaped is not None and agrees(reshaped, expected, tol)
+    passed = agrees_in_shape(received, expected, tol)
     seen = Seen("fresh", received, expected, passed, s["z1"], sizes(s), magnitude(part, s, conventions),
                 lambda key: np.asarray(functions[key](s), dtype=np.float64), inputs_of(inputs))
     return holds_on(claim, seen, tol)
@@ -111,7 +109,7 @@ class Diagnoser:
     def __init__(self, tolerances: dict[str, Tolerance], conventions: Conventions = HANDOUT):
         self.tolerances = tolerances
         self.conventions = conventions
-        self._signals: dict[str, Signals] = {}
+        self._signals: dict[tuple, Signals] = {}  # (case id, conventions) -> signals
         self._answers: dict[tuple, np.ndarray] = {}
         self._probes: list[Signals] | None = None
         self._classes: dict[str, dict[str, str]] = {}
@@ -163,15 +161,20 @@ class Diagnoser:
         on the case)?"""
         key = (o.case_id, part, "right", conventions)
         if key not in self._answers:
-            self._answers[key] = np.asarray(right_answer(part, signals(o.inputs, conventions), conventions),
+            self._answers[key] = np.asarray(right_answer(part, self._signals_of(o, conventions), conventions),
                                             dtype=np.float64)
         right = self._answers[key]
         return np.shape(o.expected) == right.shape and agrees(o.expected, right, Tolerance(1e-9, 1e-9))
 
+    def _signals_of(self, o: Observation, conventions: Conventions) -> Signals:
+        """The network on the observation's case under `conventions` (once per case and conventions)."""
+        key = (o.case_id, conventions)
+        if key not in self._signals:
+            self._signals[key] = signals(o.inputs, conventions)
+        return self._signals[key]
+
     def _seen(self, part: str, o: Observation) -> Seen:
-        if o.case_id not in self._signals:
-            self._signals[o.case_id] = signals(o.inputs, self.conventions)
-        s = self._signals[o.case_id]
+        s = self._signals_of(o, self.conventions)
         if part not in self._functions:
             self._functions[part] = answer_functions(part, self.conventions)
         functions = self._functions[part]

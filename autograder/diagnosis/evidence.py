@@ -185,6 +185,13 @@ def same_shape(received, expected):
     return received.reshape(expected.shape) if only_singletons_differ(received.shape, expected.shape) else None
 
 
+def agrees_in_shape(received: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """received agrees with expected in expected's shape (axes of length 1 aside), as compare judges."""
+    reshaped = same_shape(received, expected)
+    with np.errstate(all="ignore"):
+        return reshaped is not None and agrees(reshaped, expected, tol)
+
+
 # Placeholders in a claim's words for the cases it holds on, filled in by in_words.
 EVERY, EVERY_FAILING = "{every case}", "{every failing case}"
 

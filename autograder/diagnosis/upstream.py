@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Tolerance
-from ..core.compare import agrees, only_singletons_differ
 from .evidence import (
     ANSWER_WORDS,
     DOWNSTREAM_OF_DZ3,
     EVERY,
     EVERY_FAILING,
     Claim,
+    agrees_in_shape,
     first_fitting,
     same_shape,
 )
@@ -82,8 +82,8 @@ def explain_parts(seen_by_part: dict, tolerances: dict, groups_for: Callable, di
             if chain:
                 found = (wrong_too_claim(part, chain, out),)
         if not found and own:
-            if part in DOWNSTREAM_OF_DZ3:  # a known dl/dz3 mistake only where dl/db2 shows it
-                groups = [[c for c in group if not c.upstream or c.id in shown] for group in groups]
+            if part in DOWNSTREAM_OF_DZ3:  # a known dl/dz3 mistake only where dl/db2 shows it (tried above)
+                groups = [[c for c in group if not c.upstream] for group in groups]
             found = first_fitting(groups, seen, tol, lambda claims, part=part: distinct(part, claims))
         if found:
             crashed = sum(1 for case in seen_by_part[part] if case.received is None and not case.passed)
@@ -106,10 +106,10 @@ def in_words(finding: Finding) -> tuple:
         return title, message.replace(EVERY_FAILING, "in every failing case").replace(EVERY, "in every case")
     some = "s" if finding.failing > 1 else ""
     where = f"on the {finding.failing} failing case{some} where your code returned an answer"
-    message = message.replace(EVERY_FAILING, where).replace(EVERY, where)
-    if where not in message:
-        message = f"On the {finding.failing} failing case{some} where your code returned an answer: " + \
-            message[:1].lower() + message[1:]
+    if EVERY in message or EVERY_FAILING in message:
+        message = message.replace(EVERY_FAILING, where).replace(EVERY, where)
+    else:
+        message = f"{where[:1].upper()}{where[1:]}: {message[:1].lower()}{message[1:]}"
     others = "s" if finding.crashed > 1 else ""
     return title, (f"{message} On {finding.crashed} other failing case{others} it gave no answer (an error, a "
                    "crash or a time-out), which this does not explain.")
@@ -207,7 +207,7 @@ def step_answers(part: str, taken: tuple, answers: dict, inputs: dict, conventio
 
 def follows_on(received, predicted: list, tol: Tolerance) -> bool:
     """Does the answer agree with one the step gives (see step_answers)?"""
-    return any(_agree(received, p, tol) for p in predicted)
+    return any(agrees_in_shape(np.asarray(received, dtype=np.float64), p, tol) for p in predicted)
 
 
 def _follows(part: str, seen: list, observed: dict, answers: dict, wrong: set, found: dict, tol: Tolerance,
@@ -215,7 +215,7 @@ def _follows(part: str, seen: list, observed: dict, answers: dict, wrong: set, f
     """(the claim that the part follows from wrong parts by the right step,) where a step with a
     wrong part gives the part's answer on every case where the parts it takes were observed (and
     differs from the right one on two)."""
-    for (q, taken), _ in STEPS.items():
+    for q, taken in STEPS:
         if q != part or not any(u in wrong for u in taken):
             continue
         evidence = 0
@@ -248,16 +248,6 @@ def in_shape(received, expected):
     return same_shape(np.asarray(received, dtype=np.float64), np.asarray(expected))
 
 
-def _agree(received, predicted, tol: Tolerance) -> bool:
-    received = np.asarray(received, dtype=np.float64)
-    if received.shape != predicted.shape:
-        if received.size != predicted.size or not only_singletons_differ(received.shape, predicted.shape):
-            return False
-        received = received.reshape(predicted.shape)
-    with np.errstate(all="ignore"):
-        return agrees(received, predicted, tol)
-
-
 def _roots(part: str, found: dict) -> list:
     """Where the error of a wrong part starts: where it is explained by parts upstream, there."""
     claims = found[part].claims if part in found else ()
@@ -284,14 +274,12 @@ def wrong_too_claim(part: str, wrong: list, found: dict) -> Claim:
     """"dl/db2, which this part is built from, is wrong too": said first, before any claim of its own.
     wrong: the wrong values the part is computed from, the earliest first."""
     direct = [u for u in COMPUTED_FROM[part] if u in wrong] or wrong[:1]
-    roots = []
-    for u in wrong[:1] + direct:
-        roots += [r for r in _roots(u, found) if r not in roots]
+    root = _roots(wrong[0], found)[0]
     verb = "is" if len(direct) == 1 else "are"
-    return Claim(f"upstream:{roots[0]}", f"error upstream, in {PART_WORDS.get(roots[0], roots[0])}",
+    return Claim(f"upstream:{root}", f"error upstream, in {PART_WORDS.get(root, root)}",
                  f"Your {ANSWER_WORDS[part]} is built from your {_words(direct)}, which {verb} wrong too: the error "
-                 f"starts upstream, at the earliest in your {_words(roots[:1])}. Fix that first; this part may then "
-                 "be right, or show a mistake of its own.", wrong=tuple(roots[:1]))
+                 f"starts upstream, at the earliest in your {_words([root])}. Fix that first; this part may then "
+                 "be right, or show a mistake of its own.", wrong=(root,))
 
 
 # --- end of the part shared with selfcheck.py ---

@@ -18,7 +18,7 @@ from autograder.core.compare import agrees
 from autograder.core.parts import PART_IDS, Conventions
 from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
 from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
-from autograder.diagnosis.mistakes import CATALOGUE, MESSAGES, TITLES, catalogue, signals
+from autograder.diagnosis.mistakes import CATALOGUE, HANDOUT, MESSAGES, TITLES, catalogue, signals
 from autograder.grading.answer_key import expected_answers
 
 TOL = Tolerance(1e-4, 1e-4)
@@ -29,11 +29,11 @@ def diagnoser() -> Diagnoser:
     return Diagnoser({part: TOL for part in PART_IDS})
 
 
-def observe(part: str, answer, cases=CASES) -> list[Observation]:
+def observe(part: str, answer, cases=CASES, conventions: Conventions = HANDOUT) -> list[Observation]:
     """The observations of a student whose answer for `part` is answer(inputs, right answer)."""
     out = []
     for case in cases:
-        right = np.asarray(expected_answers(case.inputs)[part])
+        right = np.asarray(expected_answers(case.inputs, conventions)[part])
         received = np.asarray(answer(case.inputs, right), dtype=np.float64)
         out.append(Observation(case.id, case.inputs, received, right,
                                received.shape == right.shape and agrees(received, right, TOL)))
@@ -224,13 +224,8 @@ VECTORS = Conventions("diagonal", 0, "sum")
 
 
 def observe_under(conventions, part, answer):
-    out = []
-    for case in CASES:
-        right = np.asarray(expected_answers(case.inputs, conventions)[part])
-        received = np.asarray(answer(signals(case.inputs, conventions)), dtype=np.float64)
-        out.append(Observation(case.id, case.inputs, received, right,
-                               received.shape == right.shape and agrees(received, right, TOL)))
-    return out
+    """observe() under `conventions`, answer(signals under them)."""
+    return observe(part, lambda i, right: answer(signals(i, conventions)), conventions=conventions)
 
 
 def test_vector_jacobians_are_named_in_vector_words():
