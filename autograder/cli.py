@@ -249,7 +249,8 @@ def _handout(args) -> int:
 
     config = load_config(args.config)
     archive = build_handout(_writable_out(args.out, "handout"), config)
-    print(f"wrote {args.out}/ (two_layer_net.py, selfcheck.py, README.md) and {archive}")
+    written = ", ".join(sorted(path.name for path in Path(args.out).iterdir()))
+    print(f"wrote {args.out}/ ({written}) and {archive}")
     return 0
 
 

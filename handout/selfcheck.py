@@ -1,24 +1,38 @@
 """Self-check for the two-layer network homework: run it before you upload to Gradescope.
 
-    python selfcheck.py                      # checks two_layer_net.py in this folder
-    python selfcheck.py path/to/two_layer_net.py
-    options: --timeout=SECONDS (per function, default 10), --json (verdicts for tools)
-
-Needs Python 3.9+ and numpy (torch, if installed, is used as an extra oracle for the gradients).
-It checks, part by part with the same part ids as the Gradescope autograder:
+It runs your code as the autograder does and checks it part by part, with the same part ids:
   - each function exists, runs, returns the right shape and finite values;
   - the public test vectors (the autograder's visible cases) against their expected values;
-  - your gradients against centered finite differences of your own forward pass and loss;
-  - properties of the Jacobians (diagonal, 0/1 entries, the course's value at exactly z = 0; the
-    identity), in the form the course asks for.
-For a failing part it names the likely cause only when it explains your answers on every case
-(the autograder's own rule), else it says where your answers are wrong.
-Gradescope also runs hidden cases on random inputs, so passing here is necessary, not sufficient.
-Exit status: 0 when every check passes, 1 otherwise.
+  - your gradients against finite differences of your own forward pass and loss (and against
+    torch autograd, if torch is installed);
+  - the Jacobians' properties (diagonal, 0/1 entries, the value at exactly z = 0, the identity).
+For a failing part it names the likely cause when that cause explains your answers on every case
+(the autograder's own rule), else it says where your answers are wrong. Gradescope also runs hidden
+cases on random inputs: passing here is necessary, not sufficient.
+
+How to run it (Python 3.9+ with numpy), from a terminal in this folder:
+    python selfcheck.py                       checks two_layer_net.py beside it
+    python selfcheck.py homework.ipynb        checks a notebook (save it first): its code cells
+    python selfcheck.py path/to/file.py --timeout 20
+From inside a Jupyter or Colab notebook, in a cell of its own (save the notebook first):
+    %run selfcheck.py homework.ipynb
+or, with selfcheck.py beside the notebook:
+    import selfcheck; selfcheck.check("homework.ipynb")
+Options: --timeout SECONDS (for all the checks of one function, default 10); --json (the verdicts
+as JSON, for tools); --help. Exit status: 0 when every check passes, 1 otherwise, 2 for a bad path.
+
+Your file's top-level code runs as on the autograder: one statement at a time, so a statement that
+fails (or a training loop that runs too long) is reported by its line and the rest still runs; a
+plotting or progress-bar package the autograder lacks is replaced by a stand-in that does nothing.
+
+Everything below the line "You need not read on" is the autograder's own rules, copied in, and the
+public cases as data.
 """
 
 from __future__ import annotations
 
+import argparse
+import builtins
 import importlib.machinery
 import importlib.metadata
 import json
@@ -27,6 +41,7 @@ import os
 import re
 import sys
 import sysconfig
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -51,21 +66,6 @@ PARTS = [  # (part id, title, function, dict key)
 ]
 CALL_TIMEOUT = 10.0  # seconds for all the checks of one function
 
-# Which cases, tolerances and conventions this file checks against: the grader's results.json carry
-# theirs (extra_data.fingerprint); a different one means this handout is out of date.
-FINGERPRINT = None  # filled in by `python -m autograder handout`
-# The public test vectors: the autograder's visible cases, inputs and expected values per part.
-PUBLIC_CASES = None  # filled in by `python -m autograder handout`
-TOLERANCES = None  # part id -> (rtol, atol), the autograder's, filled in likewise
-# part id -> the claims a diagnosis may make ("known", "computed") and which are the same ("classes");
-# each case's "answers" hold what each claim's answer is on that case (filled in likewise)
-CLAIMS = None
-# What the grader lets your code import besides Python's standard library (filled in likewise)
-RUNTIME_PACKAGES = None
-# The course's conventions: "jacobians" ("matrix", "diagonal", "either"), "relu_derivative_at_zero"
-# (0, 1, "either"), "loss" ("sum", "mean") (filled in likewise)
-CONVENTIONS = None
-
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -73,21 +73,6 @@ class Tolerance:
     atol: float
 
 
-# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ===
-
-
-# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ===
-
-
-# === how an answer relates to the right one: rounded, reshaped, localised (filled in likewise) ===
-
-
-# === across the parts: each explained after those it is built from (filled in likewise) ===
-
-
-# === what makes text safe to print, the autograder's own (filled in likewise) ===
-
-# === what your code may import, the autograder's own rule (filled in likewise) ===
 
 
 @dataclass
@@ -106,14 +91,16 @@ class Check:
 # Running the student's functions (in a child process, so a crash or a hang is reported, not fatal)
 
 
-def _load(path):
-    import importlib.util
-
+def _load(path, skip=()):
+    """Your file as a module, its top-level code run as the autograder runs it (one statement at a
+    time: `run`); (module, what did not run as written). skip: statements stopped in an earlier run."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    spec = importlib.util.spec_from_file_location("two_layer_net", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    name = os.path.splitext(os.path.basename(path))[0]
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    events = run(units(path), vars(module), TOPLEVEL_SECONDS, WALL_CLOCK_FACTOR, skip)
+    return module, events
 
 
 def _to_array(value):
@@ -201,7 +188,9 @@ def _error_hint(e):
         return "define it with exactly this name and these arguments"
     if isinstance(e, ValueError) and "matmul" in str(e):
         return "the shapes do not fit: check the order of the factors and any transposes"
-    return "look at the traceback above: the exception is raised in your code"
+    if isinstance(e, NameError):
+        return "a name it uses is not defined: see the top-level code listed above (an import that failed?)"
+    return "the exception is raised in your code: call the function on that case's inputs to see where"
 
 
 # --- checks that need no expected values ------------------------------------------------------
@@ -380,35 +369,58 @@ def property_checks(module, function):
 GROUPS = ["affine", "relu", "forward", "mse_loss", "relu_jacobian", "output_jacobian", "mse_grad", "backward"]
 
 
-def _child(path, function, trusted, oracle, connection):
+def _isolate(path):
+    """In a child process, before your code runs: only what the autograder has may be imported, and
+    plots are drawn off screen."""
+    os.environ["MPLBACKEND"] = "Agg"
+    install_guard(importable_modules(RUNTIME_PACKAGES), os.path.dirname(os.path.abspath(path)))
+
+
+def _top_level_child(path, connection):
+    """Run your file's top-level code once; send what did not run as written, or why it cannot run."""
+    import io
+    from contextlib import redirect_stdout
+
+    _isolate(path)
+    try:
+        with redirect_stdout(io.StringIO()):
+            _, events = _load(path)
+        connection.send({"events": events})
+    except BaseException as e:  # noqa: BLE001 - a syntax error, a notebook that cannot be read
+        connection.send({"error": _error(e), "hint": _import_hint(e, path)})
+    connection.close()
+
+
+def _child(path, function, trusted, oracle, skip, connection):
     import io
     from contextlib import redirect_stdout
 
     sink = io.StringIO()  # the student's prints stay out of the report
     try:
-        # what Gradescope's image has, not what this computer has: an import of anything else fails
-        install_guard(importable_modules(RUNTIME_PACKAGES), os.path.dirname(os.path.abspath(path)))
+        _isolate(path)
         with redirect_stdout(sink):
-            module = _load(path)
+            module, _ = _load(path, skip)
             checks = public_checks(module, function) + property_checks(module, function)
             checks += gradient_checks(module, function, trusted, oracle)
     except BaseException as e:  # noqa: BLE001 - import errors and exits are the student's to see
         trace = _error(e)
-        checks = [Check(p, "import and run", False, trace, _import_hint(e)) for p, _, fn, _ in PARTS
+        checks = [Check(p, "import and run", False, trace, _import_hint(e, path)) for p, _, fn, _ in PARTS
                   if fn == function]
     connection.send([c.__dict__ for c in checks])
     connection.close()
 
 
-def _import_hint(e):
+def _import_hint(e, path):
     if isinstance(e, SyntaxError):
         return f"fix the syntax error on line {e.lineno} first"
-    if isinstance(e, SystemExit):
-        return "your file calls sys.exit() or exit(): remove script code from the top level"
+    if isinstance(e, NotebookError):
+        return "save the notebook from Jupyter, VS Code or Colab (File > Download > .ipynb) and check that file"
     if isinstance(e, ModuleNotFoundError) and e.name:
         return (f"the package {e.name!r} is not available on the grader: your code may import "
                 f"{', '.join(RUNTIME_PACKAGES)} and Python's standard library. Remove the import (and what uses it)")
-    return "your file fails while being imported: run `python two_layer_net.py` to see why"
+    how = "run the notebook's cells from the top" if path.endswith(".ipynb") else "run `python " + \
+        os.path.basename(path) + "`"
+    return f"your code fails while being run: {how} to see why"
 
 
 def _context():
@@ -430,75 +442,131 @@ def _torch_oracle(timeout=120):
         child.join()
 
 
-def run_group(path, function, trusted, timeout=CALL_TIMEOUT, oracle=None):
-    """All checks of one function, in a child process with a time limit."""
+def _in_child(target, args, timeout):
+    """What `target(*args, connection)` sends from a child process within `timeout` seconds, or
+    (None, exit code) when it sends nothing: a hang (None) or a crash."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(path, function, trusted, oracle, send), daemon=True)
+    child = context.Process(target=target, args=(*args, send), daemon=True)
     child.start()
     send.close()
-    parts = [p for p, _, fn, _ in PARTS if fn == function]
     if receive.poll(timeout):
         try:
-            result = [Check(**c) for c in receive.recv()]
+            result = receive.recv()
             child.join(1)
-            return result
+            return result, 0
         except EOFError:
             pass
     child.kill() if child.is_alive() else None
     child.join()
-    reason = (f"did not finish within {timeout:g} s" if child.exitcode in (None, -9)
-              else f"the process died (exit code {child.exitcode}: a crash, or os._exit)")
+    return None, child.exitcode
+
+
+def run_top_level(path, timeout=CALL_TIMEOUT):
+    """{"events": [...]} (what of your file's top-level code did not run as written: toplevel's run),
+    or {"error": ..., "hint": ...} when it cannot run at all."""
+    result, code = _in_child(_top_level_child, (path,), timeout + TOPLEVEL_SECONDS * WALL_CLOCK_FACTOR)
+    if result is None:
+        reason = "did not finish" if code in (None, -9) else f"the process died (exit code {code})"
+        return {"error": f"running your file's top-level code {reason}", "hint": "look for code that kills the process"}
+    return result
+
+
+def run_group(path, function, trusted, timeout=CALL_TIMEOUT, oracle=None, skip=()):
+    """All checks of one function, in a child process with a time limit."""
+    parts = [p for p, _, fn, _ in PARTS if fn == function]
+    result, code = _in_child(_child, (path, function, trusted, oracle, skip), timeout + TOPLEVEL_SECONDS)
+    if result is not None:
+        return [Check(**c) for c in result]
+    reason = (f"did not finish within {timeout:g} s" if code in (None, -9)
+              else f"the process died (exit code {code}: a crash, or os._exit)")
     return [Check(p, "run", False, reason, "look for an infinite loop, or code that kills the process")
             for p in parts]
 
 
+def _arguments(argv):
+    parser = argparse.ArgumentParser(
+        prog="selfcheck.py", description="Check your homework as the autograder does, before you upload it.",
+        epilog="From a notebook: %run selfcheck.py homework.ipynb (save the notebook first).")
+    parser.add_argument("path", nargs="?", help="your two_layer_net.py or notebook (.ipynb); default: "
+                        "two_layer_net.py (or two_layer_net.ipynb) beside selfcheck.py")
+    parser.add_argument("--timeout", type=float, default=CALL_TIMEOUT, metavar="SECONDS",
+                        help=f"for all the checks of one function (default {CALL_TIMEOUT:g})")
+    parser.add_argument("--json", action="store_true", help="print the verdicts as JSON, for tools")
+    return parser.parse_args(argv)
+
+
+def _default_path():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("two_layer_net.py", "two_layer_net.ipynb"):
+        if os.path.exists(os.path.join(here, name)):
+            return os.path.join(here, name)
+    return os.path.join(here, "two_layer_net.py")
+
+
+def check(path=None, timeout=CALL_TIMEOUT):
+    """Check a file (a .py or a notebook) and print the report; 0 if every check passes, else 1 (2: no
+    such file). For a notebook cell: `import selfcheck; selfcheck.check("homework.ipynb")`."""
+    return main([path or _default_path(), "--timeout", str(timeout)])
+
+
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    as_json = "--json" in argv
-    timeout = next((float(a.split("=", 1)[1]) for a in argv if a.startswith("--timeout=")), CALL_TIMEOUT)
-    path = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "two_layer_net.py")
-    if not os.path.exists(path):
+    """The command line (argv without the program's name); the exit status."""
+    try:
+        options = _arguments(argv)
+    except SystemExit as e:  # --help, or a usage error (already printed)
+        return e.code if isinstance(e.code, int) else 2
+    path = options.path or _default_path()
+    if not os.path.isfile(path):
         print(terminal(f"selfcheck: {path} not found"))
         return 2
     foreign = foreign_imports(path)
-    if foreign and not as_json:
-        print(f"warning: your file imports {', '.join(foreign)}, which the autograder does not have (it has "
-              f"{', '.join(RUNTIME_PACKAGES)} and Python's standard library): on Gradescope your file would not "
-              "import, and every test would fail. Remove the import.\n")
+    if foreign and not options.json:
+        print(terminal(f"warning: your file imports {', '.join(foreign)}, which the autograder does not have (it "
+                       f"has {', '.join(RUNTIME_PACKAGES)} and Python's standard library): on Gradescope that "
+                       "import fails, and so does everything that uses it. Remove the import.\n"))
+    top = run_top_level(path, options.timeout)
+    skip = {(e["cell"], e["line"]) for e in top.get("events", []) if e["outcome"] == "stopped"}
     checks, trusted = [], set()
     for function in GROUPS:
-        group = run_group(path, function, trusted, timeout, _torch_oracle() if function == "backward" else None)
+        oracle = _torch_oracle() if function == "backward" else None
+        group = run_group(path, function, trusted, options.timeout, oracle, skip)
         checks += group
         trusted |= {p for p, _, fn, _ in PARTS if fn == function and all(c.passed for c in checks_of(group, p))}
-    if as_json:
+    if options.json:
         verdicts = {p: all(c.passed for c in checks_of(checks, p)) for p, _, _, _ in PARTS}
         shown = [dict(c.__dict__, received=None) for c in checks]
         causes = {part: title for part, (title, _) in explain(checks).items()}
         print(json.dumps({"fingerprint": FINGERPRINT, "parts": verdicts, "checks": shown, "causes": causes,
-                          "foreign_imports": foreign}))
+                          "foreign_imports": foreign, "toplevel": top.get("events", [])}))
         return 0 if all(verdicts.values()) else 1
-    return report(path, checks)
+    return report(path, checks, top.get("events", []))
 
 
 def foreign_imports(path):
     """The top-level packages the file imports that are neither in the grader's runtime, nor in the
-    standard library (Python 3.10+ knows its list), nor files beside it. Read, never run."""
+    standard library (Python 3.10+ knows its list), nor files beside it, nor display-only (those get
+    stand-ins). Read, never run."""
     import ast
 
+    names = set()
     try:
-        tree = ast.parse(open(path, encoding="utf-8").read())
+        for _, filename, source in units(path):
+            try:
+                tree = ast.parse(source, filename)
+            except (SyntaxError, ValueError):
+                continue
+            names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            names |= {node.module for node in ast.walk(tree)
+                      if isinstance(node, ast.ImportFrom) and node.module and not node.level}
     except (OSError, SyntaxError, ValueError):
         return []
-    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    names |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and not node.level}
     standard = getattr(sys, "stdlib_module_names", None)
     if standard is None:
         return []
     here = os.path.dirname(os.path.abspath(path))
-    return sorted(n for n in names if n not in standard and n not in RUNTIME_PACKAGES and n != "__future__"
+    packages = {name.split(".")[0] for name in names if not _display_only(name)}
+    return sorted(n for n in packages if n not in standard and n not in RUNTIME_PACKAGES and n != "__future__"
                   and not os.path.exists(os.path.join(here, n + ".py")) and not os.path.isdir(os.path.join(here, n)))
 
 
@@ -574,10 +642,31 @@ def _failure(mine, cause):
     return lines
 
 
-def report(path, checks):
+def top_level_lines(events):
+    """What of the file's top-level code did not run as written, a line each (as the autograder says it)."""
+    if not events:
+        return []
+    lines = ["Top-level code that did not run as written (the autograder runs the rest, and so did this check):"]
+    for e in events:
+        where = f"cell {e['cell']}, line {e['line']}" if e["cell"] is not None else f"line {e['line']}"
+        what = {"stopped": f"stopped after {e.get('seconds', 0):.2g} s of CPU time",
+                "stand-in": f"{e.get('module')} is not on the autograder: a stand-in that does nothing took its place"
+                }.get(e["outcome"], e.get("error", ""))
+        if e["outcome"] == "failed" and e.get("module"):
+            what += (f" (the package {e['module'].split('.')[0]!r} is not available on the grader: remove the "
+                     "import, and what uses it)")
+        lines.append(f"  - {where} `{e['code']}`: {what}")
+    if any(e["outcome"] == "stopped" and e["cell"] is None for e in events):
+        lines.append('  Put code that trains, tests or plots under `if __name__ == "__main__":`.')
+    return lines + [""]
+
+
+def report(path, checks, events=()):
     """One line per part; for a failing one, its likely cause, the failing public cases in a line, the
-    other failing checks in a line, and a hint once."""
+    other failing checks in a line, and a hint once. Before them, what of the top-level code did not run."""
     print(terminal(f"Self-check of {path} (handout {FINGERPRINT})\n"))
+    for line in top_level_lines(events):
+        print(terminal(line))
     causes = explain(checks)
     passed_parts, said = 0, {}  # what a failing part's block says -> the first part that said it
     for part, title, _, _ in PARTS:
@@ -601,11 +690,53 @@ def report(path, checks):
     return 0 if passed_parts == len(PARTS) else 1
 
 
+# ==============================================================================================
+# You need not read on: below are the autograder's own rules, copied in when the course built this
+# handout, and the public cases and the course's settings, as data.
+# ==============================================================================================
+
+# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ===
+
+
+# === the evidence rule of diagnoses, the autograder's own (filled in likewise) ===
+
+
+# === how an answer relates to the right one: rounded, reshaped, localised (filled in likewise) ===
+
+
+# === across the parts: each explained after those it is built from (filled in likewise) ===
+
+
+# === what makes text safe to print, the autograder's own (filled in likewise) ===
+
+# === what your code may import, the autograder's own rule (filled in likewise) ===
+
+# === how your file's top-level code runs, the autograder's own rule (filled in likewise) ===
+
+
+# --- the public cases and the course's settings (data) ---------------------------------------
+# Which cases, tolerances and conventions this file checks against: the autograder's results carry
+# theirs (extra_data.fingerprint); a different one means this handout is out of date.
+FINGERPRINT = None
+TOLERANCES = None  # part id -> (rtol, atol)
+# "jacobians" ("matrix", "diagonal", "either"), "relu_derivative_at_zero" (0, 1, "either"), "loss" ("sum", "mean")
+CONVENTIONS = None
+RUNTIME_PACKAGES = None  # what your code may import besides Python's standard library
+TOPLEVEL_SECONDS = None  # CPU seconds for your file's top-level code, as on the autograder
+WALL_CLOCK_FACTOR = None  # wall-clock seconds allowed per CPU second, for code that waits
+# part id -> the likely causes a diagnosis may name ("known", "computed") and which are the same ("classes")
+CLAIMS = None
+# The public test vectors: the autograder's visible cases (then the diagnostic ones, which only feed
+# the diagnosis): inputs, expected values, and each likely cause's answer on the case
+PUBLIC_CASES = None
+
+
 if __name__ == "__main__":
     try:
-        status = main(sys.argv)
+        status = main(sys.argv[1:])
         sys.stdout.flush()  # here, not at exit, where a closed pipe could only be complained about
     except BrokenPipeError:  # `python selfcheck.py | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 141
-    sys.exit(status)
+    if not hasattr(builtins, "__IPYTHON__"):  # (in a notebook, `%run` would print a SystemExit for it)
+        sys.exit(status)

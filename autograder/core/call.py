@@ -61,6 +61,27 @@ class CallOutcome:
     problem_said: dict[str, str] = field(default_factory=dict)  # key -> the detail of its problem
 
 
+class TopLevelOutcome(Words):
+    """How a top-level statement of the submission that did not run as written ended (sandbox/toplevel.py)."""
+
+    STOPPED = "stopped"  # its share of the import's time ran out
+    FAILED = "failed"  # it raised (or called sys.exit()), or did not compile
+    STAND_IN = "stand-in"  # a display-only package the runtime lacks was replaced by one that does nothing
+
+
+@dataclass(frozen=True)
+class TopLevelEvent:
+    """A top-level statement of the submission that did not run as written; the rest of the file ran."""
+
+    cell: int | None  # the notebook's cell (1 = the first cell), None in a .py file
+    line: int  # in the cell, or in the file
+    code: str  # the statement's first line: the student's text, shown only as code
+    outcome: TopLevelOutcome
+    seconds: float = 0.0  # STOPPED: the CPU time it had
+    error: str = ""  # FAILED: the exception in a line (the student's text in it)
+    module: str = ""  # FAILED on a missing module, or STAND_IN: the module
+
+
 @dataclass(frozen=True)
 class ImportReport:
     ok: bool
@@ -69,6 +90,8 @@ class ImportReport:
     stdout: str = ""  # what the module printed while being imported (capped)
     functions: tuple[str, ...] = ()  # the public callables the module defines
     missing_module: str = ""  # for a ModuleNotFoundError: the module it names (a student's, or one not offered)
+    toplevel: tuple[TopLevelEvent, ...] = ()  # top-level statements that did not run as written
+    unreadable_notebook: bool = False  # the file is a notebook that could not be read (message says why)
 
 
 @dataclass(frozen=True)

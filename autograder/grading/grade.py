@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from ..config import DEFAULT_CONFIG_PATH, Config
-from ..core.call import CRASH, OOM, TIMEOUT, ImportReport, Words
+from ..core.call import CRASH, OOM, TIMEOUT, Words
 from ..core.cases import Case
 from ..core.compare import Failure
 from ..core.explain import Diagnoser, DiagnoserFactory, Observation
@@ -21,9 +21,10 @@ from ..core.parts import FUNCTIONS
 from ..sandbox.calls import Sandbox
 from ..sandbox.host import Isolation, SandboxHost
 from ..sandbox.runtime import importable_modules, not_installed
+from ..sandbox.toplevel import NotebookError
 from .casebook import CaseBook
 from .fingerprint import stamped
-from .notebook import NotebookError
+from .imported import import_failure, toplevel_note
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, Replay, plan_calls, run_grading_tests
 from .submission import locate, stage
@@ -160,7 +161,7 @@ class Grader:
         try:
             scratch = host.new_scratch()
             try:
-                staged = stage(located, scratch, config.limits.import_timeout, config.limits.wall_clock_factor)
+                staged = stage(located, scratch)
             except NotebookError as e:
                 results = complete([], cases, "not graded: your notebook could not be read", Failure.NOT_GRADED)
                 return report(results, status=Status.IMPORT_ERROR, notes=[str(e)])
@@ -174,11 +175,14 @@ class Grader:
                 imported = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", book.stamp)]
                 if not imported.ok:
-                    results = complete([], cases, "not graded: your file could not be imported", Failure.NOT_GRADED,
+                    why = "notebook could not be read" if imported.unreadable_notebook else "file could not be imported"
+                    results = complete([], cases, f"not graded: your {why}", Failure.NOT_GRADED,
                                        tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
-                    failure = _import_failure(imported, config.student_packages)
+                    failure = imported.message if imported.unreadable_notebook else \
+                        import_failure(imported, config.student_packages)
                     return report(results, status=Status.IMPORT_ERROR, notes=notes + [failure], replay=replay,
                                   hidden_in_full=() if keep_calls else None)
+                notes.append(toplevel_note(imported.toplevel, str(located.relative), config.student_packages))
                 if imported.stdout:
                     notes.append("Your file printed this while being imported:\n" + imported.stdout)
                 missing = [name for name in FUNCTIONS if name not in imported.functions]
@@ -272,20 +276,6 @@ def _stale_handout(folder: Path, stamp: str) -> str:
         return ""
     return (f"Your upload holds a selfcheck.py from another version of the handout (fingerprint {found}; this "
             f"grader's is {stamp}): its public cases or tolerances differ from these. Download the current handout.")
-
-
-def _import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
-    lines = [f"Your file could not be imported, so no test could run: {report.message}"]
-    package = report.missing_module.split(".")[0]
-    if package and package not in ("two_layer_net", "honest"):
-        lines.append(f"The package {package!r} is not available on the grader: student code "
-                     f"may import {', '.join(packages)} and Python's standard library. Remove the import "
-                     "(and what uses it), or ask the course staff.")
-    if report.details:
-        lines.append(report.details)
-    if report.stdout:
-        lines.append("It printed:\n" + report.stdout)
-    return "\n".join(lines)
 
 
 def _by_test(first: list[CaseResult], then: list[CaseResult], tests: int) -> list[CaseResult]:

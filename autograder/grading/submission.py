@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.parts import SUBMISSION_FILE
-from .notebook import code_cells, module_source
+from ..sandbox.toplevel import NotebookError, too_large
 
 IGNORED = {"__MACOSX", "__pycache__", ".DS_Store", ".git", ".ipynb_checkpoints"}
 MAX_LISTED = 30
@@ -77,25 +77,27 @@ def locate(path: Path) -> Located:
 class Staged:
     """The upload's copy in the scratch folder."""
 
-    module: Path  # the module the worker imports
+    module: Path  # the file the worker runs: a .py, or a notebook
     notes: tuple[str, ...] = ()  # what was not copied, and why (said to the student)
 
 
-def stage(located: Located, scratch: Path, import_seconds: float = 10.0, wall_clock_factor: float = 5.0) -> Staged:
-    """Copy the upload into scratch/submission; say which module to import there.
+def stage(located: Located, scratch: Path) -> Staged:
+    """Copy the upload into scratch/submission; say which file the worker runs there (a .py, or a
+    notebook, whose code cells the worker reads: sandbox/toplevel.py).
 
     A whole uploaded folder is copied (helper modules beside the file keep working); a file given
     on its own is copied alone. Nothing is followed: a link whose target lies inside the upload is
     copied as a link, a link out of it is left out (with a note), and so are devices, fifos and
-    sockets. Files are copied with their permission bits only (no setuid). A notebook becomes a
-    module beside it that runs its code cells (notebook.py), within `import_seconds` of CPU time in
-    all (and `wall_clock_factor` times that of wall-clock time); that module is created anew, never
-    written through whatever had its name.
-    Raises NotebookError for a notebook that cannot be read.
+    sockets. Files are copied with their permission bits only (no setuid).
+    Raises NotebookError for a notebook too large to be read (checked before it is copied).
     """
     assert located.relative is not None
     target = scratch / "submission"
     source = located.root / located.relative
+    if source.suffix == ".ipynb":
+        problem = too_large(source)
+        if problem:
+            raise NotebookError(problem)
     notes: list[str] = []
     if located.single_file or len(uploaded_files(located.root)) > MAX_COPIED_FILES:
         target.mkdir(parents=True)
@@ -104,14 +106,7 @@ def stage(located: Located, scratch: Path, import_seconds: float = 10.0, wall_cl
     else:
         notes += copy_upload(located.root, target)
         staged = target / located.relative
-    if staged.suffix != ".ipynb":
-        return Staged(staged, tuple(notes))
-    cells = code_cells(staged)
-    module = staged.with_name(SUBMISSION_FILE)
-    cell_seconds = max(0.2, 0.7 * import_seconds / max(1, len(cells)))  # the whole import stays in time
-    _create(module, module_source(cells, staged.name, round(cell_seconds, 2),
-                                  round(cell_seconds * wall_clock_factor, 2)))
-    return Staged(module, tuple(notes))
+    return Staged(staged, tuple(notes))
 
 
 def _same(path: Path, other: Path) -> bool:
@@ -175,14 +170,3 @@ def _copy_file(source: Path, copy: Path) -> None:
         with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode), "wb") as dst:
             shutil.copyfileobj(src, dst)
     os.chmod(copy, mode)  # whatever the umask
-
-
-def _create(path: Path, text: str) -> None:
-    """Write a new file at `path`; whatever was there (a link, a file, a folder) is removed, not followed."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "w",
-                   encoding="utf-8") as f:
-        f.write(text)

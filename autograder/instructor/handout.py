@@ -1,4 +1,5 @@
-"""Build the student handout: the template, selfcheck.py and a README, as a folder and a zip.
+"""Build the student handout: the template (as a .py and as a notebook), selfcheck.py and a README,
+as a folder and a zip.
 
 selfcheck.py is assembled from handout/selfcheck.py: the comparison rule is copied in from
 compare.py and the evidence rule of diagnoses from evidence.py (one rule each, the grader's); the
@@ -10,9 +11,12 @@ no reference code, no hidden cases, no secret (a test in the project proves it).
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import shutil
 import textwrap
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -29,7 +33,8 @@ from ..diagnosis.evidence import right_of
 from ..diagnosis.mistakes import catalogue, messages, quantities, signals
 from ..grading.answer_key import Accepted, expected_answers
 from ..grading.fingerprint import fingerprint
-from ..sandbox import runtime
+from ..sandbox import runtime, toplevel
+from ..sandbox.calls import TOPLEVEL_SHARE
 
 HANDOUT_SOURCE = Path(__file__).absolute().parents[2] / "handout"
 COMPARE_SOURCE = Path(compare.__file__).absolute()
@@ -38,6 +43,7 @@ RELATIONS_SOURCE = Path(relations.__file__).absolute()
 UPSTREAM_SOURCE = Path(upstream.__file__).absolute()
 ESCAPE_SOURCE = Path(escape.__file__).absolute()
 RUNTIME_SOURCE = Path(runtime.__file__).absolute()
+TOPLEVEL_SOURCE = Path(toplevel.__file__).absolute()
 SHARED_BEGIN = "# --- shared with the students' selfcheck.py"
 SHARED_END = "# --- end of the part shared with selfcheck.py ---"
 COMPARE_SLOT = "# === the comparison rule, the autograder's own (filled in by `python -m autograder handout`) ==="
@@ -46,6 +52,7 @@ RELATIONS_SLOT = "# === how an answer relates to the right one: rounded, reshape
 UPSTREAM_SLOT = "# === across the parts: each explained after those it is built from (filled in likewise) ==="
 ESCAPE_SLOT = "# === what makes text safe to print, the autograder's own (filled in likewise) ==="
 RUNTIME_SLOT = "# === what your code may import, the autograder's own rule (filled in likewise) ==="
+TOPLEVEL_SLOT = "# === how your file's top-level code runs, the autograder's own rule (filled in likewise) ==="
 
 
 def public_cases(diagnoser: Diagnoser) -> list[dict]:
@@ -121,6 +128,9 @@ def selfcheck_source(config: Config) -> str:
     slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
              RELATIONS_SLOT: _shared(RELATIONS_SOURCE), UPSTREAM_SLOT: _shared(UPSTREAM_SOURCE),
              ESCAPE_SLOT: _shared(ESCAPE_SOURCE), RUNTIME_SLOT: _shared(RUNTIME_SOURCE),
+             TOPLEVEL_SLOT: _shared(TOPLEVEL_SOURCE),
+             "TOPLEVEL_SECONDS = None": f"TOPLEVEL_SECONDS = {TOPLEVEL_SHARE * config.limits.import_timeout!r}",
+             "WALL_CLOCK_FACTOR = None": f"WALL_CLOCK_FACTOR = {config.limits.wall_clock_factor!r}",
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
              "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser)),
@@ -172,6 +182,48 @@ def template_source(conventions: Conventions) -> str:
     return text
 
 
+NOTEBOOK_FILE = Path(SUBMISSION_FILE).with_suffix(".ipynb").name
+
+
+def notebook_source(conventions: Conventions) -> str:
+    """The template (template_source) as a Jupyter notebook: the homework's statement in a markdown
+    cell, the imports, each function in a cell of its own under a heading, and a last cell that runs
+    the self-check on the notebook. Its code cells are exactly the template's code."""
+    source = template_source(conventions)
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    statement = ast.get_docstring(tree) or ""
+    title, _, rest = statement.partition("\n")
+    cells = [_markdown(f"# {title}\n\n{rest.strip()}\n\nWrite your code in the cells below, then run the "
+                       "last cell to check it (save the notebook first). Upload this notebook (or your "
+                       f"{SUBMISSION_FILE}) to Gradescope.")]
+    body = [node for node in tree.body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    imports = [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    cells.append(_code("".join(lines[imports[0].lineno - 1:imports[-1].end_lineno])))
+    for node in body:
+        if isinstance(node, ast.FunctionDef):
+            cells.append(_markdown(f"## `{node.name}`"))
+            cells.append(_code("".join(lines[node.lineno - 1:node.end_lineno])))
+    cells.append(_markdown("## Check your work\n\nSave the notebook, then run this cell (it runs `selfcheck.py` "
+                           "from the handout on this notebook; the autograder skips it)."))
+    cells.append(_code(f"%run selfcheck.py {NOTEBOOK_FILE}"))
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}}, "cells": cells}
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number}"
+    return json.dumps(notebook, indent=1) + "\n"
+
+
+def _markdown(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(keepends=True)}
+
+
+def _code(text: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+            "source": text.rstrip("\n").splitlines(keepends=True)}
+
+
 def _docstring(text: str) -> str:
     """A function's docstring, in lines of at most 100 characters (indented under a def)."""
     return '"""' + "\n    ".join(textwrap.wrap(text, 92)) + '"""'
@@ -200,8 +252,20 @@ def readme_source(config: Config) -> str:
 
 
 def _shared(source: Path) -> str:
+    """The part of a module shared with selfcheck.py, without its comments (written for maintainers;
+    the docstrings stay)."""
     text = source.read_text()
-    return text[text.index(SHARED_BEGIN):text.index(SHARED_END)].rstrip() + "\n"
+    return without_comments(text[text.index(SHARED_BEGIN):text.index(SHARED_END)]).rstrip() + "\n"
+
+
+def without_comments(source: str) -> str:
+    """Python source without its comments: a line that held only a comment goes, code keeps its line."""
+    lines = source.splitlines()
+    for token in reversed(list(tokenize.generate_tokens(io.StringIO(source).readline))):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            lines[row - 1] = lines[row - 1][:column].rstrip() or "\0"  # (a comment-only line: marked, dropped)
+    return "\n".join(line for line in lines if line != "\0") + "\n"
 
 
 def build_handout(out: Path, config: Config) -> Path:
@@ -211,10 +275,11 @@ def build_handout(out: Path, config: Config) -> Path:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     (out / SUBMISSION_FILE).write_text(template_source(config.conventions))
+    (out / NOTEBOOK_FILE).write_text(notebook_source(config.conventions))
     (out / "selfcheck.py").write_text(selfcheck_source(config))
     (out / "README.md").write_text(readme_source(config))
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in (SUBMISSION_FILE, "selfcheck.py", "README.md"):
+        for name in (SUBMISSION_FILE, NOTEBOOK_FILE, "selfcheck.py", "README.md"):
             zf.write(out / name, f"{out.name}/{name}")
     return archive

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import math
 import os
 import resource
 import select
@@ -39,12 +40,17 @@ from ..core.call import (  # noqa: F401
     CallOutcome,
     CallStatus,
     ImportReport,
+    TopLevelEvent,
+    TopLevelOutcome,
 )
 from . import protocol
 from .forkserver import SCRUBBED_ENV, ForkServer, WorkerProcess, WorkerSpec
 from .isolation import SandboxUser, give_to, kill_all, processes_of, remove_ipc_of
 
 MAX_HEADER_BYTES = 1 << 20
+# of the import's CPU time, what the submission's top-level statements share (toplevel.py); the rest
+# is the worker's own start
+TOPLEVEL_SHARE = 0.8
 
 class _WorkerDied(Exception):
     def __init__(self, status: CallStatus, message: str, retry: bool = False, limit: str = ""):
@@ -165,6 +171,7 @@ class Sandbox:
             argv=(str(self.module_path), str(self.limits.max_output_chars), str(self._max_result_bytes),
                   "-" if self.importable is None else ",".join(self.importable),
                   json.dumps([str(self.module_path.parent), str(self._tmp)]) if self.landlock else "-",
+                  str(TOPLEVEL_SHARE * self.limits.import_timeout), str(self.limits.wall_clock_factor),
                   *([self.seccomp_filter.hex()] if self.seccomp_filter else [])),
             cwd=str(self.module_path.parent),
             env={**SCRUBBED_ENV, "HOME": str(self._tmp), "TMPDIR": str(self._tmp)},
@@ -229,8 +236,11 @@ class Sandbox:
         stdout = _text(header.get("stdout"))
         if header.get("status") == "ready":
             names = header.get("functions") if isinstance(header.get("functions"), list) else []
-            return ImportReport(True, stdout=stdout, functions=tuple(_text(n, 100) for n in names[:200]))
+            return ImportReport(True, stdout=stdout, functions=tuple(_text(n, 100) for n in names[:200]),
+                                toplevel=_toplevel_events(header.get("toplevel")))
         error = header.get("error") if isinstance(header.get("error"), dict) else {}
+        if error.get("type") == "NotebookError":
+            return ImportReport(False, _text(error.get("message"), 500), unreadable_notebook=True)
         message = f"{_text(error.get('type'))}: {_text(error.get('message'))}"
         if error.get("type") == "MemoryError" or "failed to map segment" in message:
             # what a library too big for the address-space limit looks like (torch needs ~700 MB)
@@ -518,3 +528,19 @@ def _outcome(header: dict, payload: bytes, max_result_bytes: int) -> CallOutcome
 def _text(value, limit: int = 20000) -> str:
     """A worker-supplied string, coerced and bounded."""
     return value[:limit] if isinstance(value, str) else ""
+
+
+def _toplevel_events(raw) -> tuple[TopLevelEvent, ...]:
+    """The worker's top-level events (toplevel.run), checked field by field: what is not one is dropped."""
+    events = []
+    for item in raw[:100] if isinstance(raw, list) else ():
+        try:
+            cell, line, seconds = item.get("cell"), item.get("line"), item.get("seconds", 0.0)
+            if not (cell is None or type(cell) is int) or type(line) is not int \
+                    or type(seconds) not in (int, float) or not math.isfinite(seconds):
+                continue
+            events.append(TopLevelEvent(cell, line, _text(item.get("code"), 200), TopLevelOutcome(item.get("outcome")),
+                                        float(seconds), _text(item.get("error"), 300), _text(item.get("module"), 200)))
+        except (AttributeError, ValueError):  # not a dict, or not an outcome
+            continue
+    return tuple(events)

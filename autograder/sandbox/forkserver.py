@@ -24,7 +24,8 @@ from pathlib import Path
 
 from .memcg import MemoryCgroup
 
-SERVER_FILES = ("zygote.py", "worker.py", "protocol.py", "seccomp.py", "runtime.py", "landlock.py")
+SERVER_FILES = ("zygote.py", "worker.py", "protocol.py", "seccomp.py", "runtime.py", "landlock.py",
+                "toplevel.py")
 # Message boundaries and a visible hang-up on Linux; macOS has no SOCK_SEQPACKET for AF_UNIX, and a
 # datagram pair keeps boundaries too (untested on macOS itself; Linux runs it in the tests).
 CONTROL_SOCKET = socket.SOCK_SEQPACKET if sys.platform.startswith("linux") else socket.SOCK_DGRAM

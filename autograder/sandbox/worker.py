@@ -8,14 +8,17 @@ Everything it returns is untrusted: the grader re-checks every array it receives
 every score itself.
 
 Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES IMPORTABLE
-WRITABLE [SECCOMP_HEX]
-Imports only the standard library and numpy (protocol.py, seccomp.py, runtime.py and landlock.py are
-loaded by file path). IMPORTABLE: the top-level modules besides the standard library and the
-submission's own files that it may import, comma-separated ("-": whatever is installed; runtime.py).
-WRITABLE: a JSON list of the folders beneath which it may write files ("-": anywhere its user may;
-landlock.py). With SECCOMP_HEX, that filter is installed. All of it before the submission is imported.
+WRITABLE TOPLEVEL_SECONDS WALL_CLOCK_FACTOR [SECCOMP_HEX]
+Imports only the standard library and numpy (protocol.py, seccomp.py, runtime.py, landlock.py and
+toplevel.py are loaded by file path). MODULE_PATH: a .py file or a notebook, whose top-level code is
+run one statement at a time within TOPLEVEL_SECONDS of CPU time (toplevel.py). IMPORTABLE: the
+top-level modules besides the standard library and the submission's own files that it may import,
+comma-separated ("-": whatever is installed; runtime.py). WRITABLE: a JSON list of the folders beneath
+which it may write files ("-": anywhere its user may; landlock.py). With SECCOMP_HEX, that filter is
+installed. All of it before the submission is imported.
 """
 
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -33,7 +36,7 @@ _times = os.times  # bound before student code runs, which may replace os.times 
 
 
 def _load(name):
-    """protocol.py, seccomp.py, runtime.py or landlock.py, loaded by file path (once per process)."""
+    """protocol.py, seccomp.py, runtime.py, landlock.py or toplevel.py, loaded by file path (once per process)."""
     if name not in _LOADED:
         spec = importlib.util.spec_from_file_location(f"_autograder_{name}", os.path.join(HERE, f"{name}.py"))
         module = importlib.util.module_from_spec(spec)
@@ -48,6 +51,7 @@ def preload():
     _load("seccomp")
     _load("runtime")
     _load("landlock")
+    _load("toplevel")
 
 
 class CappedText(io.TextIOBase):
@@ -140,8 +144,9 @@ def main(argv):
     protocol = _load("protocol")
     if argv[7] != "-":  # files written only in its own folders (a tmpfs elsewhere would hold uncounted memory)
         _load("landlock").restrict(json.loads(argv[7]))
-    if len(argv) > 8:  # refuse network sockets to everything from here on (and to all children)
-        _load("seccomp").install(bytes.fromhex(argv[8]))
+    toplevel_seconds, wall_clock_factor = float(argv[8]), float(argv[9])
+    if len(argv) > 10:  # refuse network sockets to everything from here on (and to all children)
+        _load("seccomp").install(bytes.fromhex(argv[10]))
     import numpy as np
 
     if argv[6] != "-":  # the course's runtime, not this machine's: what Gradescope's image would import
@@ -163,21 +168,24 @@ def main(argv):
     sys.argv = [module_path]
     name = os.path.splitext(os.path.basename(module_path))[0]
     capture = CappedText(max_chars)
+    toplevel = _load("toplevel")
     try:
-        spec = importlib.util.spec_from_file_location(name, module_path)
+        spec = importlib.machinery.ModuleSpec(name, None, origin=module_path)
+        spec.has_location = True  # (so the module has its __file__)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         old = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = capture
         try:
-            spec.loader.exec_module(module)
+            # one statement at a time: one that fails or runs on is reported, the rest still runs
+            events = toplevel.run(toplevel.units(module_path), vars(module), toplevel_seconds, wall_clock_factor)
         finally:
             sys.stdout, sys.stderr = old
     except BaseException as e:  # SystemExit and KeyboardInterrupt included: report, never die silently
         send({"status": "import_error", "error": _describe_error(e), "stdout": capture.text()})
         return 0
     functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")][:200]
-    send({"status": "ready", "stdout": capture.text(), "functions": functions})
+    send({"status": "ready", "stdout": capture.text(), "functions": functions, "toplevel": events[:100]})
 
     while True:
         # A request holds a batch of calls, read in full before any student code runs; each call's

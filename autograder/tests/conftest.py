@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,21 @@ from autograder.sandbox.isolation import SHARED_WRITABLE, running_as_root
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "submissions"
 SCHEMA = json.loads((Path(__file__).with_name("results.schema.json")).read_text())
-def zygotes_and_workers(below: int | None = None) -> str:
+def zygotes_and_workers(below: int | None = None, settle: float = 15.0) -> str:
     """pgrep's lines for live zygotes and workers (workers are forks of a zygote: same command; bwrap
     around a zygote shows it too): those below process `below` (a grader of this process), or else
     those no live grader owns any more (their first other ancestor is init: left behind). Another
-    grader running on the machine meanwhile is neither."""
+    grader running on the machine meanwhile is neither; one closing meanwhile (its zygote orphaned for
+    the moment it takes to exit, on a loaded machine) is given up to `settle` seconds to be gone."""
+    deadline = time.monotonic() + settle
+    while True:
+        found = _zygotes_and_workers(below)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def _zygotes_and_workers(below: int | None) -> str:
     lines = subprocess.run(["pgrep", "-a", "-f", "forkserver/server/zygote.py"], capture_output=True,
                            text=True).stdout.strip().splitlines()
     found = {int(line.split()[0]): line for line in lines}

@@ -195,21 +195,32 @@ def test_no_worker_survives_a_hang(gradescope):
     assert zygotes_and_workers() == ""
 
 
-@pytest.mark.parametrize("example,expected", [
-    ("syntax_error", "SyntaxError: expected ':' (line 10"),
-    ("exit_at_import", "the code called sys.exit(0)"),
-])
-def test_unimportable_submission_scores_zero_with_the_reason_on_top(gradescope, example, expected):
-    run = gradescope(EXAMPLES / example)
+def test_unimportable_submission_scores_zero_with_the_reason_on_top(gradescope):
+    run = gradescope(EXAMPLES / "syntax_error")
     assert run.results["score"] == 0
-    assert expected in run.results["output"]
+    assert "SyntaxError: expected ':' (line 10" in run.results["output"]
     assert len(run.results["tests"]) == 2 * len(PART_IDS)
     assert run.results["extra_data"]["status"] == "import error"
 
 
-def test_import_time_prints_are_shown_capped(gradescope):
+def test_sys_exit_at_the_top_level_stops_only_itself(gradescope):
+    """Left-over script code: the statement is named, what the file defines after it is graded."""
     run = gradescope(EXAMPLES / "exit_at_import")
-    assert "training my network..." in run.results["output"]
+    assert run.results["score"] == 1  # its affine, defined after the exit; nothing else is defined
+    assert run.part_scores()["affine"] == (1, 1)
+    assert "- line 8 `sys.exit(0)`: the code called sys.exit(0)" in run.results["output"]
+    assert "training my network..." in run.results["output"]  # what it printed at import
+    assert run.results["extra_data"]["status"] == "ok"
+
+
+def test_a_training_loop_at_the_top_level_is_stopped_and_every_function_graded(gradescope):
+    """15 s of CPU at the top level, between the functions: stopped within the import's time, and
+    the functions before and after it earn full marks, with the line named and the fix suggested."""
+    run = gradescope(EXAMPLES / "training_loop_at_top")
+    out = run.results["output"]
+    assert run.results["score"] == 20, out
+    assert "- line 31 `for step in range(3_000_000):`: stopped after 4 s of CPU time" in out
+    assert 'if __name__ == "__main__":' in out
 
 
 def test_untouched_template_scores_zero(gradescope):
@@ -276,15 +287,54 @@ def test_notebook_is_graded_with_its_magics_prints_plots_and_endless_loop(grades
     assert run.results["score"] == 20, run.results["output"]
     out = run.results["output"]
     assert "homework2.ipynb" in out
-    assert "cell 7 failed: ModuleNotFoundError" in out  # matplotlib is not installed where it runs
-    assert "cell 8 was stopped after" in out and "grading goes on" in out
+    # matplotlib is not offered by the runtime: a stand-in takes its place
+    assert "- cell 7, line 1 `import matplotlib.pyplot as plt`: matplotlib is not offered by the grader" in out
+    assert "- cell 8, line 3 `while True:`: stopped after 4 s of CPU time" in out
 
 
 def test_failing_cells_are_named_and_the_rest_still_graded(gradescope):
     run = gradescope(EXAMPLES / "notebook_failing_cell")
     assert run.results["score"] == 20
-    assert "cell 4 failed: NameError" in run.results["output"]
-    assert "cell 5 has a syntax error" in run.results["output"]
+    assert "- cell 4, line 1 `print(undefined_variable)`: NameError: name 'undefined_variable'" in run.results["output"]
+    assert "- cell 5, line 1 `def broken(:`: SyntaxError: invalid syntax" in run.results["output"]
+
+
+def test_a_colab_notebook_gets_what_its_code_earns(gradescope):
+    """Exported from Colab: Drive mounted, `!pip`, matplotlib imported before numpy in one cell, tqdm
+    around the training loop, `display`, a saved plot: none of it is graded, all of it is harmless."""
+    run = gradescope(EXAMPLES / "notebook_colab")
+    out = run.results["output"]
+    assert run.results["score"] == 20, out
+    assert "- cell 4, line 1 `import matplotlib.pyplot as plt`: matplotlib is not offered by the grader" in out
+    assert "- cell 2, line 1 `from google.colab import drive`: google.colab is not offered" in out
+
+
+def test_a_notebook_whose_saved_outputs_weigh_22_mb_is_graded(gradescope, tmp_path):
+    """Only the code is graded: saved plots count against the file's cap (tens of MB), not the code's."""
+    notebook = json.loads((EXAMPLES / "notebook_colab" / "HW_two_layer_net.ipynb").read_text())
+    plot = notebook["cells"][-1]["outputs"][0]["data"]
+    plot["image/png"] = plot["image/png"] * (22 * 2**20 // len(plot["image/png"]) + 1)
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "two_layer_net.ipynb").write_text(json.dumps(notebook))
+    assert (upload / "two_layer_net.ipynb").stat().st_size > 22 * 2**20
+    run = gradescope(upload)
+    assert run.results["score"] == 20, run.results["output"]
+
+
+def test_a_failing_statement_in_a_notebook_stops_only_itself(gradescope, tmp_path):
+    """VS Code's export: a cell whose first line fails still runs its second; a failing assert is named;
+    the graded mistake (an inverted ReLU mask) scores and is named as the same functions in a .py."""
+    run = gradescope(EXAMPLES / "notebook_vscode")
+    out = run.results["output"]
+    assert "- cell 4, line 1 `print(hidden.shape)`: NameError: name 'hidden' is not defined" in out
+    assert "- cell 6, line 5 `assert np.allclose(g[\"b1\"], [0.0, 2.0])`: AssertionError" in out
+    cells = json.loads((EXAMPLES / "notebook_vscode" / "gradients.ipynb").read_text())["cells"]
+    functions = ["".join(c["source"]) for c in cells if "def " in "".join(c["source"])]
+    (tmp_path / "two_layer_net.py").write_text("import numpy as np\n\n" + "\n\n\n".join(functions) + "\n")
+    as_py = gradescope(tmp_path / "two_layer_net.py")
+    assert run.part_scores() == as_py.part_scores() and run.results["score"] < 20
+    assert "Your ReLU mask is inverted" in run.output_of("relu_jacobian") == as_py.output_of("relu_jacobian")
 
 
 def test_notebook_without_the_functions_says_so(gradescope):

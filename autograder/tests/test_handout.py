@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import io
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
+import tokenize
 import zipfile
 
 import pytest
@@ -22,9 +26,9 @@ from .conftest import EXAMPLES, REPO
 
 # torch_tensors is right, and selfcheck says so; the grader fails it only because torch does not fit
 # its default memory limit (and Gradescope's runtime has no torch): the environment, not the code.
-# Notebook examples are left out: selfcheck.py checks a .py file.
+# Notebooks are checked as they are graded: their code cells.
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir()
-                       if p.is_dir() and p.name != "torch_tensors" and any(p.glob("*.py")))
+                       if p.is_dir() and p.name != "torch_tensors" and (any(p.glob("*.py")) or any(p.glob("*.ipynb"))))
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +45,95 @@ def selfcheck(handout_dir, target, python=sys.executable, *extra) -> subprocess.
 
 def test_folder_and_zip_hold_the_template_selfcheck_and_readme(handout):
     out, archive = handout
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "selfcheck.py", "two_layer_net.py"]
+    names = ["README.md", "selfcheck.py", "two_layer_net.ipynb", "two_layer_net.py"]
+    assert sorted(p.name for p in out.iterdir()) == names
     with zipfile.ZipFile(archive) as zf:
-        assert sorted(zf.namelist()) == ["hw2/README.md", "hw2/selfcheck.py", "hw2/two_layer_net.py"]
+        assert sorted(zf.namelist()) == [f"hw2/{name}" for name in names]
     assert (out / "two_layer_net.py").read_text() == (REPO / "handout" / "two_layer_net.py").read_text()
+
+
+def functions_of(source: str) -> dict[str, str]:
+    """{name: the function's code, docstring included} of every function a source defines."""
+    return {node.name: ast.dump(node) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+
+
+def test_the_notebook_template_is_the_py_template_in_cells(handout):
+    """Same imports and functions (docstrings included), the statement in markdown, a last cell that
+    runs the self-check on it (a line the autograder skips)."""
+    out, _ = handout
+    notebook = json.loads((out / "two_layer_net.ipynb").read_text())
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    markdown = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    template = (out / "two_layer_net.py").read_text()
+    assert functions_of("\n\n".join(code[:-1])) == functions_of(template) and len(functions_of(template)) == 8
+    assert code[0] == "import numpy as np" and code[-1] == "%run selfcheck.py two_layer_net.ipynb"
+    assert "Shapes: x (n,), W1 (h, n)" in markdown and "## `backward`" in markdown
+
+
+def test_the_notebook_template_grades_and_self_checks_like_the_py(handout, runtime, grader, tmp_path):
+    """Untouched, it fails every part as the .py does; with the correct example's function bodies in its
+    cells, it earns full marks and passes every check."""
+    out, _ = handout
+    untouched = grader.grade(out / "two_layer_net.ipynb")
+    as_py = grader.grade(out / "two_layer_net.py")
+    assert untouched.score == as_py.score == 0
+    verdicts = [[(t.name, t.score, t.failures) for t in report.tests] for report in (untouched, as_py)]
+    assert verdicts[0] == verdicts[1]
+    correct_source = (EXAMPLES / "correct" / "two_layer_net.py").read_text()
+    correct = functions_of(correct_source)
+    notebook = json.loads((out / "two_layer_net.ipynb").read_text())
+    sources = {node.name: ast.get_source_segment(correct_source, node)
+               for node in ast.parse(correct_source).body if isinstance(node, ast.FunctionDef)}
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        name = text[4:text.index("(")] if cell["cell_type"] == "code" and text.startswith("def ") else None
+        if name:
+            cell["source"] = sources[name].splitlines(keepends=True)
+    done_path = tmp_path / "two_layer_net.ipynb"
+    done_path.write_text(json.dumps(notebook))
+    assert functions_of("\n\n".join("".join(c["source"]) for c in notebook["cells"]
+                                     if c["cell_type"] == "code" and "%run" not in "".join(c["source"]))) == correct
+    assert grader.grade(done_path).score == 20
+    checked = selfcheck(out, done_path, str(runtime / "venv" / "bin" / "python"), "--json")
+    assert checked.returncode == 0 and all(json.loads(checked.stdout)["parts"].values())
+
+
+def test_selfcheck_reads_top_down_for_a_student(handout):
+    """Its first 60 lines say what it does and how to run it (a .py, a notebook, from inside one); the
+    copied rules and the data come after a line saying a student need not read on, without the
+    maintainers' comments; --help prints the usage; options go anywhere."""
+    out, _ = handout
+    text = (out / "selfcheck.py").read_text()
+    first = "\n".join(text.splitlines()[:60])
+    for said in ("Self-check for the two-layer network homework", "python selfcheck.py homework.ipynb",
+                 "%run selfcheck.py homework.ipynb", "selfcheck.check(", "--timeout SECONDS", "Exit status"):
+        assert said in first
+    banner = text.index("You need not read on: below are")
+    assert banner < text.index("def compare(") and banner < text.index("def run(") < text.index("PUBLIC_CASES = [")
+    rules = text[text.index("\n# ====", banner) + 100:text.index("# --- the public cases and the course's settings")]
+    assert "def compare(" in rules and "def run(" in rules
+    comments = [t.string for t in tokenize.generate_tokens(io.StringIO(rules).readline) if t.type == tokenize.COMMENT]
+    assert comments == [], comments
+    helped = subprocess.run([sys.executable, str(out / "selfcheck.py"), "--help"], capture_output=True, text=True,
+                            timeout=60)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: selfcheck.py")
+    assert "--timeout SECONDS" in helped.stdout and "Self-check of" not in helped.stdout
+    late = subprocess.run([sys.executable, str(out / "selfcheck.py"), "--timeout", "3",
+                           str(EXAMPLES / "correct" / "two_layer_net.py"), "--json"], capture_output=True, text=True,
+                          timeout=180)
+    assert late.returncode == 0 and json.loads(late.stdout)["parts"]["affine"], late.stdout + late.stderr
+
+
+def test_selfcheck_run_from_a_notebook_prints_its_report_without_exiting(handout, monkeypatch, capsys):
+    """`%run selfcheck.py file` runs it as __main__ inside IPython, where a SystemExit would be printed as
+    an error: there it returns after its report (simulated: IPython marks itself in builtins)."""
+    out, _ = handout
+    monkeypatch.setattr(builtins, "__IPYTHON__", True, raising=False)
+    monkeypatch.setattr(sys, "argv", [str(out / "selfcheck.py"),
+                                      str(EXAMPLES / "missing_factor_2" / "two_layer_net.py")])
+    monkeypatch.syspath_prepend(str(out))
+    runpy.run_path(str(out / "selfcheck.py"), run_name="__main__")  # (no SystemExit)
+    assert "FAIL  mse_grad" in capsys.readouterr().out
 
 
 def function_bodies(source: str) -> dict[str, str]:
@@ -137,7 +226,7 @@ def test_selfcheck_gives_the_graders_visible_verdicts_and_causes(handout, runtim
     """One evidence rule: on the same cases, the verdict and the hint a student reads before
     uploading are the grader's (one selfcheck run and one grading per example serve both)."""
     out, _ = handout
-    files = sorted((EXAMPLES / example).glob("*.py"))
+    files = sorted((EXAMPLES / example).glob("*.py")) + sorted((EXAMPLES / example).glob("*.ipynb"))
     done = selfcheck(out, files[0], str(runtime / "venv" / "bin" / "python"), "--json", "--timeout=3")
     checked = json.loads(done.stdout)
     report = grader.grade(EXAMPLES / example)
@@ -160,14 +249,23 @@ def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
 
 
 def test_selfcheck_warns_about_an_import_the_grader_lacks(handout, runtime, tmp_path):
+    """scipy is not on the grader: warned. matplotlib only draws: a stand-in takes its place, as on the
+    grader, so no warning and every part passes (the stand-in is reported)."""
     out, _ = handout
     python = str(runtime / "venv" / "bin" / "python")
-    plots = tmp_path / "two_layer_net.py"
-    plots.write_text("import matplotlib.pyplot as plt\n" + (EXAMPLES / "correct" / "two_layer_net.py").read_text())
-    warned = selfcheck(out, plots, python, "--timeout=3").stdout
-    assert "warning: your file imports matplotlib, which the autograder does not have (it has numpy" in warned
-    assert json.loads(selfcheck(out, plots, python, "--json", "--timeout=3").stdout)["foreign_imports"] == \
-        ["matplotlib"]
+    correct = (EXAMPLES / "correct" / "two_layer_net.py").read_text()
+    scipy = tmp_path / "scipy" / "two_layer_net.py"
+    scipy.parent.mkdir()
+    scipy.write_text("from scipy.special import expit\n" + correct)
+    warned = selfcheck(out, scipy, python, "--timeout=3").stdout
+    assert "warning: your file imports scipy, which the autograder does not have (it has numpy" in warned
+    assert json.loads(selfcheck(out, scipy, python, "--json", "--timeout", "3").stdout)["foreign_imports"] == ["scipy"]
+    plots = tmp_path / "plots" / "two_layer_net.py"
+    plots.parent.mkdir()
+    plots.write_text("import matplotlib.pyplot as plt\n" + correct)
+    drawn = json.loads(selfcheck(out, plots, python, "--json").stdout)
+    assert drawn["foreign_imports"] == [] and all(drawn["parts"].values())
+    assert [(e["line"], e["outcome"], e["module"]) for e in drawn["toplevel"]] == [(1, "stand-in", "matplotlib")]
     quiet = selfcheck(out, EXAMPLES / "correct" / "two_layer_net.py", python).stdout
     assert "warning" not in quiet
 

@@ -35,7 +35,7 @@ HOSTILE = REPO / "examples" / "hostile"
 HONEST = REPO / "examples" / "submissions" / "correct" / "two_layer_net.py"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py"))
 # the score each earns when every defence holds: 19 (its honest part) unless said here
-EXPECTED = {"exit_at_import": 0, "sys_exit_everywhere": 0, "lookahead": 15, "diagnostic_channel": 19.125}
+EXPECTED = {"sys_exit_everywhere": 0, "lookahead": 15, "diagnostic_channel": 19.125}
 
 
 def test_the_corpus_is_large_enough():

@@ -1,8 +1,12 @@
+"""Top-level code, run one statement at a time (sandbox/toplevel.py): notebooks' cells and .py files."""
+
 import json
+import sys
+import textwrap
 
 import pytest
 
-from autograder.grading.notebook import NotebookError, code_cells, strip_magics
+from autograder.sandbox.toplevel import NotebookError, code_cells, run, strip_magics, too_large, units
 
 
 def test_line_magics_and_shell_lines_become_blank():
@@ -23,19 +27,108 @@ def test_code_cells_are_numbered_as_in_the_notebook(tmp_path):
         {"cell_type": "code", "source": "%matplotlib inline"},
         {"cell_type": "code", "source": "z = 3"},
     ]}))
-    assert code_cells(path) == [(2, "x = 1\ny = 2"), (4, "z = 3")]
+    assert code_cells(str(path)) == [(2, "x = 1\ny = 2"), (4, "z = 3")]
 
 
 def test_format_3_notebooks_are_read(tmp_path):
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": [
         {"cell_type": "code", "input": ["a = 1"]}]}]}))
-    assert code_cells(path) == [(1, "a = 1")]
+    assert code_cells(str(path)) == [(1, "a = 1")]
 
 
-@pytest.mark.parametrize("text", ["not json", "[1, 2]"])
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", "[" * 100_000])
 def test_not_a_notebook(tmp_path, text):
     path = tmp_path / "bad.ipynb"
     path.write_text(text)
     with pytest.raises(NotebookError, match="not a valid notebook"):
-        code_cells(path)
+        code_cells(str(path))
+
+
+def test_saved_outputs_do_not_count_against_the_code_limit(tmp_path):
+    """A notebook's plots weigh megabytes; only a file over MAX_NOTEBOOK_BYTES is refused, unread."""
+    plot = "iVBORw0KGgo" * 2_000_000  # 22 MB of a saved PNG
+    path = tmp_path / "plots.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": "x = 1", "outputs": [
+        {"output_type": "display_data", "data": {"image/png": plot}}]}]}))
+    assert path.stat().st_size > 20 * 2**20 and too_large(str(path)) == ""
+    assert code_cells(str(path)) == [(1, "x = 1")]
+    with open(path, "ab") as f:
+        f.truncate(70 * 2**20)
+    assert "over the 64 MB" in too_large(str(path)) and "Clear all outputs" in too_large(str(path))
+
+
+def run_source(source, budget=5.0, **kw):
+    namespace = {"__name__": "submission"}
+    return run([(None, "two_layer_net.py", source)], namespace, budget, 5.0, **kw), namespace
+
+
+def test_a_failing_statement_stops_only_itself():
+    events, ns = run_source("import numpy as np\nundefined_name\nimport sys\nsys.exit(3)\ndef f():\n    return 1\n")
+    assert ns["f"]() == 1 and "np" in ns
+    assert [(e["line"], e["outcome"], e["error"]) for e in events] == [
+        (2, "failed", "NameError: name 'undefined_name' is not defined"), (4, "failed", "the code called sys.exit(3)")]
+    assert events[0]["code"] == "undefined_name" and events[0]["cell"] is None
+
+
+def test_a_long_statement_is_stopped_and_what_follows_still_runs():
+    events, ns = run_source("a = 1\nwhile True:\n    pass\nb = 2\nwhile True:\n    pass\nc = 3\n", budget=0.6)
+    assert (ns["a"], ns["b"], ns["c"]) == (1, 2, 3)
+    stopped = [(e["line"], e["outcome"], e["seconds"]) for e in events]
+    assert stopped == [(2, "stopped", 0.3), (5, "stopped", pytest.approx(0.15, abs=0.05))]
+
+
+def test_code_that_swallows_the_stop_is_stopped_again():
+    """The timers repeat: a statement that catches one stop meets the next. (One that catches every
+    stop, in a loop, runs until the import's own limit stops the worker: the sandbox's tests.)"""
+    source = "try:\n    while True:\n        pass\nexcept BaseException:\n    pass\nwhile True:\n    pass\n"
+    events, ns = run_source("if True:\n" + textwrap.indent(source, "    ") + "d = 4\n", budget=0.4)
+    assert ns["d"] == 4 and [e["outcome"] for e in events] == ["stopped"]
+
+
+def test_a_waiting_statement_is_stopped_by_the_wall_clock():
+    events, ns = run_source("import time\ntime.sleep(60)\ne = 5\n", budget=0.2)
+    assert ns["e"] == 5 and events[0]["line"] == 2 and events[0]["outcome"] == "stopped"
+
+
+def test_future_imports_hold_for_every_later_statement():
+    events, ns = run_source("from __future__ import annotations\ndef f(x: NotDefinedAnywhere) -> None:\n    pass\n")
+    assert events == [] and ns["f"].__annotations__["x"] == "NotDefinedAnywhere"
+
+
+def test_a_py_that_does_not_parse_fails_whole_and_a_cell_only_itself():
+    with pytest.raises(SyntaxError):
+        run_source("def f(:\n    pass\n")
+    events = run([(1, "<cell 1>", "def f(:\n"), (2, "<cell 2>", "g = 1\n")], ns := {}, 1.0, 5.0)
+    assert ns["g"] == 1 and events[0]["cell"] == 1 and events[0]["error"].startswith("SyntaxError")
+
+
+def test_display_only_packages_the_runtime_lacks_get_stand_ins(monkeypatch):
+    for name in ("matplotlib", "matplotlib.pyplot", "tqdm", "tqdm.auto", "google", "google.colab"):
+        monkeypatch.setitem(sys.modules, name, None)  # (an import of it is refused, as by the runtime guard)
+    source = ("import numpy as np\nimport matplotlib.pyplot as plt\nfrom tqdm.auto import tqdm, trange\n"
+              "from google.colab import drive\ndrive.mount('/content/drive')\n"
+              "fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()\n"
+              "total = sum(tqdm(range(4))) + sum(trange(3))\n")
+    events, ns = run_source(source)
+    assert ns["total"] == 9
+    assert [(e["line"], e["outcome"], e["module"]) for e in events] == [
+        (2, "stand-in", "matplotlib"), (3, "stand-in", "tqdm"), (4, "stand-in", "google.colab")]
+
+
+def test_a_missing_package_that_is_not_display_only_fails_its_import():
+    events, ns = run_source("import surely_not_installed_anywhere as s\nx = 1\n")
+    assert ns["x"] == 1
+    assert (events[0]["outcome"], events[0]["module"]) == ("failed", "surely_not_installed_anywhere")
+
+
+def test_notebooks_have_display_as_in_jupyter(tmp_path):
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": "display(3)\ny = 2"}]}))
+    events = run(units(str(path)), ns := {}, 1.0, 5.0)
+    assert events == [] and ns["y"] == 2
+
+
+def test_skipped_statements_do_not_run():
+    events, ns = run_source("a = 1\nwhile True:\n    pass\nb = 2\n", skip={(None, 2)})
+    assert events == [] and ns["b"] == 2

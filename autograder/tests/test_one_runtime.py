@@ -11,6 +11,7 @@ default config; a config listing torch gives its torch solution full marks in bo
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +34,17 @@ CLASS = {  # submission id -> its file
 TORCH_CONFIG = (REPO / "grading.toml").read_text() + '\n[runtime]\npackages = ["torch"]\n'
 
 
+# notebooks importing what the runtime lacks (matplotlib, seaborn, tqdm, IPython, google.colab), most
+# of it installed here: stand-ins in both places
+NOTEBOOKS = ("notebook_colab", "notebook_vscode")
+
+
 def make_class(folder: Path) -> Path:
     for name, text in CLASS.items():
         (folder / name).mkdir(parents=True)
         (folder / name / "two_layer_net.py").write_text(text)
+    for name in NOTEBOOKS:
+        shutil.copytree(EXAMPLES / name, folder / name)
     return folder
 
 
@@ -61,10 +69,11 @@ def graded_class(tmp_path_factory):
     """The class graded here (the development venv: torch and yaml installed) by grade and by batch."""
     top = tmp_path_factory.mktemp("class")
     folder = make_class(top / "class")
-    by_grade = {name: grade_here(folder / name, top / f"{name}.json") for name in CLASS}
+    by_grade = {name: grade_here(folder / name, top / f"{name}.json") for name in [*CLASS, *NOTEBOOKS]}
     done = autograder("batch", str(folder), "--out", str(top / "out"))
     assert done.returncode == 0, done.stderr
-    by_batch = {name: json.loads((top / "out" / "results" / f"{name}.json").read_text()) for name in CLASS}
+    by_batch = {name: json.loads((top / "out" / "results" / f"{name}.json").read_text())
+                for name in [*CLASS, *NOTEBOOKS]}
     return folder, by_grade, by_batch
 
 
@@ -73,21 +82,24 @@ def test_the_development_venv_has_what_the_runtime_lacks():
     pytest.importorskip("yaml")
 
 
-@pytest.mark.parametrize("name", sorted(CLASS))
+@pytest.mark.parametrize("name", sorted([*CLASS, *NOTEBOOKS]))
 def test_grade_and_batch_here_score_as_gradescope_does(name, graded_class, gradescope):
     folder, by_grade, by_batch = graded_class
     run = gradescope(folder / name)
     assert scores(by_grade[name]) == scores(by_batch[name]) == scores(run.results)
     assert by_grade[name]["output"] == run.results["output"]
-    if name in ("torch", "plots", "yaml"):
-        module = {"plots": "matplotlib"}.get(name, name)
-        assert run.results["score"] == 0
-        assert f"The package '{module}' is not available on the grader: student code may import numpy" in \
+    if name in ("torch", "yaml"):  # the import fails alone; the functions that use torch fail their calls
+        assert f"The package '{name}' is not available on the grader: student code may import numpy" in \
             by_grade[name]["output"]
+        assert run.results["score"] == (0 if name == "torch" else 20)
     elif name == "lazy_torch":  # an import inside a function fails that function's calls only
         assert 0 < run.results["score"] < 20
+    elif name == "notebook_vscode":  # its relu_jacobian is wrong; its seaborn and IPython are stood in for
+        assert run.results["score"] < 20 and "seaborn is not offered by the grader" in run.results["output"]
     else:
         assert run.results["score"] == 20
+    if name == "plots":  # matplotlib only draws: a stand-in takes its place
+        assert "matplotlib is not offered by the grader; a stand-in that does nothing" in run.results["output"]
 
 
 def test_a_config_listing_torch_lets_it_in_everywhere(tmp_path, gradescope):

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.config import default_config
 from autograder.sandbox import worker
-from autograder.sandbox.calls import Call, Sandbox
+from autograder.sandbox.calls import Call, Sandbox, TopLevelOutcome
 
 LIMITS = replace(default_config().limits, call_timeout=1.0, max_result_mb=1.0)
 
@@ -154,15 +154,28 @@ def test_shared_memory_beyond_the_address_space_backstop_is_refused(sandbox):
     assert sandbox(code, memory_mb=512).call("relu", [np.ones(1)]).status in ("out of memory", "error")
 
 
+# top-level code that keeps the statement timers' signals from arriving: only the import's limit stops it
+UNSTOPPABLE = "import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPROF, signal.SIGALRM})\n"
+
+
+def test_a_hanging_top_level_statement_is_stopped_and_the_rest_imported(sandbox):
+    box = sandbox("def relu(z):\n    return z\nwhile True: pass\ndef affine(x, W, b):\n    return x\n",
+                  import_timeout=0.5)
+    report = box.import_report()
+    assert report.ok and {"relu", "affine"} <= set(report.functions)
+    assert [(e.line, e.outcome, e.code) for e in report.toplevel] == [(3, TopLevelOutcome.STOPPED, "while True: pass")]
+    assert box.call("relu", [np.ones(1)]).status == "ok"
+
+
 def test_import_that_hangs_times_out(sandbox):
-    box = sandbox("while True: pass\n", import_timeout=0.5)
+    box = sandbox(UNSTOPPABLE + "while True: pass\n", import_timeout=0.5)
     report = box.import_report()
     assert not report.ok and "used more than 0.5 s of CPU time" in report.message
     assert box.call("relu", [np.ones(1)]).status == "import error"
 
 
 def test_an_import_that_waits_is_stopped_by_the_wall_clock(sandbox):
-    box = sandbox("import time\ntime.sleep(60)\n", import_timeout=0.2, wall_clock_factor=2)
+    box = sandbox(UNSTOPPABLE + "import time\ntime.sleep(60)\n", import_timeout=0.2, wall_clock_factor=2)
     report = box.import_report()
     assert not report.ok and "longer than 0.4 s of wall-clock time" in report.message, report.message
 
@@ -272,7 +285,8 @@ def test_a_worker_whose_grader_has_gone_exits_without_a_word(tmp_path):
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         os.close(response_r)  # the grader is gone
-        worker.main(["worker.py", str(request_r), str(response_w), {str(module)!r}, "1000", "1000000", "-", "-"])
+        worker.main(["worker.py", str(request_r), str(response_w), {str(module)!r}, "1000", "1000000", "-", "-",
+                     "8", "5"])
         print("the worker went on after a broken pipe")
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

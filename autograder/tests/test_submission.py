@@ -67,8 +67,8 @@ NOTEBOOK = (Path(__file__).resolve().parents[2] / "examples" / "submissions" / "
 @pytest.mark.parametrize("absolute", [True, False])
 @pytest.mark.parametrize("existing", [True, False])
 def test_a_notebook_upload_never_writes_through_a_link_named_like_the_module(tmp_path, absolute, existing):
-    """two_layer_net.py as a link beside a notebook: the notebook is graded, and the module made from
-    it replaces the link in the copy instead of overwriting (or creating) the link's target."""
+    """two_layer_net.py as a link beside a notebook: the notebook is graded (the worker reads its cells:
+    nothing is written beside it), and the link's target is neither overwritten nor created."""
     victim = tmp_path / "outside" / "victim.py"
     victim.parent.mkdir()
     if existing:
@@ -79,8 +79,8 @@ def test_a_notebook_upload_never_writes_through_a_link_named_like_the_module(tmp
     link = victim if absolute else os.path.relpath(victim, upload)
     (upload / "two_layer_net.py").symlink_to(link)
     staged = stage(locate(upload), tmp_path / "scratch")
-    assert staged.module == tmp_path / "scratch" / "submission" / "two_layer_net.py"
-    assert not staged.module.is_symlink() and "def relu" in staged.module.read_text()
+    assert staged.module == tmp_path / "scratch" / "submission" / "homework2.ipynb"
+    assert not (tmp_path / "scratch" / "submission" / "two_layer_net.py").exists()
     assert (victim.read_text() == "precious = True\n") if existing else not victim.exists()
     assert "two_layer_net.py (a link to" in " ".join(staged.notes)
 

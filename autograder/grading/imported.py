@@ -1,0 +1,63 @@
+"""What importing a submission did, in the words a student reads: why it failed, which top-level
+statements did not run as written, what it printed."""
+
+from __future__ import annotations
+
+from ..core.call import ImportReport, TopLevelEvent, TopLevelOutcome
+
+MAIN_GUARD = 'if __name__ == "__main__":'
+
+
+def import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
+    """Why no test could run: the import's error, its traceback and what the file printed."""
+    lines = [f"Your file could not be imported, so no test could run: {report.message}"]
+    lines += _not_offered(report.missing_module, packages)
+    if report.details:
+        lines.append(report.details)
+    if report.stdout:
+        lines.append("It printed:\n" + report.stdout)
+    return "\n".join(lines)
+
+
+def _not_offered(module: str, packages: tuple[str, ...]) -> list[str]:
+    """The line saying a missing package is not on the grader (none for the student's own modules)."""
+    package = module.split(".")[0]
+    if not package or package in ("two_layer_net", "honest"):
+        return []
+    return [f"The package {package!r} is not available on the grader: student code may import "
+            f"{', '.join(packages)} and Python's standard library. Remove the import (and what uses it), "
+            "or ask the course staff."]
+
+
+def toplevel_note(events: tuple[TopLevelEvent, ...], graded_file: str, packages: tuple[str, ...]) -> str:
+    """The top-level statements that did not run as written, one line each, and what to do about them."""
+    if not events:
+        return ""
+    lines = [f"Some top-level code of {graded_file} did not run as written; everything else in it ran and "
+             "is graded:"]
+    missing = []
+    for event in events:
+        where = f"cell {event.cell}, line {event.line}" if event.cell is not None else f"line {event.line}"
+        code = f" `{event.code}`" if event.code else ""
+        if event.outcome == TopLevelOutcome.STOPPED:
+            what = f"stopped after {event.seconds:.2g} s of CPU time (a training loop or a long computation?)"
+        elif event.outcome == TopLevelOutcome.STAND_IN:
+            what = f"{event.module} is not offered by the grader; a stand-in that does nothing took its place"
+        else:
+            what = event.error
+            if event.module:
+                missing.append(event.module)
+        lines.append(f"- {where}{code}: {what}")
+    for module in dict.fromkeys(missing):
+        lines += _not_offered(module, packages)
+    if any(e.outcome == TopLevelOutcome.STAND_IN for e in events):
+        lines.append("Plots, progress bars and other display-only code are not graded: the stand-ins let the rest "
+                     "of your code run.")
+    stopped = [e for e in events if e.outcome == TopLevelOutcome.STOPPED]
+    if any(e.cell is None for e in stopped):
+        lines.append(f"Put code that trains, tests or plots under `{MAIN_GUARD}`: then importing your file only "
+                     "defines its functions, and running it still runs that code.")
+    elif stopped:
+        lines.append("The grader runs a notebook's code cells in order, each statement within a share of the "
+                     "import's time: a long-running one is stopped there and the cells after it still run.")
+    return "\n".join(lines)

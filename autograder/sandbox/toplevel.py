@@ -1,0 +1,324 @@
+"""A submission's top-level code, run one statement at a time: a .py file's, or a notebook's code cells.
+
+Importing a file runs everything at its top level. A student's file often holds more than the
+functions graded: a training loop, a test call, a plot, an import the grader does not offer. Each
+top-level statement is run on its own (in order, in the module's namespace), so one that fails or
+runs on stops only its own effects: what the file defines before and after it is graded. Every such
+statement is reported as data (`run`'s events: where, what, why), never as printed text.
+
+- Time: all top-level code together gets `budget` seconds of CPU time (and `wall_factor` times that of
+  wall-clock time, for code that waits); each statement may use half of what is left (at least
+  FLOOR_SECONDS), so a long one is stopped and the definitions after it still run.
+- A failing statement (an exception, sys.exit()) is reported and the next one runs. A .py that does
+  not parse fails as a whole (SyntaxError), as its import would; a notebook cell that does not parse
+  is reported and skipped.
+- Display-only packages (DISPLAY_ONLY: plotting, progress bars, notebook widgets, Colab's drive) that
+  the runtime does not offer are replaced by stand-ins that do nothing (a progress bar passes its
+  iterable through), and reported: plots are not graded.
+
+Notebooks: the code cells, numbered as in the notebook, with IPython magics and shell lines dropped
+(`%matplotlib inline`, `!pip install ...`, `%%bash` cells); `%%time`, `%%timeit` and `%%capture`
+cells keep their Python; `display` is defined, as in Jupyter. Saved outputs (plots, tables) are never
+looked at: only the code counts against MAX_CODE_CHARS. Read with the standard library (formats 4
+and 3): nbformat would do the same but brings jsonschema, traitlets and jupyter_core into the runtime.
+
+Runs in the worker (loaded by file path, like runtime.py), so an upload's notebook is parsed in the
+sandbox, under its limits, never in the grader; and, copied, in the students' selfcheck.py, so both
+run a file the same way. Standard library only, and nothing of the project.
+"""
+
+# --- shared with the students' selfcheck.py (handout.py copies it in): stdlib only ---
+import __future__
+
+import ast
+import json
+import os
+import signal
+import sys
+import time
+import tokenize
+import types
+
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # the whole file, saved plots included (real ones reach tens of MB)
+MAX_CODE_CHARS = 2 * 1024 * 1024  # the code cells together
+KEPT_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")  # the cell's code runs without them
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook that can be graded."""
+
+
+def too_large(path):
+    """Why the file at `path` is too large to be read as a notebook, or "" (a check that reads nothing)."""
+    size = os.path.getsize(path)
+    if size <= MAX_NOTEBOOK_BYTES:
+        return ""
+    return (f"{os.path.basename(path)} is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB a "
+            "notebook may be (saved outputs included): clear its outputs (Edit > Clear all outputs) and "
+            "upload it again")
+
+
+def code_cells(path):
+    """[(cell number, Python source)] of the notebook's code cells that hold Python (1 = the first cell).
+    Raises NotebookError for a file that is too large, not a notebook, or holds too much code."""
+    problem = too_large(path)
+    if problem:
+        raise NotebookError(problem)
+    name = os.path.basename(path)
+    try:
+        with open(path, "rb") as f:
+            document = json.load(f)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise NotebookError(f"{name} is not a valid notebook (not JSON: {str(e)[:200]})") from None
+    if not isinstance(document, dict):
+        raise NotebookError(f"{name} is not a valid notebook")
+    if isinstance(document.get("cells"), list):  # format 4
+        cells = [(c.get("cell_type"), c.get("source")) for c in document["cells"] if isinstance(c, dict)]
+    else:  # format 3: worksheets of cells, code in "input"
+        cells = [(c.get("cell_type"), c.get("input")) for w in document.get("worksheets") or []
+                 if isinstance(w, dict) for c in w.get("cells") or [] if isinstance(c, dict)]
+    out, size = [], 0
+    for number, (kind, source) in enumerate(cells, start=1):
+        if kind != "code":
+            continue
+        if isinstance(source, list):
+            source = "".join(line for line in source if isinstance(line, str))
+        python = strip_magics(source if isinstance(source, str) else "")
+        size += len(python)
+        if size > MAX_CODE_CHARS:
+            raise NotebookError(f"{name} holds more than {MAX_CODE_CHARS // 2**20} MB of code")
+        if python.strip():
+            out.append((number, python))
+    return out
+
+
+def strip_magics(source):
+    """The cell without IPython syntax: line magics and shell lines become blank lines."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        if lines[0].split()[0] not in KEPT_CELL_MAGICS:
+            return ""  # %%bash, %%html, %%writefile...: not Python
+        lines = [""] + lines[1:]
+    kept = []
+    for line in lines:
+        stripped = line.lstrip()
+        magic = stripped.startswith(("%", "!")) or "get_ipython()" in stripped
+        kept.append("" if magic else line)
+    return "\n".join(kept)
+
+# --- running it -------------------------------------------------------------------------------
+FLOOR_SECONDS = 0.1  # of CPU time, the least a statement gets once the budget is nearly spent
+SHARE = 0.5  # of the budget left, the most one statement may use
+MAX_SHOWN = 160  # characters of a statement's first line kept in an event
+# packages only used to show things: where the runtime lacks one, a stand-in takes its place
+DISPLAY_ONLY = ("matplotlib", "seaborn", "plotly", "IPython", "ipywidgets", "google.colab", "tqdm")
+
+
+def units(path):
+    """[(cell number or None, file name for tracebacks, Python source)] of the file at `path`: a
+    notebook's code cells (code_cells), or a .py as one unit (None: a SyntaxError fails it whole)."""
+    if path.endswith(".ipynb"):
+        return [(number, f"<cell {number}>", source) for number, source in code_cells(path)]
+    try:
+        with tokenize.open(path) as f:  # in the encoding its coding line names, as an import reads it
+            return [(None, path, f.read())]
+    except UnicodeDecodeError as e:
+        raise SyntaxError(f"the file is not valid UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+class _Stop(BaseException):
+    """A statement's time is up (raised from a timer's signal, so student code catching Exception
+    does not hold it)."""
+
+
+class _Nothing:
+    """A stand-in for anything of a display-only package: calling it, its attributes, items and
+    context all give stand-ins and do nothing; it unpacks as a pair, as `fig, ax = plt.subplots()`."""
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter((self, self))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress(iterable=None, *args, **kwargs):
+    """tqdm's stand-in: the iterable itself (or a bar that does nothing)."""
+    return _Nothing() if iterable is None else iterable
+
+
+def _progress_range(*args, **kwargs):
+    return range(*args)
+
+
+class _StandIn(types.ModuleType):
+    """A display-only module the runtime does not offer: every attribute is a stand-in (tqdm's bars
+    pass their iterable through)."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self.__name__.split(".")[0] == "tqdm" and name in ("tqdm", "trange"):
+            return _progress if name == "tqdm" else _progress_range
+        return _Nothing()
+
+
+def _display_only(name):
+    """The display-only package (a DISPLAY_ONLY root) module `name` belongs to, or None."""
+    return next((root for root in DISPLAY_ONLY if name == root or name.startswith(root + ".")), None)
+
+
+def _imported_modules(statement):
+    """The modules an import statement names (absolute ones only), else []."""
+    if isinstance(statement, ast.Import):
+        return [alias.name for alias in statement.names]
+    if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+        return [statement.module]
+    return []
+
+
+def _stand_in(names):
+    """Put stand-ins in sys.modules for the display-only modules `names` and their parents."""
+    for name in names:
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            full = ".".join(parts[:depth])
+            if sys.modules.get(full) is None:  # (None: an import of it was refused)
+                sys.modules[full] = _StandIn(full)
+            if depth > 1:
+                setattr(sys.modules[".".join(parts[:depth - 1])], parts[depth - 1], sys.modules[full])
+
+
+def _error_words(e):
+    """An exception as one line, e.g. "NameError: name 'plt' is not defined"."""
+    if isinstance(e, SystemExit):
+        return f"the code called sys.exit({e.code!r})"
+    if isinstance(e, SyntaxError):
+        return f"SyntaxError: {e.msg}"
+    return f"{type(e).__name__}: {e}"[:300] if str(e) else type(e).__name__
+
+
+class _Budget:
+    """What is left of the top-level code's time: CPU seconds, with wall-clock time counted at
+    1/wall_factor (so code that waits is stopped too)."""
+
+    def __init__(self, seconds, wall_factor):
+        self.left, self.wall_factor = seconds, wall_factor
+
+    def next_share(self):
+        return max(FLOOR_SECONDS, SHARE * self.left)
+
+    def timed(self, code, namespace, seconds):
+        """Run `code` in `namespace` for at most `seconds` (CPU) and wall_factor times that of wall-clock
+        time; raises _Stop when time is up, whatever the statement raised."""
+        cpu, wall = time.process_time(), time.monotonic()
+        running = [True]
+
+        def stop(signum, frame):
+            if running[0]:
+                raise _Stop()
+
+        timers = ((signal.SIGPROF, signal.ITIMER_PROF, seconds),
+                  (signal.SIGALRM, signal.ITIMER_REAL, seconds * self.wall_factor))
+        try:
+            previous = [signal.signal(signum, stop) for signum, _, _ in timers]
+        except ValueError:  # not the main thread (a tool calling this): no timers, the caller's limit holds
+            previous = None
+        try:
+            if previous is not None:
+                for _, timer, limit in timers:  # (repeating: code that swallows one stop meets the next)
+                    signal.setitimer(timer, limit, 0.05)
+            exec(code, namespace)
+            running[0] = False
+        finally:
+            running[0] = False
+            if previous is not None:
+                for (signum, timer, _), handler in zip(timers, previous):
+                    signal.setitimer(timer, 0)
+                    signal.signal(signum, handler)
+            used = max(time.process_time() - cpu, (time.monotonic() - wall) / self.wall_factor)
+            self.left = max(0.0, self.left - used)
+
+
+def run(file_units, namespace, budget, wall_factor, skip=()):
+    """Run `file_units` (units()) in `namespace` one top-level statement at a time; return what did not
+    run as written, as events (dicts): {"cell": number or None, "line": n, "code": its first line,
+    "outcome": "stopped" (with "seconds"), "failed" (with "error", and "module" for a missing one) or
+    "stand-in" (with "module")}.
+
+    budget: CPU seconds for all of it; wall_factor: wall-clock seconds allowed per CPU second;
+    skip: (cell, line) of statements not to run (a later run of a file whose statements were stopped).
+    Raises SyntaxError for a .py that does not parse."""
+    clock = _Budget(budget, wall_factor)
+    events = []
+    flags = 0  # the __future__ features imported so far, for every later statement
+    if any(cell is not None for cell, _, _ in file_units):
+        namespace.setdefault("display", _Nothing())  # Jupyter's, defined without an import
+    for cell, filename, source in file_units:
+        try:
+            tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST | flags, dont_inherit=True)
+        except SyntaxError as e:
+            if cell is None:
+                raise
+            events.append({"cell": cell, "line": e.lineno or 0, "code": (e.text or "").strip()[:MAX_SHOWN],
+                           "outcome": "failed", "error": _error_words(e)})
+            continue
+        if cell is None:
+            namespace["__doc__"] = ast.get_docstring(tree)
+        lines = source.splitlines()
+        for statement in tree.body:
+            if (cell, statement.lineno) in skip:
+                continue
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                for alias in statement.names:
+                    flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
+            event = {"cell": cell, "line": statement.lineno,
+                     "code": lines[statement.lineno - 1].strip()[:MAX_SHOWN] if statement.lineno <= len(lines) else ""}
+            try:
+                code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec", flags,
+                               dont_inherit=True)
+            except SyntaxError as e:  # ("return" outside a function, say: found only when compiled)
+                events.append(dict(event, outcome="failed", error=_error_words(e)))
+                continue
+            event.update(_run_statement(clock, code, namespace, statement))
+            if "outcome" in event:
+                events.append(event)
+    return events
+
+
+def _run_statement(clock, code, namespace, statement, stood_in=()):
+    """Run one statement; {} if it ran as written, else what its event adds."""
+    seconds = clock.next_share()
+    try:
+        clock.timed(code, namespace, seconds)
+        return {}
+    except _Stop:
+        return {"outcome": "stopped", "seconds": round(seconds, 2)}
+    except ModuleNotFoundError as e:
+        missing = e.name or ""
+        wanted = [name for name in _imported_modules(statement) if _display_only(name)
+                  and (name == missing or name.startswith(missing + "."))] if missing else []
+        if not wanted or missing in stood_in:
+            return {"outcome": "failed", "error": _error_words(e), "module": missing}
+        _stand_in(wanted)
+        stood_in = (*stood_in, missing)
+        again = _run_statement(clock, code, namespace, statement, stood_in)
+        packages = dict.fromkeys(_display_only(name) for name in _imported_modules(statement) if _display_only(name))
+        return again or {"outcome": "stand-in", "module": ", ".join(packages)}
+    except BaseException as e:  # noqa: BLE001 - sys.exit() and KeyboardInterrupt at the top level included
+        return {"outcome": "failed", "error": _error_words(e)}
+# --- end of the part shared with selfcheck.py ---
