@@ -65,6 +65,9 @@ PARTS = [  # (part id, title, function, dict key)
     ("grad.b2", "backward: dl/db2", "backward", "b2"),
 ]
 CALL_TIMEOUT = 10.0  # seconds for all the checks of one function
+# This handout's version: a fingerprint of the cases, tolerances and conventions it checks against.
+# Your results on Gradescope carry the autograder's; if they differ, download the handout again.
+FINGERPRINT = None
 
 
 @dataclass(frozen=True)
@@ -715,9 +718,6 @@ def report(path, checks, events=()):
 
 
 # --- the public cases and the course's settings (data) ---------------------------------------
-# Which cases, tolerances and conventions this file checks against: the autograder's results carry
-# theirs (extra_data.fingerprint); a different one means this handout is out of date.
-FINGERPRINT = None
 TOLERANCES = None  # part id -> (rtol, atol)
 # "jacobians" ("matrix", "diagonal", "either"), "relu_derivative_at_zero" (0, 1, "either"), "loss" ("sum", "mean")
 CONVENTIONS = None

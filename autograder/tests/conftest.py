@@ -31,11 +31,12 @@ def zygotes_and_workers(below: int | None = None, settle: float = 15.0) -> str:
     around a zygote shows it too): those below process `below` (a grader of this process), or else
     those no live grader owns any more (their first other ancestor is init: left behind). Another
     grader running on the machine meanwhile is neither; one closing meanwhile (its zygote orphaned for
-    the moment it takes to exit, on a loaded machine) is given up to `settle` seconds to be gone."""
+    the moment it takes to exit, on a loaded machine) is given up to `settle` seconds to be gone
+    before it counts as left behind."""
     deadline = time.monotonic() + settle
     while True:
         found = _zygotes_and_workers(below)
-        if not found or time.monotonic() > deadline:
+        if below is not None or not found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
 

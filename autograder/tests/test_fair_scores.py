@@ -32,10 +32,10 @@ EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 
 @pytest.fixture(scope="module")
 def graders():
-    """One Grader per secret. Short time limits keep the hanging examples and the notebook with an
-    endless loop quick: a timeout is a timeout at any limit."""
+    """One Grader per secret. Short time limits keep the hanging examples and the top-level loops quick
+    (a timeout is a timeout at any limit; a stopped statement is stopped at any budget)."""
     config = load_config()
-    limits = dataclasses.replace(config.limits, call_timeout=0.5, timeouts_before_skip=1, import_timeout=3.0)
+    limits = dataclasses.replace(config.limits, call_timeout=0.5, timeouts_before_skip=1, import_timeout=1.0)
     graders = [Grader(dataclasses.replace(config, secret=secret, limits=limits), diagnoser=diagnoser_for)
                for secret in SECRETS]
     yield graders

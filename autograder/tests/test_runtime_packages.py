@@ -33,11 +33,21 @@ def test_a_listed_package_imports_and_plotting_costs_nothing(matplotlib_root, tm
     assert run.results["score"] == 20, run.results["output"]
 
 
-def test_an_unlisted_package_fails_with_a_message_naming_the_runtime(gradescope, tmp_path):
-    run = gradescope(plotting_submission(tmp_path / "upload"))  # the default runtime: no matplotlib
-    assert run.results["score"] == 0
-    assert ("The package 'matplotlib' is not available on the grader: student code may import numpy and "
-            "Python's standard library") in run.results["output"]
+def test_an_unlisted_package_fails_its_import_with_a_message_naming_the_runtime(gradescope, tmp_path):
+    """The default runtime has neither yaml nor matplotlib: `import yaml` fails on its own (the functions,
+    which do not use it, are graded) and the note names the runtime; matplotlib, which only draws, gets
+    a stand-in that does nothing."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "two_layer_net.py").write_text("import yaml\n" + PLOTTING + (EXAMPLES / "correct" / "two_layer_net.py")
+                                             .read_text())
+    run = gradescope(upload)
+    out = run.results["output"]
+    assert run.results["score"] == 20, out
+    assert "- line 1 `import yaml`: ModuleNotFoundError: No module named 'yaml'" in out
+    assert ("The package 'yaml' is not available on the grader: student code may import numpy and "
+            "Python's standard library") in out
+    assert "- line 2 `import matplotlib`: matplotlib is not offered by the grader; a stand-in that does nothing" in out
 
 
 def test_the_handout_knows_the_listed_packages():
