@@ -202,7 +202,15 @@ def _batch(args) -> int:
         from .instructor.whatif import summary_text
 
         print(terminal(summary_text(summary.comparison)))
-    print(f"wrote {args.out}/grades.csv, {args.out}/report.html and {args.out}/results/")
+    if summary.groups:
+        from .instructor.groups import group_words
+
+        shown = summary.groups[:3]
+        print(f"Wrong answers several students share ({len(shown)} largest of {len(summary.groups)}; "
+              "mistakes.csv lists every group and its students):")
+        for group in shown:
+            print("  " + terminal(group_words(group)))
+    print(f"wrote {args.out}/grades.csv, {args.out}/mistakes.csv, {args.out}/report.html and {args.out}/results/")
     return 0
 
 

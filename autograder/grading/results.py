@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import __version__
 from ..sandbox.host import Isolation
 from .rubric import ScoredTest
@@ -56,8 +58,30 @@ def report_to_results(report: GradingReport) -> dict:
         "isolation": isolation_text(report.isolation), "missing_guarantees": list(report.missing_guarantees),
         "sandbox_uid": report.sandbox_uid,
         "mistakes": {t.part: list(t.mistakes) for t in report.tests if t.mistakes},
+        "causes": {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden},
+        "answers": visible_answers(report.results),
         "fingerprint": report.fingerprint,
     })
+
+
+def visible_answers(results) -> dict[str, dict[str, object]]:
+    """For each part failing a visible case: its answer on every visible case (nested lists of floats
+    to 7 significant digits, or the call's status where it gave none), by case id; what a class's
+    mistake groups are found from (instructor/groups.py). Visible cases only: nothing hidden."""
+    failing = {r.part for r in results if not r.hidden and not r.passed}
+    answers: dict[str, dict[str, object]] = {}
+    for r in results:
+        if r.part in failing and not r.hidden:
+            answer = str(r.call_status) if r.received is None else _rounded(r.received)
+            answers.setdefault(r.part, {})[r.case_id] = answer
+    return answers
+
+
+def _rounded(array: np.ndarray) -> object:
+    """An array as nested lists of floats to 7 significant digits; None where an entry is not finite."""
+    a = np.asarray(array, dtype=np.float64)
+    flat = [float(f"{v:.7g}") if np.isfinite(v) else None for v in a.ravel()]
+    return np.array(flat, dtype=object).reshape(a.shape).tolist() if a.ndim else flat[0]
 
 
 def isolation_text(isolation: Isolation | None) -> str:

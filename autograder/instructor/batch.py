@@ -4,9 +4,9 @@ The submissions are found (intake.py), those whose content and grader changed si
 (cache.py) go through Grader.grade, the path run_autograder takes, in a pool of processes, each
 with a Grader (and so a zygote and a leased sandbox user) of its own (pool.py). Per submission,
 results.json is written as soon as it is graded (atomically), so an interrupted batch loses
-nothing. At the end: a row per submission (rows.py), grades.csv (written atomically) and a
-self-contained HTML report (report.py). One bad submission never stops the batch: a failure to
-grade it is its status.
+nothing. At the end: a row per submission (rows.py), grades.csv (written atomically), the wrong
+answers several students share (groups.py: mistakes.csv) and a self-contained HTML report
+(report.py). One bad submission never stops the batch: a failure to grade it is its status.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_
 from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
+from .groups import MistakeGroup, mistake_groups, write_mistakes_csv
 from .intake import Entry, check_found, discover
 from .pool import grade_one, start_grader
 from .report import write_report
@@ -71,6 +72,7 @@ class BatchSummary:
     rows: list[Row]
     interrupted: bool = False
     comparison: Comparison | None = None  # against an earlier batch (--compare)
+    groups: list[MistakeGroup] = field(default_factory=list)  # wrong answers several students share
 
 
 def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
@@ -158,12 +160,14 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         done.update({e.id: _summary(e, paths[e.id]) for e in todo if paths[e.id].exists()})
         rows = [done[e.id][1] for e in entries if e.id in done]
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
+        groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
         if not interrupted:
             write_csv(out / "grades.csv", rows)
-            write_report(out / "report.html", rows, config, comparison)
+            write_mistakes_csv(out / "mistakes.csv", groups, rows)
+            write_report(out / "report.html", rows, config, comparison, groups)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
         graded = sum(done.get(e.id, (None,))[0] == keys[e.id] for e in todo)
-    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison)
+    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison, groups)
 
 
 def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:

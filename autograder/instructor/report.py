@@ -1,7 +1,8 @@
 """The batch's HTML report: one self-contained page (inline CSS, SVG and a small sorting script), no server.
 
 For a busy instructor: who needs attention first (each linked to their results), then the score
-histogram, the parts' success rates, the named mistakes with how many students made each, and a
+histogram, the parts' success rates, the wrong answers several students share (groups.py), the named
+mistakes with how many students made each, and a
 sortable table of every student with their points per part; the footer says which grader and which
 fingerprint of cases, tolerances and conventions produced it.
 """
@@ -19,13 +20,15 @@ from ..core.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..diagnosis.diagnose import describe
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
+from .groups import MistakeGroup
 from .rows import Row
 from .whatif import Comparison
 
 
-def write_report(path: Path, rows: list[Row], config: Config, comparison: Comparison | None = None) -> None:
+def write_report(path: Path, rows: list[Row], config: Config, comparison: Comparison | None = None,
+                 groups: list[MistakeGroup] = ()) -> None:
     """The class's report, written atomically, readable by its owner alone (it names every student)."""
-    atomic_write_text(path, render_report(rows, config, comparison), mode=0o600)
+    atomic_write_text(path, render_report(rows, config, comparison, groups), mode=0o600)
 
 
 def missing_guarantees(rows: list[Row]) -> list[str]:
@@ -34,8 +37,10 @@ def missing_guarantees(rows: list[Row]) -> list[str]:
     return list(dict.fromkeys(m for r in rows for m in r.missing_guarantees))
 
 
-def render_report(rows: list[Row], config: Config, comparison: Comparison | None = None) -> str:
-    """The page: who needs attention first, then the scores, the parts, the mistakes, every student."""
+def render_report(rows: list[Row], config: Config, comparison: Comparison | None = None,
+                  groups: list[MistakeGroup] = ()) -> str:
+    """The page: who needs attention first, then the scores, the parts, the mistakes several students
+    share, the named mistakes, every student."""
     total_max = config.total_points
     missing = missing_guarantees(rows)
     warning = ("<p class=warn><b>The sandbox was incomplete</b> for this batch: "
@@ -65,6 +70,8 @@ footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 {_histogram(scores, total_max)}
 <h2>Parts: submissions with full points</h2>
 {_parts(rows, config)}
+<h2>Mistakes several students share</h2>
+{_groups(groups, rows, config.conventions)}
 <h2>Named mistakes: how many students made each</h2>
 {_mistakes(rows)}
 <h2>Every student</h2>
@@ -118,6 +125,26 @@ def _mistakes(rows: list[Row]) -> str:
     lines = "".join(f"<tr><td>{html.escape(describe(m))}</td><td>{n}</td></tr>" for m, n in students.most_common())
     return (f"<table><tr><th>mistake</th><th>students</th></tr>{lines or '<tr><td colspan=2>none</td></tr>'}"
             "</table>")
+
+
+def _groups(groups: list[MistakeGroup], rows: list[Row], conventions: Conventions) -> str:
+    """The groups of students whose wrong answers agree, largest first, each with its parts, its cause
+    (or its answer) and its students, linked."""
+    if not groups:
+        return "<p>None: no two students share a wrong answer.</p>"
+    names = {r.submission_id: r.name for r in rows}
+    lines = []
+    for g in groups:
+        parts = ", ".join(part_title(PARTS_BY_ID[p], conventions) for p in g.parts)
+        what = (html.escape(g.cause) if g.cause else
+                "<i>not named</i>" + (f": <code>{html.escape(g.answer)}</code>" if g.answer else ""))
+        students = ", ".join(f"<a href='results/{html.escape(s)}.json'>{html.escape(names.get(s) or s)}</a>"
+                             for s in g.students)
+        lines.append(f"<tr><td class=num>{len(g.students)}</td><td>{html.escape(parts)}</td><td>{what}</td>"
+                     f"<td>{students}</td></tr>")
+    return ("<p>Students whose wrong answers to a part agree on every visible case (mistakes.csv lists them "
+            "too).</p><table><tr><th>students</th><th>parts</th><th>likely cause, or their answer</th>"
+            f"<th>who</th></tr>{''.join(lines)}</table>")
 
 
 def _students(rows: list[Row]) -> str:

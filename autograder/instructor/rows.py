@@ -36,6 +36,9 @@ class Row:
     parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (every part)
     # not in grades.csv (a row read back from one has them empty):
     mistakes: dict[str, list[str]] = field(default_factory=dict)  # part id -> the ids of what was named
+    causes: dict[str, str] = field(default_factory=dict)  # part id -> the likely cause named, in a few words
+    # part id -> case id -> its answer on each visible case (a failing part's; results.visible_answers)
+    answers: dict[str, dict] = field(default_factory=dict)
     isolation: str = ""
     fingerprint: str = ""
     missing_guarantees: tuple[str, ...] = ()
@@ -54,9 +57,14 @@ def from_results(submission_id: str, identity: dict[str, str], results: dict) ->
         submission_id, identity.get("name", ""), identity.get("email", ""), identity.get("sid", ""),
         extra.get("status", Status.GRADER_ERROR), results.get("score", 0.0),
         round(sum(t.get("max_score", 0) for t in tests), 4), results.get("execution_time", 0.0),
-        {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}), extra.get("isolation", ""),
+        {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}),
+        _dict(extra.get("causes")), _dict(extra.get("answers")), extra.get("isolation", ""),
         extra.get("fingerprint", ""),
         tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)))
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def write_csv(path: Path, rows: list[Row]) -> None:

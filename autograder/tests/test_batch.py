@@ -143,6 +143,41 @@ def test_a_batch_of_one_agrees_with_grade(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_class_with_planted_mistakes_gets_exactly_those_groups(tmp_path):
+    """Three students with the missing factor 2 (written three ways), two with the same unnamed mistake,
+    independent correct solutions and a lone mistake: the groups are exactly the planted ones, in
+    mistakes.csv, the terminal summary and the report."""
+    folder = tmp_path / "class"
+    variants = {"mf2_a": "", "mf2_b": "\n# my own comment\n", "mf2_c": "\n\n\n"}
+    for name, extra in variants.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "two_layer_net.py").write_text(
+            (EXAMPLES / "missing_factor_2" / "two_layer_net.py").read_text() + extra)
+    unnamed = (EXAMPLES / "correct" / "two_layer_net.py").read_text().replace(
+        "return np.maximum(z, 0)", "return np.maximum(z, 0) + 0.125")
+    for name in ("shift_a", "shift_b"):
+        (folder / name).mkdir()
+        (folder / name / "two_layer_net.py").write_text(unnamed)
+    for name in ("correct", "plain_python", "float32", "sign_error"):
+        shutil.copytree(EXAMPLES / name, folder / name)
+    out = tmp_path / "out"
+    done = batch(str(folder), "--out", str(out), "-j", "2")
+    assert done.returncode == 0, done.stderr
+    with open(out / "mistakes.csv", newline="") as f:
+        groups = list(csv.DictReader(f))
+    members = {g["submission_ids"] for g in groups}
+    assert members == {"mf2_a; mf2_b; mf2_c", "shift_a; shift_b"}, groups
+    half = [g for g in groups if g["submission_ids"].startswith("mf2")]
+    assert "mse_grad" in half[0]["parts"].split() and all(g["students"] == "3" for g in half)
+    assert any("missing factor 2" in g["cause"] for g in half)
+    shifted = [g for g in groups if g["submission_ids"].startswith("shift")]
+    assert any(g["parts"].split()[0] == "relu" for g in shifted)
+    assert "Wrong answers several students share" in done.stdout and "3 students, mse_grad" in done.stdout
+    report = (out / "report.html").read_text()
+    assert "Mistakes several students share" in report and "results/shift_a.json" in report
+
+
+@pytest.mark.slow
 def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()

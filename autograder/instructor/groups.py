@@ -1,0 +1,130 @@
+"""What a class got wrong together: the students whose wrong answers to a part agree on every visible
+case, grouped, with the likely cause the grader named for them or, where it named none, what their
+answer is.
+
+Research on programming exercises finds few distinct errors behind many wrong submissions, so the
+groups are few and worth acting on. Identical wrong numbers are a stronger signal than similar code:
+short numpy solutions all look alike. Made from each Row's answers (results.visible_answers): pure
+functions, no grading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.cases import visible_cases
+from ..core.compare import Tolerance, compare
+from ..core.parts import PART_IDS, Conventions
+from ..escape import csv_cell
+from ..grading.answer_key import Accepted, expected_answers
+from ..grading.results import atomic_write_text
+from ..grading.runner import array_text
+from .rows import PRIVATE_FILE, Row
+
+
+@dataclass(frozen=True)
+class MistakeGroup:
+    """Students whose answers to the same parts agree, wrong, on every visible case."""
+
+    parts: tuple[str, ...]  # the parts (in the grader's order) the group shares its answers to
+    students: tuple[str, ...]  # submission ids, sorted
+    cause: str  # the likely cause the grader named for every member, in a few words; "" if none
+    answer: str  # where no cause is named: one case's answer against the expected one, in words
+
+
+def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], conventions: Conventions) -> list[MistakeGroup]:
+    """Every group of two or more students sharing a wrong answer, largest first. A student belongs to at
+    most one group per part: the first whose answer agrees with theirs on every visible case (within
+    the part's tolerance; calls that gave no answer agree when they ended alike). Groups sharing their
+    members and cause across parts (a mistake upstream, carried into the gradients) are one group."""
+    by_part: dict[str, list[list[Row]]] = {}
+    for part in PART_IDS:
+        groups: list[list[Row]] = []
+        for row in rows:
+            answers = row.answers.get(part)
+            if not isinstance(answers, dict) or not answers:
+                continue
+            home = next((g for g in groups if _agree(g[0].answers[part], answers, tolerances[part])), None)
+            if home is None:
+                groups.append([row])
+            else:
+                home.append(row)
+        by_part[part] = [g for g in groups if len(g) > 1]
+    merged: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    first_member: dict[tuple[tuple[str, ...], str], Row] = {}
+    for part in PART_IDS:
+        for group in by_part[part]:
+            students = tuple(sorted(r.submission_id for r in group))
+            causes = {r.causes.get(part, "") for r in group}
+            key = (students, causes.pop() if len(causes) == 1 else "")
+            merged.setdefault(key, []).append(part)
+            first_member.setdefault(key, group[0])
+    out = [MistakeGroup(tuple(parts), students, cause,
+                        "" if cause else _answer_words(first_member[(students, cause)], parts[0], conventions))
+           for (students, cause), parts in merged.items()]
+    return sorted(out, key=lambda g: (-len(g.students), PART_IDS.index(g.parts[0]), g.students))
+
+
+def _agree(a: dict, b: dict, tolerance: Tolerance) -> bool:
+    """Whether two students' answers to a part agree on every visible case."""
+    if a.keys() != b.keys():
+        return False
+    for case in a:
+        x, y = a[case], b[case]
+        if isinstance(x, str) or isinstance(y, str):  # no answer: the call's status
+            if x != y:
+                return False
+        elif not compare(_array(y), _array(x), tolerance, explain=False).passed:
+            return False
+    return True
+
+
+def _array(value) -> np.ndarray:
+    try:
+        return np.array(value, dtype=np.float64)  # (None, a non-finite entry, reads as nan)
+    except (TypeError, ValueError):
+        return np.array(np.nan)
+
+
+def _answer_words(row: Row, part: str, conventions: Conventions) -> str:
+    """One failing visible case of the row's: what it answered and what was expected."""
+    cases = {case.id: case for case in visible_cases()}
+    for case_id, answer in row.answers[part].items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        expected = expected_answers(case.inputs, conventions)[part]
+        expected = expected[0] if isinstance(expected, Accepted) else expected
+        if isinstance(answer, str):
+            return f"on {case.title}: {answer}, where {array_text(expected)} is expected"
+        received = _array(answer)
+        if received.shape != np.shape(expected) or not np.allclose(received, expected, rtol=1e-4, atol=1e-8):
+            return f"on {case.title}: {array_text(received)} where {array_text(expected)} is expected"
+    return ""
+
+
+MISTAKES_COLUMNS = ["group", "students", "parts", "cause", "answer", "submission_ids", "names"]
+
+
+def write_mistakes_csv(path, groups: list[MistakeGroup], rows: list[Row]) -> None:
+    """mistakes.csv: a line per group, largest first (the names are the students', through csv_cell)."""
+    names = {r.submission_id: r.name for r in rows}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MISTAKES_COLUMNS)
+    for number, g in enumerate(groups, start=1):
+        named = [names.get(s, "") for s in g.students]
+        writer.writerow([number, len(g.students), " ".join(g.parts), csv_cell(g.cause), csv_cell(g.answer),
+                         csv_cell("; ".join(g.students)), csv_cell("; ".join(named) if any(named) else "")])
+    atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
+
+
+def group_words(group: MistakeGroup) -> str:
+    """A group in a line: its size, parts and cause (or answer)."""
+    parts = group.parts[0] + (f" (and {len(group.parts) - 1} more parts)" if len(group.parts) > 1 else "")
+    what = group.cause or ("not named: " + group.answer if group.answer else "not named")
+    return f"{len(group.students)} students, {parts}: {what}"
