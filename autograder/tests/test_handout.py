@@ -243,6 +243,20 @@ def test_selfcheck_gives_the_graders_visible_verdicts_and_causes(handout, runtim
     assert checked["causes"] == {t.part: t.explanation.title for t in report.tests if t.explanation and not t.hidden}
 
 
+def test_a_notebook_with_22_mb_of_saved_plots_is_checked_as_it_is_graded(handout, runtime, grader, tmp_path):
+    """Saved outputs are not code: the grader and selfcheck.py both take the cells' code alone."""
+    out, _ = handout
+    notebook = json.loads((EXAMPLES / "notebook_colab" / "HW_two_layer_net.ipynb").read_text())
+    plot = notebook["cells"][-1]["outputs"][0]["data"]
+    plot["image/png"] = plot["image/png"] * (22 * 2**20 // len(plot["image/png"]) + 1)
+    path = tmp_path / "two_layer_net.ipynb"
+    path.write_text(json.dumps(notebook))
+    report = grader.grade(path)
+    checked = json.loads(selfcheck(out, path, str(runtime / "venv" / "bin" / "python"), "--json").stdout)
+    assert report.score == 20 and checked["parts"] == {t.part: t.passed for t in report.tests if not t.hidden}
+    assert all(checked["parts"].values())
+
+
 def test_grade_notes_a_selfcheck_from_another_handout(handout, tmp_path):
     out, _ = handout
     upload = tmp_path / "upload"
