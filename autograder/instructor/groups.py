@@ -43,17 +43,12 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     members and cause across parts (a mistake upstream, carried into the gradients) are one group."""
     by_part: dict[str, list[list[Row]]] = {}
     for part in PART_IDS:
-        groups: list[list[Row]] = []
+        groups = _Groups(tolerances[part])
         for row in rows:
             answers = row.answers.get(part)
-            if not isinstance(answers, dict) or not answers:
-                continue
-            home = next((g for g in groups if _agree(g[0].answers[part], answers, tolerances[part])), None)
-            if home is None:
-                groups.append([row])
-            else:
-                home.append(row)
-        by_part[part] = [g for g in groups if len(g) > 1]
+            if isinstance(answers, dict) and answers:
+                groups.add(row, {case: a if isinstance(a, str) else _array(a) for case, a in answers.items()})
+        by_part[part] = [members for members in groups.members if len(members) > 1]
     merged: dict[tuple[tuple[str, ...], str], list[str]] = {}
     first_member: dict[tuple[tuple[str, ...], str], Row] = {}
     for part in PART_IDS:
@@ -69,18 +64,58 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     return sorted(out, key=lambda g: (-len(g.students), PART_IDS.index(g.parts[0]), g.students))
 
 
+class _Groups:
+    """One part's groups as students join them: each student joins the first group whose first
+    member's answers agree with theirs (_agree), else starts one. The first case's answers of the
+    groups' first members are kept stacked by shape, so one numpy operation rules out, for a newcomer,
+    every group whose first answer is further off than compare's bound (a class of hundreds has as
+    many lone wrong answers)."""
+
+    def __init__(self, tolerance: Tolerance):
+        self.tolerance = tolerance
+        self.members: list[list[Row]] = []
+        self.answers: list[dict] = []  # each group's first member's answers
+        self.stacks: dict[object, tuple[list[int], list[np.ndarray]]] = {}  # first case's shape or status -> groups
+
+    def add(self, row: Row, answers: dict) -> None:
+        first = answers[min(answers)]
+        key = first if isinstance(first, str) else first.shape
+        indices, values = self.stacks.setdefault(key, ([], []))
+        candidates = indices
+        if not isinstance(first, str) and indices:
+            stacked = np.array(values).reshape(len(values), -1)
+            with np.errstate(invalid="ignore"):
+                off = np.max(np.abs(stacked - first.reshape(1, -1)), axis=1, initial=0.0)
+                bound = (self.tolerance.rtol + self.tolerance.atol) * np.max(np.abs(stacked), axis=1, initial=0.0)
+            candidates = [i for i, o, b in zip(indices, off, bound) if not o > b + 1e-12]
+        home = next((i for i in candidates if _agree(self.answers[i], answers, self.tolerance)), None)
+        if home is not None:
+            self.members[home].append(row)
+            return
+        indices.append(len(self.members))
+        values.append(first)
+        self.members.append([row])
+        self.answers.append(answers)
+
+
 def _agree(a: dict, b: dict, tolerance: Tolerance) -> bool:
-    """Whether two students' answers to a part agree on every visible case."""
+    """Whether two students' answers to a part (arrays, or a call's status) agree on every visible case:
+    b judged against a as compare judges an answer (a quick look first rejects what compare would: an
+    entry further off than any entry's bound)."""
     if a.keys() != b.keys():
         return False
     for case in a:
         x, y = a[case], b[case]
-        if isinstance(x, str) or isinstance(y, str):  # no answer: the call's status
+        if isinstance(x, str) or isinstance(y, str):
             if x != y:
                 return False
-        elif not compare(_array(y), _array(x), tolerance, explain=False).passed:
-            return False
-    return True
+            continue
+        if x.shape == y.shape and x.size:
+            with np.errstate(invalid="ignore"):
+                bound = (tolerance.rtol + tolerance.atol) * np.max(np.abs(x)) + 1e-12
+                if np.max(np.abs(x - y)) > bound:
+                    return False
+    return all(isinstance(a[case], str) or compare(b[case], a[case], tolerance, explain=False).passed for case in a)
 
 
 def _array(value) -> np.ndarray:

@@ -244,6 +244,13 @@ class _Budget:
                     signal.setitimer(timer, limit, 0.05)
             exec(code, namespace)
             running[0] = False
+        except BaseException as e:
+            running[0] = False
+            if not isinstance(e, _Stop) and (time.process_time() - cpu >= 0.99 * seconds
+                                             or time.monotonic() - wall >= 0.99 * seconds * self.wall_factor):
+                # its time was up: a stop that the code (or a library it was in) turned into another error
+                raise _Stop().with_traceback(e.__traceback__) from None
+            raise
         finally:
             running[0] = False
             if previous is not None:
@@ -254,16 +261,38 @@ class _Budget:
             self.left = max(0.0, self.left - used)
 
 
-def run(file_units, namespace, budget, wall_factor, skip=()):
+def run(file_units, namespace, budget, wall_factor, skip=(), restart=None):
     """Run `file_units` (units()) in `namespace` one top-level statement at a time; return what did not
     run as written, as events (dicts): {"cell": number or None, "line": n, "code": its first line,
     "outcome": "stopped" (with "seconds"), "failed" (with "error", and "module" for a missing one) or
     "stand-in" (with "module")}.
 
     budget: CPU seconds for all of it; wall_factor: wall-clock seconds allowed per CPU second;
-    skip: (cell, line) of statements not to run (a later run of a file whose statements were stopped).
-    Raises SyntaxError for a .py that does not parse."""
+    skip: (cell, line) of statements not to run (a later run of a file whose statements were stopped);
+    restart: called before a .py is run again statement by statement (the worker forgets what the
+    first try printed). Raises SyntaxError for a .py that does not parse.
+
+    A .py is first run whole (compiling it whole costs a fifth of parsing it into statements, in a
+    freshly forked worker); only if that fails or runs on is it run again, from a fresh namespace,
+    one statement at a time."""
     clock = _Budget(budget, wall_factor)
+    stopped = None  # (line the whole run was stopped on, the seconds it had): that statement is not run again
+    if len(file_units) == 1 and file_units[0][0] is None and not skip:
+        _, filename, source = file_units[0]
+        fresh = dict(namespace)
+        code = compile(source, filename, "exec", dont_inherit=True)  # (a SyntaxError fails the file, as said)
+        seconds = clock.next_share()
+        try:
+            clock.timed(code, namespace, seconds)
+            return []
+        except _Stop as e:
+            stopped = (_top_level_line(e, code), round(seconds, 2))
+        except BaseException:  # noqa: BLE001 - a statement failed: again, one at a time, to find which
+            pass
+        namespace.clear()
+        namespace.update(fresh)
+        if restart is not None:
+            restart()
     events = []
     flags = 0  # the __future__ features imported so far, for every later statement
     if any(cell is not None for cell, _, _ in file_units):
@@ -283,6 +312,10 @@ def run(file_units, namespace, budget, wall_factor, skip=()):
         for statement in tree.body:
             if (cell, statement.lineno) in skip:
                 continue
+            if stopped and statement.lineno <= stopped[0] <= (statement.end_lineno or statement.lineno):
+                events.append({"cell": cell, "line": statement.lineno, "outcome": "stopped", "seconds": stopped[1],
+                               "code": lines[statement.lineno - 1].strip()[:MAX_SHOWN]})
+                continue
             if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 for alias in statement.names:
                     flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
@@ -298,6 +331,16 @@ def run(file_units, namespace, budget, wall_factor, skip=()):
             if "outcome" in event:
                 events.append(event)
     return events
+
+
+def _top_level_line(stop, code):
+    """The line of the module's own code (`code`) that was running when `stop` was raised."""
+    line, tb = 0, stop.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _run_statement(clock, code, namespace, statement, stood_in=()):

@@ -72,6 +72,10 @@ class CappedText(io.TextIOBase):
         self.dropped += max(0, len(s) - max(room, 0))
         return len(s)
 
+    def reset(self):
+        """Forget what was written (the submission's top level is run again: toplevel.run)."""
+        self.parts, self.size, self.dropped = [], 0, 0
+
     def text(self):
         out = "".join(self.parts)
         if self.dropped:
@@ -178,7 +182,8 @@ def main(argv):
         sys.stdout = sys.stderr = capture
         try:
             # one statement at a time: one that fails or runs on is reported, the rest still runs
-            events = toplevel.run(toplevel.units(module_path), vars(module), toplevel_seconds, wall_clock_factor)
+            events = toplevel.run(toplevel.units(module_path), vars(module), toplevel_seconds, wall_clock_factor,
+                                  restart=capture.reset)
         finally:
             sys.stdout, sys.stderr = old
     except BaseException as e:  # SystemExit and KeyboardInterrupt included: report, never die silently

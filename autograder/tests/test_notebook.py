@@ -132,3 +132,20 @@ def test_notebooks_have_display_as_in_jupyter(tmp_path):
 def test_skipped_statements_do_not_run():
     events, ns = run_source("a = 1\nwhile True:\n    pass\nb = 2\n", skip={(None, 2)})
     assert events == [] and ns["b"] == 2
+
+
+def test_a_stop_turned_into_another_error_is_still_a_stop():
+    """Code (or a library it is in) that turns the stop into its own error is stopped all the same."""
+    source = "try:\n    while True:\n        pass\nexcept BaseException:\n    raise ValueError('mine')\nf = 6\n"
+    events, ns = run_source(source, budget=0.4)
+    assert ns["f"] == 6 and [(e["line"], e["outcome"]) for e in events] == [(1, "stopped")]
+
+
+def test_a_file_whose_top_level_fails_is_run_again_from_scratch_forgetting_its_first_output():
+    """A .py runs whole first; where that fails it runs again one statement at a time, in a fresh
+    namespace (restart: the worker forgets what the first try printed)."""
+    restarts = []
+    events, ns = run_source("a = [1]\na.append(2)\nundefined_name\nb = len(a)\n", restart=lambda: restarts.append(1))
+    assert ns["b"] == 2 and restarts == [1] and [e["line"] for e in events] == [3]
+    events, ns = run_source("a = 1\n", restart=lambda: restarts.append(1))
+    assert events == [] and ns["a"] == 1 and restarts == [1]
