@@ -334,11 +334,15 @@ def run(file_units, namespace, budget, wall_factor, skip=(), restart=None):
 
 
 def _top_level_line(stop, code):
-    """The line of the module's own code (`code`) that was running when `stop` was raised."""
+    """The line of the module's own code (`code`) that was running when `stop` was raised (0: unknown)."""
     line, tb = 0, stop.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code is code:
             line = tb.tb_lineno
+            if line is None or line < 1:  # an instruction of no line (a loop's jump back): the one before it
+                ranges = getattr(code, "co_lines", lambda: ())()  # (Python 3.10+)
+                line = max(((start, n) for start, _, n in ranges if n is not None and start <= tb.tb_lasti),
+                           default=(0, 0))[1]
         tb = tb.tb_next
     return line
 

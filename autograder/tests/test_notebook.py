@@ -149,3 +149,15 @@ def test_a_file_whose_top_level_fails_is_run_again_from_scratch_forgetting_its_f
     assert ns["b"] == 2 and restarts == [1] and [e["line"] for e in events] == [3]
     events, ns = run_source("a = 1\n", restart=lambda: restarts.append(1))
     assert events == [] and ns["a"] == 1 and restarts == [1]
+
+
+def test_a_stop_on_an_instruction_of_no_line_is_put_on_the_line_before_it():
+    """Python 3.11 gives a loop's jump back no line (tb_lineno -1): the stop is the loop's all the same."""
+    from types import SimpleNamespace
+
+    from autograder.sandbox.toplevel import _top_level_line
+
+    code = compile("x = 0\nwhile True:\n    x += 1\ny = 2\n", "f.py", "exec")
+    last = max(start for start, _, line in code.co_lines() if line == 3)
+    fake = SimpleNamespace(tb_frame=SimpleNamespace(f_code=code), tb_lineno=-1, tb_lasti=last, tb_next=None)
+    assert _top_level_line(SimpleNamespace(__traceback__=fake), code) == 3
