@@ -104,7 +104,9 @@ def needs_attention(rows: list[Row], median: float) -> list[tuple[Row, str]]:
 def _attention(rows: list[Row], median: float) -> str:
     found = needs_attention(rows, median)
     items = "".join(f"<li><a href='results/{html.escape(r.submission_id)}.json'>{html.escape(r.submission_id)}"
-                    f"</a> {html.escape(r.name)}: {html.escape(why)}</li>" for r, why in found)
+                    f"</a> {html.escape(r.name)}: {html.escape(why)}; {float(r.total):g}/{float(r.max):g}"
+                    + "".join(f"<br><small>{html.escape(part)}: {html.escape(failure)}</small>"
+                              for part, failure in list(r.failures.items())[:3]) + "</li>" for r, why in found)
     return ("<h2>Needs attention</h2>" + (f"<ul>{items}</ul>" if items else "<p>Nobody: every submission was "
                                                                           "graded normally.</p>"))
 

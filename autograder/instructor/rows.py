@@ -37,6 +37,7 @@ class Row:
     # not in grades.csv (a row read back from one has them empty):
     mistakes: dict[str, list[str]] = field(default_factory=dict)  # part id -> the ids of what was named
     causes: dict[str, str] = field(default_factory=dict)  # part id -> the likely cause named, in a few words
+    failures: dict[str, str] = field(default_factory=dict)  # part id -> its first failure, in the grader's words
     # part id -> case id -> its answer on each visible case (a failing part's; results.visible_answers)
     answers: dict[str, dict] = field(default_factory=dict)
     isolation: str = ""
@@ -58,9 +59,21 @@ def from_results(submission_id: str, identity: dict[str, str], results: dict) ->
         extra.get("status", Status.GRADER_ERROR), results.get("score", 0.0),
         round(sum(t.get("max_score", 0) for t in tests), 4), results.get("execution_time", 0.0),
         {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}),
-        _dict(extra.get("causes")), _dict(extra.get("answers")), extra.get("isolation", ""),
+        _dict(extra.get("causes")), _first_failures(tests), _dict(extra.get("answers")), extra.get("isolation", ""),
         extra.get("fingerprint", ""),
         tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)))
+
+
+def _first_failures(tests: list[dict]) -> dict[str, str]:
+    """Per part, the first failure line of its first failing test (the visible one, if it fails)."""
+    out: dict[str, str] = {}
+    for test in tests:
+        extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
+        failures = extra.get("failures")
+        tags = test.get("tags") or []
+        if tags and isinstance(failures, list) and failures and isinstance(failures[0], str):
+            out.setdefault(str(tags[0]), failures[0][:300])
+    return out
 
 
 def _dict(value) -> dict:

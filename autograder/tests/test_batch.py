@@ -519,3 +519,18 @@ def test_the_report_lists_the_guarantees_a_submission_was_graded_without_from_th
     assert missing_guarantees(rows) == lacked
     page = render_report(rows, load_config())
     assert "The sandbox was incomplete" in page and html.escape(lacked[1]) in page and lacked[1] not in page
+
+
+def test_an_attention_entry_says_its_score_and_what_failed(tmp_path):
+    """A crash at 19/20 is worth a look, and its entry says so: the score and each failing part's first
+    failure, in the grader's words (escaped: a failure line can quote student text)."""
+    crash = {"score": 19.0, "tests": [
+        {"tags": ["affine"], "score": 1.0, "max_score": 1.0, "extra_data": {"hidden": False, "failures": []}},
+        {"tags": ["loss"], "score": 0.0, "max_score": 1.0, "extra_data": {"hidden": False, "failures": [
+            "all 12 failing cases: crash: mse_loss the process crashed with SIGSEGV (segmentation fault) <b>"]}}],
+        "extra_data": {"status": "crash"}}
+    row = from_results("s1", {"name": "Ada"}, crash)
+    assert row.failures == {"loss": crash["tests"][1]["extra_data"]["failures"][0]}
+    page = render_report([row], load_config())
+    entry = page[page.index("<h2>Needs attention</h2>"):page.index("<h2>Scores</h2>")]
+    assert "status crash; 19/2" in entry and "(segmentation fault) &lt;b&gt;" in entry and "<b>" not in entry
