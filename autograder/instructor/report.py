@@ -179,8 +179,9 @@ def _changes(comparison: Comparison | None, conventions: Conventions) -> str:
     if comparison is None:
         return ""
     rows = "".join(
-        f"<tr><td>{html.escape(c.submission_id)}</td><td>{html.escape(c.name)}</td><td>{c.before:g}</td>"
-        f"<td>{c.after:g}</td><td>{c.delta:+g}</td><td>"
+        f"<tr><td>{html.escape(c.submission_id)}</td><td>{html.escape(c.name)}</td>"
+        + (f"<td>{c.before:g}/{c.max_before:g}</td><td>{c.after:g}/{c.max_after:g}</td><td>{c.delta:+g} % points</td>"
+           if c.max_changed else f"<td>{c.before:g}</td><td>{c.after:g}</td><td>{c.delta:+g}</td>") + "<td>"
         + html.escape(", ".join(f"{part_title(PARTS_BY_ID[pid], conventions)}: {b:g} -> {a:g}"
                                 for pid, b, a in c.parts)) + "</td></tr>"
         for c in comparison.changes) or "<tr><td colspan=6>no score changes</td></tr>"

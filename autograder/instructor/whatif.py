@@ -23,9 +23,19 @@ class Change:
     before: float
     after: float
     parts: tuple[tuple[str, float, float], ...]  # (part id, before, after) of each part that changed
+    max_before: float = 0.0  # the maximum score, then and now
+    max_after: float = 0.0
+
+    @property
+    def max_changed(self) -> bool:
+        return abs(self.max_after - self.max_before) > EPSILON and self.max_before > 0 and self.max_after > 0
 
     @property
     def delta(self) -> float:
+        """The change in points; where the maximum changed, in percentage points of it (15/20 -> 18/22:
+        +6.82), since a new maximum alone moves every score."""
+        if self.max_changed:
+            return round(100 * (self.after / self.max_after - self.before / self.max_before), 2)
         return round(self.after - self.before, 4)
 
 
@@ -55,8 +65,10 @@ def compare_rows(earlier: list[Row], now: list[Row], folder: Path) -> Comparison
                       for pid in PART_IDS)
         changed = tuple(p for p in parts if abs(p[2] - p[1]) > EPSILON)
         total_before, total_after = float(before[sid].total), float(after[sid].total)
-        if changed or abs(total_after - total_before) > EPSILON:
-            changes.append(Change(sid, after[sid].name, total_before, total_after, changed))
+        change = Change(sid, after[sid].name, total_before, total_after, changed, float(before[sid].max),
+                        float(after[sid].max))
+        if (abs(change.delta) > 0.005) if change.max_changed else (changed or abs(change.delta) > EPSILON):
+            changes.append(change)
     changes.sort(key=lambda c: (c.delta, c.submission_id))
     return Comparison(Path(folder), tuple(changes), len(set(before) & set(after)),
                       tuple(sorted(set(after) - set(before))), tuple(sorted(set(before) - set(after))))
@@ -70,11 +82,16 @@ def summary_text(comparison: Comparison, most: int = 20) -> str:
              f"({gains} gain, {losses} lose)"
              + (f"; {len(comparison.new)} new, {len(comparison.gone)} no longer there"
                 if comparison.new or comparison.gone else "") + ("." if not changes else ":")]
+    maxima = sorted({(c.max_before, c.max_after) for c in changes if c.max_changed})
+    if maxima:
+        lines.insert(0, "The maximum changed (" + ", ".join(f"{b:g} -> {a:g}" for b, a in maxima) + "): those "
+                     "scores are compared as percentages of it, the change in percentage points.")
     width = max((len(c.submission_id) for c in changes), default=0)
     for c in changes[:most]:
         parts = ", ".join(f"{pid} {after - before:+g}" for pid, before, after in c.parts)
-        lines.append(f"  {c.submission_id:<{width}}  {c.name[:24]:<24} {c.before:g} -> {c.after:g} ({c.delta:+g})  "
-                     + parts)
+        scores = (f"{c.before:g}/{c.max_before:g} -> {c.after:g}/{c.max_after:g} ({c.delta:+g} % points)"
+                  if c.max_changed else f"{c.before:g} -> {c.after:g} ({c.delta:+g})")
+        lines.append(f"  {c.submission_id:<{width}}  {c.name[:24]:<24} {scores}  " + parts)
     if len(changes) > most:
         lines.append(f"  ... and {len(changes) - most} more (report.html lists them all)")
     return "\n".join(lines)
