@@ -175,11 +175,12 @@ class Grader:
                 imported = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", book.stamp)]
                 if not imported.ok:
-                    why = "notebook could not be read" if imported.unreadable_notebook else "file could not be imported"
+                    if imported.unreadable_notebook:
+                        why, failure = "notebook could not be read", imported.message
+                    else:
+                        why, failure = "file could not be imported", import_failure(imported, config.student_packages)
                     results = complete([], cases, f"not graded: your {why}", Failure.NOT_GRADED,
                                        tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
-                    failure = imported.message if imported.unreadable_notebook else \
-                        import_failure(imported, config.student_packages)
                     return report(results, status=Status.IMPORT_ERROR, notes=notes + [failure], replay=replay,
                                   hidden_in_full=() if keep_calls else None)
                 notes.append(toplevel_note(imported.toplevel, str(located.relative), config.student_packages))

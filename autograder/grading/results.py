@@ -72,15 +72,16 @@ def visible_answers(results) -> dict[str, dict[str, object]]:
     answers: dict[str, dict[str, object]] = {}
     for r in results:
         if r.part in failing and not r.hidden:
-            answer = str(r.call_status) if r.received is None else _rounded(r.received)
+            answer = str(r.call_status) if r.received is None else as_lists(r.received, 7)
             answers.setdefault(r.part, {})[r.case_id] = answer
     return answers
 
 
-def _rounded(array: np.ndarray) -> object:
-    """An array as nested lists of floats to 7 significant digits; None where an entry is not finite."""
+def as_lists(array: np.ndarray, digits: int) -> object:
+    """An array as JSON numbers: nested lists of floats to `digits` significant digits (a scalar for a
+    0-d array); None where an entry is not finite."""
     a = np.asarray(array, dtype=np.float64)
-    flat = [float(f"{v:.7g}") if np.isfinite(v) else None for v in a.ravel()]
+    flat = [float(f"{v:.{digits}g}") if np.isfinite(v) else None for v in a.ravel()]
     return np.array(flat, dtype=object).reshape(a.shape).tolist() if a.ndim else flat[0]
 
 

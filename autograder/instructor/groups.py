@@ -58,8 +58,9 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
             key = (students, causes.pop() if len(causes) == 1 else "")
             merged.setdefault(key, []).append(part)
             first_member.setdefault(key, group[0])
+    cases = {case.id: case for case in visible_cases()}
     out = [MistakeGroup(tuple(parts), students, cause,
-                        "" if cause else _answer_words(first_member[(students, cause)], parts[0], conventions))
+                        "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions))
            for (students, cause), parts in merged.items()]
     return sorted(out, key=lambda g: (-len(g.students), PART_IDS.index(g.parts[0]), g.students))
 
@@ -75,25 +76,25 @@ class _Groups:
         self.tolerance = tolerance
         self.members: list[list[Row]] = []
         self.answers: list[dict] = []  # each group's first member's answers
-        self.stacks: dict[object, tuple[list[int], list[np.ndarray]]] = {}  # first case's shape or status -> groups
+        # first case's shape (or status) -> (its groups, their first answers flattened, one row each)
+        self.stacks: dict[object, tuple[list[int], np.ndarray]] = {}
 
     def add(self, row: Row, answers: dict) -> None:
         first = answers[min(answers)]
         key = first if isinstance(first, str) else first.shape
-        indices, values = self.stacks.setdefault(key, ([], []))
+        flat = np.zeros((1, 0)) if isinstance(first, str) else first.reshape(1, -1)
+        indices, stacked = self.stacks.get(key, ([], np.empty((0, flat.shape[1]))))
         candidates = indices
         if not isinstance(first, str) and indices:
-            stacked = np.array(values).reshape(len(values), -1)
             with np.errstate(invalid="ignore"):
-                off = np.max(np.abs(stacked - first.reshape(1, -1)), axis=1, initial=0.0)
+                off = np.max(np.abs(stacked - flat), axis=1, initial=0.0)
                 bound = (self.tolerance.rtol + self.tolerance.atol) * np.max(np.abs(stacked), axis=1, initial=0.0)
             candidates = [i for i, o, b in zip(indices, off, bound) if not o > b + 1e-12]
         home = next((i for i in candidates if _agree(self.answers[i], answers, self.tolerance)), None)
         if home is not None:
             self.members[home].append(row)
             return
-        indices.append(len(self.members))
-        values.append(first)
+        self.stacks[key] = (indices + [len(self.members)], np.vstack([stacked, flat]))
         self.members.append([row])
         self.answers.append(answers)
 
@@ -125,9 +126,9 @@ def _array(value) -> np.ndarray:
         return np.array(np.nan)
 
 
-def _answer_words(row: Row, part: str, conventions: Conventions) -> str:
-    """One failing visible case of the row's: what it answered and what was expected."""
-    cases = {case.id: case for case in visible_cases()}
+def _answer_words(row: Row, part: str, cases: dict, conventions: Conventions) -> str:
+    """One failing visible case of the row's (`cases`: the visible ones by id): what it answered and
+    what was expected."""
     for case_id, answer in row.answers[part].items():
         case = cases.get(case_id)
         if case is None:

@@ -33,6 +33,7 @@ from ..diagnosis.evidence import right_of
 from ..diagnosis.mistakes import catalogue, messages, quantities, signals
 from ..grading.answer_key import Accepted, expected_answers
 from ..grading.fingerprint import fingerprint
+from ..grading.results import as_lists
 from ..sandbox import runtime, toplevel
 from ..sandbox.calls import TOPLEVEL_SHARE
 
@@ -98,8 +99,7 @@ def _answers(functions: dict, s: dict, expected: np.ndarray, keys: list[str]) ->
 
 def _numbers(a: np.ndarray):
     """An array as nested lists of 9-significant-digit floats (enough for any tolerance, half the size)."""
-    a = np.asarray(a, dtype=np.float64)
-    return np.array([float(f"{v:.9g}") for v in a.ravel()]).reshape(a.shape).tolist()
+    return as_lists(a, 9)
 
 
 def claims_data(diagnoser: Diagnoser) -> dict:

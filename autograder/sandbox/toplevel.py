@@ -109,7 +109,8 @@ def strip_magics(source):
 # --- running it -------------------------------------------------------------------------------
 FLOOR_SECONDS = 0.1  # of CPU time, the least a statement gets once the budget is nearly spent
 SHARE = 0.5  # of the budget left, the most one statement may use
-MAX_SHOWN = 160  # characters of a statement's first line kept in an event
+MAX_SHOWN = 160  # characters of a statement's first line (or a module's name) kept in an event
+MAX_ERROR = 300  # characters of an error kept in an event
 # packages only used to show things: where the runtime lacks one, a stand-in takes its place
 DISPLAY_ONLY = ("matplotlib", "seaborn", "plotly", "IPython", "ipywidgets", "google.colab", "tqdm")
 
@@ -204,12 +205,15 @@ def _stand_in(names):
 
 
 def _error_words(e):
-    """An exception as one line, e.g. "NameError: name 'plt' is not defined"."""
+    """An exception as one line, e.g. "NameError: name 'plt' is not defined" (at most MAX_ERROR characters:
+    the student's code chose its message)."""
     if isinstance(e, SystemExit):
-        return f"the code called sys.exit({e.code!r})"
-    if isinstance(e, SyntaxError):
-        return f"SyntaxError: {e.msg}"
-    return f"{type(e).__name__}: {e}"[:300] if str(e) else type(e).__name__
+        words = f"the code called sys.exit({e.code!r})"
+    elif isinstance(e, SyntaxError):
+        words = f"SyntaxError: {e.msg}"
+    else:
+        words = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return words[:MAX_ERROR]
 
 
 class _Budget:
@@ -312,15 +316,14 @@ def run(file_units, namespace, budget, wall_factor, skip=(), restart=None):
         for statement in tree.body:
             if (cell, statement.lineno) in skip:
                 continue
+            event = {"cell": cell, "line": statement.lineno,
+                     "code": lines[statement.lineno - 1].strip()[:MAX_SHOWN] if statement.lineno <= len(lines) else ""}
             if stopped and statement.lineno <= stopped[0] <= (statement.end_lineno or statement.lineno):
-                events.append({"cell": cell, "line": statement.lineno, "outcome": "stopped", "seconds": stopped[1],
-                               "code": lines[statement.lineno - 1].strip()[:MAX_SHOWN]})
+                events.append(dict(event, outcome="stopped", seconds=stopped[1]))
                 continue
             if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 for alias in statement.names:
                     flags |= getattr(getattr(__future__, alias.name, None), "compiler_flag", 0)
-            event = {"cell": cell, "line": statement.lineno,
-                     "code": lines[statement.lineno - 1].strip()[:MAX_SHOWN] if statement.lineno <= len(lines) else ""}
             try:
                 code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec", flags,
                                dont_inherit=True)
@@ -356,15 +359,15 @@ def _run_statement(clock, code, namespace, statement, stood_in=()):
     except _Stop:
         return {"outcome": "stopped", "seconds": round(seconds, 2)}
     except ModuleNotFoundError as e:
-        missing = e.name or ""
-        wanted = [name for name in _imported_modules(statement) if _display_only(name)
+        missing = e.name if isinstance(e.name, str) else ""
+        display = {name: _display_only(name) for name in _imported_modules(statement)}
+        wanted = [name for name, package in display.items() if package
                   and (name == missing or name.startswith(missing + "."))] if missing else []
         if not wanted or missing in stood_in:
-            return {"outcome": "failed", "error": _error_words(e), "module": missing}
+            return {"outcome": "failed", "error": _error_words(e), "module": missing[:MAX_SHOWN]}
         _stand_in(wanted)
-        stood_in = (*stood_in, missing)
-        again = _run_statement(clock, code, namespace, statement, stood_in)
-        packages = dict.fromkeys(_display_only(name) for name in _imported_modules(statement) if _display_only(name))
+        again = _run_statement(clock, code, namespace, statement, (*stood_in, missing))
+        packages = dict.fromkeys(package for package in display.values() if package)
         return again or {"outcome": "stand-in", "module": ", ".join(packages)}
     except BaseException as e:  # noqa: BLE001 - sys.exit() and KeyboardInterrupt at the top level included
         return {"outcome": "failed", "error": _error_words(e)}

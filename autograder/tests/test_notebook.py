@@ -161,3 +161,10 @@ def test_a_stop_on_an_instruction_of_no_line_is_put_on_the_line_before_it():
     last = max(start for start, _, line in code.co_lines() if line == 3)
     fake = SimpleNamespace(tb_frame=SimpleNamespace(f_code=code), tb_lineno=-1, tb_lasti=last, tb_next=None)
     assert _top_level_line(SimpleNamespace(__traceback__=fake), code) == 3
+
+
+def test_what_the_code_chose_to_say_is_capped_in_its_event():
+    """An event travels in the worker's first frame: a huge exit code or module name cannot swell it."""
+    source = "import sys\nsys.exit('x' * 10**6)\nraise ModuleNotFoundError('m', name='y' * 10**6)\n"
+    events, _ = run_source(source)
+    assert [len(e["error"]) <= 300 and len(e.get("module", "")) <= 160 for e in events] == [True, True]
