@@ -29,7 +29,7 @@ from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_
 from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
-from .groups import MistakeGroup, mistake_groups, write_mistakes_csv
+from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mistakes_csv
 from .intake import Entry, check_found, discover
 from .pool import grade_one, start_grader
 from .report import write_report
@@ -104,20 +104,21 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         warn(f"the sandbox is incomplete. MISSING guarantees: {'; '.join(missing)}.")
     if gap := runtime_not_installed(config):
         warn(gap)
-    # Private: the class's results and names are the instructor's alone, and unreachable by student
-    # code (a later submission must not read an earlier classmate's). A folder of the instructor's
-    # own is left as it is; every file in it is 0600.
-    if not out.exists():
-        out.mkdir(parents=True, mode=PRIVATE_FOLDER)
-        os.chmod(out, PRIVATE_FOLDER)
-    (out / "results").mkdir(exist_ok=True)
-    os.chmod(out / "results", PRIVATE_FOLDER)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
         entries = discover(Path(input_path), Path(tmp), warn=warn, out=out)
         check_found(Path(input_path), entries)
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):
             raise ValueError("two submissions have the same name once made file-safe; rename one")
+        # Only now, with submissions to grade, is out/ made (a refused input leaves no empty folder).
+        # Private: the class's results and names are the instructor's alone, and unreachable by student
+        # code (a later submission must not read an earlier classmate's). A folder of the instructor's
+        # own is left as it is; every file in it is 0600.
+        if not out.exists():
+            out.mkdir(parents=True, mode=PRIVATE_FOLDER)
+            os.chmod(out, PRIVATE_FOLDER)
+        (out / "results").mkdir(exist_ok=True)
+        os.chmod(out / "results", PRIVATE_FOLDER)
         version = grader_version(config_path)
         keys = {e.id: submission_key(e, version) for e in entries}
         paths = {e.id: out / "results" / f"{e.id}.json" for e in entries}
@@ -162,7 +163,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
         groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
         if not interrupted:
-            write_csv(out / "grades.csv", rows)
+            write_csv(out / "grades.csv", rows, mistakes_by_student(rows, groups))
             write_mistakes_csv(out / "mistakes.csv", groups, rows)
             write_report(out / "report.html", rows, config, comparison, groups)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
@@ -173,7 +174,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
 def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:
     """(the cache key stored in a results file, its row)."""
     results = _read_json(path)
-    return cached_key(results), from_results(entry.id, entry.identity, results if isinstance(results, dict) else {})
+    return cached_key(results), from_results(entry.id, entry.submitters, results if isinstance(results, dict) else {})
 
 
 def _read_json(path: Path):

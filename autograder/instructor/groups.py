@@ -10,8 +10,6 @@ functions, no grading.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +17,9 @@ import numpy as np
 from ..core.cases import visible_cases
 from ..core.compare import Tolerance, compare
 from ..core.parts import PART_IDS, Conventions
-from ..escape import csv_cell
 from ..grading.answer_key import Accepted, expected_answers
-from ..grading.results import atomic_write_text
 from ..grading.runner import array_text
-from .rows import PRIVATE_FILE, Row
+from .rows import Row, write_spreadsheet
 
 
 @dataclass(frozen=True)
@@ -149,14 +145,36 @@ MISTAKES_COLUMNS = ["group", "students", "parts", "cause", "answer", "submission
 def write_mistakes_csv(path, groups: list[MistakeGroup], rows: list[Row]) -> None:
     """mistakes.csv: a line per group, largest first (the names are the students', through csv_cell)."""
     names = {r.submission_id: r.name for r in rows}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(MISTAKES_COLUMNS)
+    lines = []
     for number, g in enumerate(groups, start=1):
         named = [names.get(s, "") for s in g.students]
-        writer.writerow([number, len(g.students), " ".join(g.parts), csv_cell(g.cause), csv_cell(g.answer),
-                         csv_cell("; ".join(g.students)), csv_cell("; ".join(named) if any(named) else "")])
-    atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
+        lines.append([number, len(g.students), " ".join(g.parts), g.cause, g.answer, "; ".join(g.students),
+                      "; ".join(named) if any(named) else ""])
+    write_spreadsheet(path, MISTAKES_COLUMNS, lines)
+
+
+def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup]) -> dict[str, str]:
+    """Submission id -> what it got wrong, part by part, in a few words (grades.csv's mistakes column):
+    the likely cause the grader named, else the mistakes.csv group whose wrong answer it shares
+    ("grad.W1: transposed; relu: shared wrong answer, group 3"). Parts wrong in neither way are not
+    listed: their failures are in the student's results."""
+    shared: dict[tuple[str, str], int] = {}
+    for number, g in enumerate(groups, start=1):
+        for part in g.parts:
+            for student in g.students:
+                shared.setdefault((student, part), number)
+    out = {}
+    for r in rows:
+        said = []
+        for part in PART_IDS:
+            cause = r.causes.get(part)
+            if isinstance(cause, str) and cause:
+                said.append(f"{part}: {cause}")
+            elif (r.submission_id, part) in shared:
+                said.append(f"{part}: shared wrong answer, group {shared[r.submission_id, part]}")
+        if said:
+            out[r.submission_id] = "; ".join(said)
+    return out
 
 
 def group_words(group: MistakeGroup) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..grading.submission import IGNORED, copy_upload
@@ -18,12 +18,21 @@ EXPORT_METADATA = "submission_metadata.yml"
 
 
 @dataclass(frozen=True)
+class Submitter:
+    """One person an export names as a submission's author (a group submission has several)."""
+
+    name: str = ""
+    email: str = ""
+    sid: str = ""  # the student id
+
+
+@dataclass(frozen=True)
 class Entry:
-    """One student's submission in the batch."""
+    """One submission in the batch: one student's, or a group's."""
 
     id: str  # unique in the batch; names its results file
     path: Path  # a file or a folder
-    identity: dict[str, str] = field(default_factory=dict)  # name, email, sid (from an export)
+    submitters: tuple[Submitter, ...] = ()  # (from an export; none from a plain folder)
 
 
 def discover(input_path: Path, workdir: Path, warn=None, out: Path | None = None) -> list[Entry]:
@@ -91,9 +100,9 @@ def _from_export(metadata: Path) -> list[Entry]:
     for folder in sorted(p for p in metadata.parent.iterdir() if p.is_dir() and p.name.startswith("submission_")):
         info = data.get(folder.name) if isinstance(data, dict) else None
         submitters = (_get(info, "submitters") or []) if isinstance(info, dict) else []
-        people = [s for s in submitters if isinstance(s, dict)]
-        identity = {key: "; ".join(str(_get(p, key) or "") for p in people) for key in ("name", "email", "sid")}
-        entries.append(Entry(folder.name.removeprefix("submission_"), folder, identity))
+        people = tuple(Submitter(*(str(_get(p, key) or "") for key in ("name", "email", "sid")))
+                       for p in submitters if isinstance(p, dict))
+        entries.append(Entry(folder.name.removeprefix("submission_"), folder, people))
     return entries
 
 

@@ -16,17 +16,18 @@ from ..core.parts import PART_IDS
 from ..escape import csv_cell
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
+from .intake import Submitter
 
 PRIVATE_FILE = 0o600  # what a batch writes: the instructor's alone
 # grades.csv's columns: the row's fields, then one per part ("part:<id>": its points)
 CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds",
-               *[f"part:{pid}" for pid in PART_IDS]]
+               *[f"part:{pid}" for pid in PART_IDS], "mistakes"]
 
 
 @dataclass(frozen=True)
 class Row:
     submission_id: str
-    name: str = ""  # name, email and sid: the submitters' (an export's), "; " between several
+    name: str = ""  # name, email and sid: the submitters' (an export's), "; " between several, for display
     email: str = ""
     sid: str = ""
     status: str = Status.GRADER_ERROR  # a grading.grade.Status's words
@@ -43,10 +44,12 @@ class Row:
     isolation: str = ""
     fingerprint: str = ""
     missing_guarantees: tuple[str, ...] = ()
+    submitters: tuple[Submitter, ...] = ()  # each person (grades.csv has a line for each)
 
 
-def from_results(submission_id: str, identity: dict[str, str], results: dict) -> Row:
-    """The row of a results.json document (as written: nothing in it is trusted to be well formed)."""
+def from_results(submission_id: str, submitters: tuple[Submitter, ...], results: dict) -> Row:
+    """The row of a results.json document (as written: nothing in it is trusted to be well formed) and of
+    the people who submitted it."""
     parts = {pid: 0.0 for pid in PART_IDS}
     tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
     for test in tests:
@@ -55,13 +58,18 @@ def from_results(submission_id: str, identity: dict[str, str], results: dict) ->
                 parts[tag] += test.get("score", 0.0)
     extra = results.get("extra_data", {})
     return Row(
-        submission_id, identity.get("name", ""), identity.get("email", ""), identity.get("sid", ""),
+        submission_id, *_joined(submitters),
         extra.get("status", Status.GRADER_ERROR), results.get("score", 0.0),
         round(sum(t.get("max_score", 0) for t in tests), 4), results.get("execution_time", 0.0),
         {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}),
         _dict(extra.get("causes")), _first_failures(tests), _dict(extra.get("answers")), extra.get("isolation", ""),
         extra.get("fingerprint", ""),
-        tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)))
+        tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)), tuple(submitters))
+
+
+def _joined(submitters) -> tuple[str, str, str]:
+    """Name, email and sid for display: each submitter's, "; " between them."""
+    return tuple("; ".join(getattr(s, key) for s in submitters) for key in ("name", "email", "sid"))
 
 
 def _first_failures(tests: list[dict]) -> dict[str, str]:
@@ -80,27 +88,49 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def write_csv(path: Path, rows: list[Row]) -> None:
-    """grades.csv, written to a temporary file and renamed: never half-written. Every text cell goes
-    through escape.csv_cell (names, emails and ids are the students' own: `=HYPERLINK(...)` must
-    stay text in a spreadsheet); numbers are written as numbers."""
+def write_spreadsheet(path: Path, header: list[str], lines: list[list]) -> None:
+    """A CSV the instructor opens in a spreadsheet, written to a temporary file and renamed: never
+    half-written. UTF-8 with a byte-order mark, which Excel needs to read names' accents as UTF-8 (and
+    Python's csv reads as "utf-8-sig"); every text cell goes through escape.csv_cell (names, emails and
+    ids are the students' own: `=HYPERLINK(...)` must stay text); numbers are written as numbers."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        cells = [r.submission_id, r.name, r.email, r.sid, r.status, r.total, r.max, r.seconds,
-                 *(r.parts.get(pid, 0.0) for pid in PART_IDS)]
-        writer.writerow([csv_cell(str(v)) if isinstance(v, str) else v for v in cells])
+    writer.writerow(header)
+    for cells in lines:
+        writer.writerow([csv_cell(v) if isinstance(v, str) else v for v in cells])
     atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
 
 
+def write_csv(path: Path, rows: list[Row], mistakes: dict[str, str] | None = None) -> None:
+    """grades.csv: a line per student (write_spreadsheet). A group submission gives each of its
+    submitters a line of their own, with the group's submission id and scores (a gradebook is keyed by
+    student); a submission no export names gives one line with empty name, email and sid.
+    mistakes: submission id -> its mistakes in a few words (groups.mistakes_by_student), the last column."""
+    mistakes = mistakes or {}
+    write_spreadsheet(path, CSV_COLUMNS, [
+        [r.submission_id, person.name, person.email, person.sid, str(r.status), r.total, r.max, r.seconds,
+         *(r.parts.get(pid, 0.0) for pid in PART_IDS), mistakes.get(r.submission_id, "")]
+        for r in rows for person in r.submitters or [Submitter()]])
+
+
 def read_csv(path: Path) -> list[Row]:
-    """The rows of a grades.csv (an earlier batch's); a missing or unreadable number reads as 0."""
-    with path.open(newline="", encoding="utf-8") as f:
-        return [Row(r.get("submission_id") or "", r.get("name") or "", r.get("email") or "", r.get("sid") or "",
-                    r.get("status") or "", _number(r.get("total")), _number(r.get("max")),
-                    _number(r.get("seconds")), {pid: _number(r.get(f"part:{pid}")) for pid in PART_IDS})
-                for r in csv.DictReader(f)]
+    """The rows of a grades.csv (an earlier batch's, with a byte-order mark or without): a row per
+    submission, its lines (one per submitter) joined; a missing or unreadable number reads as 0."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        lines = list(csv.DictReader(f))
+    people: dict[str, list[Submitter]] = {}
+    for line in lines:
+        person = Submitter(line.get("name") or "", line.get("email") or "", line.get("sid") or "")
+        people.setdefault(line.get("submission_id") or "", []).append(person)
+    rows: dict[str, Row] = {}
+    for r in lines:
+        sid = r.get("submission_id") or ""
+        submitters = tuple(p for p in people[sid] if p != Submitter())
+        rows.setdefault(sid, Row(sid, *_joined(submitters), r.get("status") or "", _number(r.get("total")),
+                                 _number(r.get("max")), _number(r.get("seconds")),
+                                 {pid: _number(r.get(f"part:{pid}")) for pid in PART_IDS}, submitters=submitters))
+    return list(rows.values())
 
 
 def _number(text: str | None) -> float:

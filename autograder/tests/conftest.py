@@ -174,7 +174,8 @@ def runtime(built_zip) -> Path:
     Every end-to-end test grades with this runtime, so they run what Gradescope runs.
     """
     root = Path(tempfile.mkdtemp(prefix="autograder-runtime-"))
-    set_up_root(root, built_zip, base_python())
+    setup = set_up_root(root, built_zip, base_python())
+    (root / "setup.log").write_text(setup.stdout)  # (what it said, for the tests of what it says)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 

@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 
 from autograder.config import load_config
+from autograder.instructor.intake import Submitter
 from autograder.instructor.report import missing_guarantees, render_report
 from autograder.instructor.rows import from_results
 
@@ -31,6 +32,7 @@ STUDENTS = {  # submission id -> (example, name)
     "1004": ("relu_ge", "Edsger Dijkstra"),
     "1005": (None, "Nobody Home"),  # uploaded nothing
 }
+PARTNERS = {"1004": "Zoë Ångström"}  # a group submission: a second submitter
 
 
 @pytest.fixture
@@ -46,8 +48,10 @@ def export(tmp_path):
         else:
             folder.mkdir()
         lines += [f"submission_{sid}:", "  :submitters:", f"  - :name: {name}", f"    :sid: 'S{sid}'",
-                  f"    :email: {name.split()[0].lower()}@uni.edu", "  :created_at: 2026-11-20 12:00:00.000 -0800",
-                  "  :score: 0.0"]
+                  f"    :email: {name.split()[0].lower()}@uni.edu"]
+        if sid in PARTNERS:
+            lines += [f"  - :name: {PARTNERS[sid]}", f"    :sid: 'S{sid}b'", "    :email: zoe@uni.edu"]
+        lines += ["  :created_at: 2026-11-20 12:00:00.000 -0800", "  :score: 0.0"]
     (root / "submission_metadata.yml").write_text("\n".join(lines) + "\n")
     (root / "__MACOSX").mkdir()
     return root
@@ -59,7 +63,7 @@ def batch(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 def rows(out) -> dict[str, dict]:
-    with open(out / "grades.csv", newline="") as f:
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         return {r["submission_id"]: r for r in csv.DictReader(f)}
 
 
@@ -73,8 +77,17 @@ def test_export_is_graded_into_csv_results_and_report(export, tmp_path):
     assert table["1001"]["sid"] == "S1001"
     assert float(table["1001"]["total"]) == 20 and table["1001"]["status"] == "ok"
     assert float(table["1002"]["part:mse_grad"]) < 2 and float(table["1002"]["part:affine"]) == 1
+    assert table["1002"]["mistakes"].startswith("mse_grad: ") and table["1001"]["mistakes"] == ""
     assert table["1003"]["status"] == "import error" and float(table["1003"]["total"]) == 0
     assert table["1005"]["status"] == "no submission"
+    # a line per student, accents intact in a spreadsheet (UTF-8 with a byte-order mark): the group's
+    # two submitters each have one, with the group's id and scores
+    raw = (out / "grades.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode()) and "Zoë Ångström".encode() in raw
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
+        group = [r for r in csv.DictReader(f) if r["submission_id"] == "1004"]
+    assert [(r["name"], r["sid"]) for r in group] == [("Edsger Dijkstra", "S1004"), ("Zoë Ångström", "S1004b")]
+    assert group[0]["total"] == group[1]["total"] and float(group[0]["total"]) == 19
     for sid in STUDENTS:
         jsonschema.validate(json.loads((out / "results" / f"{sid}.json").read_text()), SCHEMA)
     report = (out / "report.html").read_text()
@@ -163,7 +176,7 @@ def test_a_class_with_planted_mistakes_gets_exactly_those_groups(tmp_path):
     out = tmp_path / "out"
     done = batch(str(folder), "--out", str(out), "-j", "2")
     assert done.returncode == 0, done.stderr
-    with open(out / "mistakes.csv", newline="") as f:
+    with open(out / "mistakes.csv", newline="", encoding="utf-8-sig") as f:
         groups = list(csv.DictReader(f))
     members = {g["submission_ids"] for g in groups}
     assert members == {"mf2_a; mf2_b; mf2_c", "shift_a; shift_b"}, groups
@@ -421,6 +434,7 @@ def test_an_incomplete_sandbox_is_said_once_on_stderr_and_in_the_report(tmp_path
     config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()).replace(
         "unsafe_run_as_grader = false", "unsafe_run_as_grader = true"))
     out = folder / "out"  # (inside the class: the batch says it left it out, once it has looked at the class)
+    out.mkdir()  # (a folder that does not exist yet is made after the class is copied: nothing to leave out)
     proc = batch(str(folder), "--out", str(out), "-j", "2", "--config", str(config))
     assert proc.returncode == 0
     extra = json.loads((out / "results" / "s0.json").read_text())["extra_data"]
@@ -514,7 +528,7 @@ def test_the_report_lists_the_guarantees_a_submission_was_graded_without_from_th
     """The list travels as data (extra_data.missing_guarantees), never parsed back from the isolation
     text; a guarantee two submissions lacked is said once, in the grader's words, escaped."""
     lacked = ["network access is not blocked (no seccomp filter on this machine)", "a <b>bold</b> claim"]
-    rows = [from_results(f"s{i}", {}, {"score": 1, "tests": [], "extra_data": {
+    rows = [from_results(f"s{i}", (), {"score": 1, "tests": [], "extra_data": {
         "status": "ok", "isolation": "whatever it says", "missing_guarantees": lacked[:i + 1]}}) for i in range(2)]
     assert missing_guarantees(rows) == lacked
     page = render_report(rows, load_config())
@@ -529,7 +543,7 @@ def test_an_attention_entry_says_its_score_and_what_failed(tmp_path):
         {"tags": ["loss"], "score": 0.0, "max_score": 1.0, "extra_data": {"hidden": False, "failures": [
             "all 12 failing cases: crash: mse_loss the process crashed with SIGSEGV (segmentation fault) <b>"]}}],
         "extra_data": {"status": "crash"}}
-    row = from_results("s1", {"name": "Ada"}, crash)
+    row = from_results("s1", (Submitter("Ada"),), crash)
     assert row.failures == {"loss": crash["tests"][1]["extra_data"]["failures"][0]}
     page = render_report([row], load_config())
     entry = page[page.index("<h2>Needs attention</h2>"):page.index("<h2>Scores</h2>")]

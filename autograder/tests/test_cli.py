@@ -152,12 +152,14 @@ def test_a_batch_of_nothing_or_of_a_class_one_folder_deeper_is_an_error(tmp_path
     (tmp_path / "empty").mkdir()
     done = cli("batch", str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
     assert done.returncode == 1 and "no submission found: it is empty" in done.stderr
+    assert not (tmp_path / "out").exists()  # a refused input leaves no empty --out behind
     export = tmp_path / "deep" / "export"
     for sub in ("submission_1", "submission_2"):
         (export / sub).mkdir(parents=True)
     (export / "submission_metadata.yml").write_text("{}\n")
     done = cli("batch", str(tmp_path / "deep"), "--out", str(tmp_path / "out"))
     assert done.returncode == 1 and f"one folder deeper? Try {export}" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_build_zip_without_out_writes_into_the_current_folder_and_says_where(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 from autograder.config import load_config
 from autograder.core.cases import visible_cases
 from autograder.grading.answer_key import expected_answers
-from autograder.instructor.groups import group_words, mistake_groups, write_mistakes_csv
+from autograder.instructor.groups import group_words, mistake_groups, mistakes_by_student, write_mistakes_csv
 from autograder.instructor.rows import Row
 
 CONFIG = load_config()
@@ -51,6 +51,11 @@ def test_students_whose_wrong_answers_agree_form_one_group_per_mistake():
     assert groups[2].answer.startswith(f"on {CASES[0].title}: timeout, where ")
     assert group_words(groups[0]) == "3 students, mse_grad (and 1 more parts): missing factor 2"
     assert group_words(groups[1]).startswith("2 students, relu: not named: on ")
+    # grades.csv's mistakes column: the named cause, else the group whose wrong answer the student shares
+    said = mistakes_by_student(rows, groups)
+    assert said["a"] == "mse_grad: missing factor 2; grad.b2: missing factor 2"
+    assert said["d"] == "relu: shared wrong answer, group 2" and said["h"] == "loss: shared wrong answer, group 3"
+    assert "f" not in said and "i" not in said  # a lone unnamed answer is in f's results, not here
 
 
 def test_a_group_needs_every_case_to_agree():
@@ -64,7 +69,7 @@ def test_a_group_needs_every_case_to_agree():
 def test_mistakes_csv_lists_every_group_with_its_students_and_keeps_their_text_text(tmp_path):
     rows = [Row("a", name="=HYPERLINK(\"x\")", answers=HALF, causes=HALF_CAUSES), row("b", HALF, HALF_CAUSES)]
     write_mistakes_csv(tmp_path / "mistakes.csv", mistake_groups(rows, TOLERANCES, CONFIG.conventions), rows)
-    with (tmp_path / "mistakes.csv").open(newline="") as f:
+    with (tmp_path / "mistakes.csv").open(newline="", encoding="utf-8-sig") as f:
         lines = list(csv.DictReader(f))
     assert lines == [{"group": "1", "students": "2", "parts": "mse_grad grad.b2", "cause": "missing factor 2",
                       "answer": "", "submission_ids": "a; b", "names": "'=HYPERLINK(\"x\"); Student b"}]

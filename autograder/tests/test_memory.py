@@ -88,7 +88,7 @@ def test_a_batch_in_a_memory_capped_container_finishes_the_class(container, runt
                            "--out", str(out), "-j", "2", "--config", str(runtime / "source" / "grading.toml")],
                           cwd=runtime / "source", capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    with open(out / "grades.csv", newline="") as f:
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         totals = {row["submission_id"]: float(row["total"]) for row in csv.DictReader(f)}
     assert totals == {"ada": 20, **{attack: 19 for attack in HOGS}}
     assert (out / "report.html").stat().st_size > 0

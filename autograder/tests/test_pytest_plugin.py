@@ -49,7 +49,7 @@ def run_pytest_in_process(*args: str) -> int:
 def case_titles(submission_id: str) -> dict[str, str]:
     """pytest's case id -> the case's title (what results.json's outputs name)."""
     config = load_config()
-    titles = {f"visible-{i:02d}-{c.id.replace('_', '-')}": c.title for i, c in enumerate(visible_cases(), start=1)}
+    titles = {f"visible-{i:02d}-{c.id}": c.title for i, c in enumerate(visible_cases(), start=1)}
     return titles | {c.id: c.title for c in hidden_cases(config.secret, submission_id, config.hidden_cases)}
 
 
@@ -112,6 +112,14 @@ def test_a_mistake_fails_exactly_its_items_each_naming_the_diagnosis(tmp_path):
     failing = sum(1 for r in report.results if not r.passed)
     assert done.stdout.count("Likely cause: Your answer is exactly half the right one") == failing  # every item
     assert "test_grad_W1[visible-01-small]" in done.stdout and "test_grad_W1[hidden-2]" in done.stdout
+
+
+def test_k_selects_a_case_by_its_name_as_written(capsys):
+    """`pytest -k zeros_in_z1`: the case's name as the cases and the results write it (collection only:
+    nothing is graded)."""
+    assert run_pytest_in_process("--collect-only", "-k", "zeros_in_z1") == 0
+    items = [line for line in capsys.readouterr().out.splitlines() if "::" in line]
+    assert items and all("[visible-07-zeros_in_z1]" in line for line in items), items
 
 
 def test_results_option_writes_what_grade_writes(tmp_path):

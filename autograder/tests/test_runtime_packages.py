@@ -20,6 +20,13 @@ def matplotlib_root():
         yield root
 
 
+def test_the_default_runtime_names_no_extra_package(runtime):
+    """No [runtime] packages: setup.sh installs nothing more and says nothing of it (not an empty
+    "student code may also import:" line)."""
+    said = (runtime / "setup.log").read_text()
+    assert "setup.sh: numpy" in said and "may also import" not in said
+
+
 def plotting_submission(folder: Path) -> Path:
     folder.mkdir()
     (folder / "two_layer_net.py").write_text(PLOTTING + (EXAMPLES / "correct" / "two_layer_net.py").read_text())

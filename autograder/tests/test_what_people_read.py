@@ -234,7 +234,7 @@ def test_the_staff_view_shows_what_the_hidden_tests_do_not(runtime, source, uplo
 
 def test_no_csv_cell_is_a_formula(class_batch):
     out, _ = class_batch
-    with open(out / "grades.csv", newline="") as f:
+    with open(out / "grades.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
     cells = [cell for row in rows for cell in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
@@ -264,7 +264,7 @@ def test_an_output_folder_inside_the_input_is_left_out(tmp_path):
                                "--out", str(submissions / "graded"), "-j", "1"], cwd=REPO, capture_output=True,
                               text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
-        with open(submissions / "graded" / "grades.csv", newline="") as f:
+        with open(submissions / "graded" / "grades.csv", newline="", encoding="utf-8-sig") as f:
             assert [r["submission_id"] for r in csv.DictReader(f)] == ["ada"]
     assert "the batch's own output folder (--out)" in proc.stderr
 
