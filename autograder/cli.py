@@ -210,7 +210,14 @@ def _batch(args) -> int:
               "mistakes.csv lists every group and its students):")
         for group in shown:
             print("  " + terminal(group_words(group)))
-    print(f"wrote {args.out}/grades.csv, {args.out}/mistakes.csv, {args.out}/report.html and {args.out}/results/")
+    for hard in summary.insight.hard:
+        print(f"Nearly everyone loses points on {hard.part}: {hard.failing_graded} of {hard.graded} graded normally "
+              "(check the test and the instructions)")
+    if summary.insight.for_staff:
+        print(f"For staff: {summary.insight.for_staff} signal{'s' * (summary.insight.for_staff > 1)} worth a look "
+              "(the report's last section)")
+    print(f"wrote {args.out}/grades.csv, {args.out}/mistakes.csv, {args.out}/report.html (with a page per "
+          f"submission in {args.out}/students/) and {args.out}/results/")
     return 0
 
 

@@ -246,14 +246,19 @@ LOCALISED_TITLES = {"localised:scaled": "off by a constant factor", "localised:s
                     f"localised:wrong_where_{name}": f"wrong only where z1 {where}" for _, where, name in SIGN_SETS}
 
 
+def upstream_root(mistake_id: str) -> str:
+    """The part an "upstream:<part>" id blames (the wrong part this one is built from), else ""."""
+    return mistake_id.split(":", 1)[1] if mistake_id.startswith("upstream:") else ""
+
+
 def describe(mistake_id: str) -> str:
     """A few words for an id recorded in results.json (for the class report)."""
     if mistake_id in TITLES:
         return TITLES[mistake_id]
     if mistake_id in LOCALISED_TITLES:
         return LOCALISED_TITLES[mistake_id]
-    if mistake_id.startswith("upstream:"):
-        part = mistake_id.split(":", 1)[1]
+    part = upstream_root(mistake_id)
+    if part:
         return f"error upstream, in {PART_WORDS.get(part, part)}"
     if mistake_id.startswith("computed:"):
         return "computed " + mistake_id.split(":", 1)[1].replace("outer:", "outer product of ").replace("times:", "x ")

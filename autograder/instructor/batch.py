@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
+from ..core.parts import SUBMISSION_FILE
 from ..escape import one_line, terminal
 from ..grading.grade import Grader, runtime_not_installed, secret_files
 from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_runtime_path
@@ -30,10 +31,15 @@ from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
 from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mistakes_csv
+from .handout import NOTEBOOK_FILE, notebook_source, template_source
+from .insight import Insight
 from .intake import Entry, check_found, discover
+from .integrity import normalised_source, rare_answers, same_sources
+from .items import hard_parts
 from .pool import grade_one, start_grader
 from .report import write_report
 from .rows import Row, from_results, write_csv
+from .student_page import write_student_page
 from .whatif import Comparison, compare_rows, read_earlier
 
 PRIVATE_FOLDER = 0o700  # what a batch writes: the instructor's alone (its files: rows.PRIVATE_FILE)
@@ -73,6 +79,7 @@ class BatchSummary:
     interrupted: bool = False
     comparison: Comparison | None = None  # against an earlier batch (--compare)
     groups: list[MistakeGroup] = field(default_factory=list)  # wrong answers several students share
+    insight: Insight = field(default_factory=Insight)  # parts nearly everyone fails; staff-only signals
 
 
 def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
@@ -117,8 +124,9 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         if not out.exists():
             out.mkdir(parents=True, mode=PRIVATE_FOLDER)
             os.chmod(out, PRIVATE_FOLDER)
-        (out / "results").mkdir(exist_ok=True)
-        os.chmod(out / "results", PRIVATE_FOLDER)
+        for folder in ("results", "students"):
+            (out / folder).mkdir(exist_ok=True)
+            os.chmod(out / folder, PRIVATE_FOLDER)
         version = grader_version(config_path)
         keys = {e.id: submission_key(e, version) for e in entries}
         paths = {e.id: out / "results" / f"{e.id}.json" for e in entries}
@@ -162,19 +170,40 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         rows = [done[e.id][1] for e in entries if e.id in done]
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
         groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
+        insight = Insight(hard_parts(rows, config), rare_answers(groups, rows),
+                          same_sources({e.id: normalised_source(e.path) for e in entries},
+                                       _handed_out(config, Path(tmp) / "handout")))
         if not interrupted:
             write_csv(out / "grades.csv", rows, mistakes_by_student(rows, groups))
             write_mistakes_csv(out / "mistakes.csv", groups, rows)
-            write_report(out / "report.html", rows, config, comparison, groups)
+            write_report(out / "report.html", rows, config, comparison, groups, insight)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
         graded = sum(done.get(e.id, (None,))[0] == keys[e.id] for e in todo)
-    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison, groups)
+    return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison, groups, insight)
+
+
+def _handed_out(config: Config, folder: Path) -> list[str | None]:
+    """The handout's files as a submission of them would be compared (integrity.normalised_source); none
+    where the handout's source is not here (a Gradescope root: its zip holds no handout)."""
+    folder.mkdir()
+    try:
+        (folder / SUBMISSION_FILE).write_text(template_source(config.conventions), encoding="utf-8")
+        (folder / NOTEBOOK_FILE).write_text(notebook_source(config.conventions), encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [normalised_source(folder / name) for name in (SUBMISSION_FILE, NOTEBOOK_FILE)]
 
 
 def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:
-    """(the cache key stored in a results file, its row)."""
+    """(the cache key stored in a results file, its row); the submission's page (students/<id>.html)
+    is written from the same reading where it is missing or older than the results."""
     results = _read_json(path)
-    return cached_key(results), from_results(entry.id, entry.submitters, results if isinstance(results, dict) else {})
+    results = results if isinstance(results, dict) else {}
+    row = from_results(entry.id, entry.submitters, results)
+    page = path.parent.parent / "students" / f"{entry.id}.html"
+    if not page.exists() or page.stat().st_mtime < path.stat().st_mtime:
+        write_student_page(page, row, results)
+    return cached_key(results), row
 
 
 def _read_json(path: Path):

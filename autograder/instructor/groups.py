@@ -17,6 +17,7 @@ import numpy as np
 from ..core.cases import visible_cases
 from ..core.compare import Tolerance, compare
 from ..core.parts import PART_IDS, Conventions
+from ..diagnosis.diagnose import upstream_root
 from ..grading.answer_key import Accepted, expected_answers
 from ..grading.runner import array_text
 from .rows import Row, write_spreadsheet
@@ -36,29 +37,44 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     """Every group of two or more students sharing a wrong answer, largest first. A student belongs to at
     most one group per part: the first whose answer agrees with theirs on every visible case (within
     the part's tolerance; calls that gave no answer agree when they ended alike). Groups sharing their
-    members and cause across parts (a mistake upstream, carried into the gradients) are one group."""
+    members and cause across parts (a mistake carried into the gradients), or whose members the grader
+    found wrong only because of a part they share a group for (an "upstream" mistake), are one group."""
     by_part: dict[str, list[list[Row]]] = {}
     for part in PART_IDS:
         groups = _Groups(tolerances[part])
         for row in rows:
             answers = row.answers.get(part)
             if isinstance(answers, dict) and answers:
-                groups.add(row, {case: a if isinstance(a, str) else _array(a) for case, a in answers.items()})
+                groups.add(row, {case: a if isinstance(a, str) else answer_array(a) for case, a in answers.items()})
         by_part[part] = [members for members in groups.members if len(members) > 1]
     merged: dict[tuple[tuple[str, ...], str], list[str]] = {}
     first_member: dict[tuple[tuple[str, ...], str], Row] = {}
+    home: dict[tuple[tuple[str, ...], str], tuple[tuple[str, ...], str]] = {}  # (students, part) -> its key
     for part in PART_IDS:
         for group in by_part[part]:
             students = tuple(sorted(r.submission_id for r in group))
-            causes = {r.causes.get(part, "") for r in group}
-            key = (students, causes.pop() if len(causes) == 1 else "")
+            roots = {_root(r, part) for r in group}
+            root = roots.pop() if len(roots) == 1 else ""
+            if root and (students, root) in home:  # the wrong part it is built from: the same group's
+                key = home[students, root]
+            else:
+                causes = {r.causes.get(part, "") for r in group}
+                key = (students, causes.pop() if len(causes) == 1 else "")
             merged.setdefault(key, []).append(part)
             first_member.setdefault(key, group[0])
+            home[students, part] = key
     cases = {case.id: case for case in visible_cases()}
     out = [MistakeGroup(tuple(parts), students, cause,
                         "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions))
            for (students, cause), parts in merged.items()]
     return sorted(out, key=lambda g: (-len(g.students), PART_IDS.index(g.parts[0]), g.students))
+
+
+def _root(row: Row, part: str) -> str:
+    """The part the grader blamed for this one's wrong answer ("upstream:<part>"), or ""."""
+    ids = row.mistakes.get(part)
+    roots = {upstream_root(m) for m in ids if isinstance(m, str)} if isinstance(ids, list) else set()
+    return roots.pop() if len(roots) == 1 else ""
 
 
 class _Groups:
@@ -115,7 +131,7 @@ def _agree(a: dict, b: dict, tolerance: Tolerance) -> bool:
     return all(isinstance(a[case], str) or compare(b[case], a[case], tolerance, explain=False).passed for case in a)
 
 
-def _array(value) -> np.ndarray:
+def answer_array(value) -> np.ndarray:
     try:
         return np.array(value, dtype=np.float64)  # (None, a non-finite entry, reads as nan)
     except (TypeError, ValueError):
@@ -133,7 +149,7 @@ def _answer_words(row: Row, part: str, cases: dict, conventions: Conventions) ->
         expected = expected[0] if isinstance(expected, Accepted) else expected
         if isinstance(answer, str):
             return f"on {case.title}: {answer}, where {array_text(expected)} is expected"
-        received = _array(answer)
+        received = answer_array(answer)
         if received.shape != np.shape(expected) or not np.allclose(received, expected, rtol=1e-4, atol=1e-8):
             return f"on {case.title}: {array_text(received)} where {array_text(expected)} is expected"
     return ""
@@ -154,10 +170,10 @@ def write_mistakes_csv(path, groups: list[MistakeGroup], rows: list[Row]) -> Non
 
 
 def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup]) -> dict[str, str]:
-    """Submission id -> what it got wrong, part by part, in a few words (grades.csv's mistakes column):
-    the likely cause the grader named, else the mistakes.csv group whose wrong answer it shares
-    ("grad.W1: transposed; relu: shared wrong answer, group 3"). Parts wrong in neither way are not
-    listed: their failures are in the student's results."""
+    """Submission id -> what it got wrong, in a few words (grades.csv's mistakes column): for each
+    failing part, the likely cause the grader named, else the mistakes.csv group whose wrong answer it
+    shares, parts with the same words together ("grad.W1: transposed; relu, forward.z2: shared wrong
+    answer, group 3"). Parts wrong in neither way are not listed: their failures are in the results."""
     shared: dict[tuple[str, str], int] = {}
     for number, g in enumerate(groups, start=1):
         for part in g.parts:
@@ -165,15 +181,15 @@ def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup]) -> dict[str
                 shared.setdefault((student, part), number)
     out = {}
     for r in rows:
-        said = []
+        said: dict[str, list[str]] = {}  # words -> the parts they are said of, in the grader's order
         for part in PART_IDS:
             cause = r.causes.get(part)
             if isinstance(cause, str) and cause:
-                said.append(f"{part}: {cause}")
+                said.setdefault(cause, []).append(part)
             elif (r.submission_id, part) in shared:
-                said.append(f"{part}: shared wrong answer, group {shared[r.submission_id, part]}")
+                said.setdefault(f"shared wrong answer, group {shared[r.submission_id, part]}", []).append(part)
         if said:
-            out[r.submission_id] = "; ".join(said)
+            out[r.submission_id] = "; ".join(f"{', '.join(parts)}: {words}" for words, parts in said.items())
     return out
 
 

@@ -1,10 +1,12 @@
 """The batch's HTML report: one self-contained page (inline CSS, SVG and a small sorting script), no server.
 
-For a busy instructor: who needs attention first (each linked to their results), then the score
-histogram, the parts' success rates, the wrong answers several students share (groups.py), the named
-mistakes with how many students made each, and a
-sortable table of every student with their points per part; the footer says which grader and which
-fingerprint of cases, tolerances and conventions produced it.
+For a busy instructor: the parts nearly everyone loses points on, who needs attention (each linked
+to their results page, student_page.py), then the score histogram, the parts' success rates, the
+wrong answers several students share (groups.py), the named mistakes with how many students made
+each, a sortable table of every student with their points per part (readable without scrolling
+sideways: names stay in sight, part headings are short with the full title on hover) and, for staff
+only, the integrity signals (integrity.py); the footer says which grader and which fingerprint of
+cases, tolerances and conventions produced it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,21 @@ from ..diagnosis.diagnose import describe
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
 from .groups import MistakeGroup
+from .insight import Insight
+from .items import PartRate, part_rates
 from .rows import Row
 from .whatif import Comparison
 
 
 def write_report(path: Path, rows: list[Row], config: Config, comparison: Comparison | None = None,
-                 groups: list[MistakeGroup] = ()) -> None:
+                 groups: list[MistakeGroup] = (), insight: Insight | None = None) -> None:
     """The class's report, written atomically, readable by its owner alone (it names every student)."""
-    atomic_write_text(path, render_report(rows, config, comparison, groups), mode=0o600)
+    atomic_write_text(path, render_report(rows, config, comparison, groups, insight), mode=0o600)
+
+
+def page_link(submission_id: str, text: str) -> str:
+    """A link to the submission's results page (students/<id>.html), `text` escaped."""
+    return f"<a href='students/{html.escape(submission_id)}.html'>{html.escape(text)}</a>"
 
 
 def missing_guarantees(rows: list[Row]) -> list[str]:
@@ -38,9 +47,11 @@ def missing_guarantees(rows: list[Row]) -> list[str]:
 
 
 def render_report(rows: list[Row], config: Config, comparison: Comparison | None = None,
-                  groups: list[MistakeGroup] = ()) -> str:
-    """The page: who needs attention first, then the scores, the parts, the mistakes several students
-    share, the named mistakes, every student."""
+                  groups: list[MistakeGroup] = (), insight: Insight | None = None) -> str:
+    """The page: what nearly everyone fails and who needs attention first, then the scores, the parts,
+    the mistakes several students share, the named mistakes, every student, and for staff the
+    integrity signals."""
+    insight = insight or Insight()
     total_max = config.total_points
     missing = missing_guarantees(rows)
     warning = ("<p class=warn><b>The sandbox was incomplete</b> for this batch: "
@@ -54,28 +65,38 @@ def render_report(rows: list[Row], config: Config, comparison: Comparison | None
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>Two-layer network: class report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 70em; }}
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }} p, ul {{ max-width: 70em; }}
 table {{ border-collapse: collapse; margin-bottom: 2em; }} td, th {{ padding: .2em .8em; text-align: left; }}
-tr:nth-child(even) {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
-.warn {{ background: #fdd; padding: .6em; }} th.sort {{ cursor: pointer; text-decoration: underline dotted; }}
-td.num {{ text-align: right; }} .scroll {{ overflow-x: auto; }}
+tr:nth-child(even) td {{ background: #f4f4f4; }} .bar {{ display: inline-block; height: .8em; background: #4a7; }}
+.warn {{ background: #fdd; padding: .6em; }} th.sort {{ cursor: pointer; }} td.num {{ text-align: right; }}
+.scroll {{ overflow-x: auto; }} #students {{ font-size: .92em; }} #students td, #students th {{ padding: .2em .35em; }}
+#students td {{ white-space: nowrap; }}
+#students th {{ position: sticky; top: 0; background: #fff; vertical-align: bottom; font-weight: 600; }}
+#students th small {{ display: block; color: #777; font-weight: normal; }}
+#students td:first-child, #students th:first-child {{ position: sticky; left: 0; background: #fff; z-index: 1; }}
+#students td:first-child a {{ display: inline-block; max-width: 12em; overflow: hidden; text-overflow: ellipsis;
+  vertical-align: bottom; }}
+#students tr:nth-child(even) td:first-child {{ background: #f4f4f4; }} td.lost {{ color: #b22; font-weight: 600; }}
+.staff {{ border: 2px dashed #999; padding: 0 1em; }}
 footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 </style></head><body>
 <h1>Two-layer network: class report</h1>
 {warning}
+{_hard(insight.hard, config.conventions)}
 <p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
 {_attention(rows, median)}
 {_changes(comparison, config.conventions)}
 <h2>Scores</h2>
 {_histogram(scores, total_max)}
 <h2>Parts: submissions with full points</h2>
-{_parts(rows, config)}
+{_parts(part_rates(rows, config), config.conventions)}
 <h2>Mistakes several students share</h2>
 {_groups(groups, rows, config.conventions)}
 <h2>Named mistakes: how many students made each</h2>
 {_mistakes(rows)}
 <h2>Every student</h2>
-{_students(rows)}
+{_students(rows, config)}
+{_staff(insight, rows)}
 <footer>Graded by autograder {html.escape(__version__)}; cases, tolerances and conventions: fingerprint
 {html.escape(", ".join(stamps) or "unknown")}; report written {datetime.now().strftime("%Y-%m-%d %H:%M")}.</footer>
 {_SORT_SCRIPT}
@@ -103,23 +124,31 @@ def needs_attention(rows: list[Row], median: float) -> list[tuple[Row, str]]:
 
 def _attention(rows: list[Row], median: float) -> str:
     found = needs_attention(rows, median)
-    items = "".join(f"<li><a href='results/{html.escape(r.submission_id)}.json'>{html.escape(r.submission_id)}"
-                    f"</a> {html.escape(r.name)}: {html.escape(why)}; {float(r.total):g}/{float(r.max):g}"
+    items = "".join(f"<li>{page_link(r.submission_id, r.submission_id)} {html.escape(r.name)}: "
+                    f"{html.escape(why)}; {float(r.total):g}/{float(r.max):g}"
                     + "".join(f"<br><small>{html.escape(part)}: {html.escape(failure)}</small>"
                               for part, failure in list(r.failures.items())[:3]) + "</li>" for r, why in found)
     return ("<h2>Needs attention</h2>" + (f"<ul>{items}</ul>" if items else "<p>Nobody: every submission was "
                                                                           "graded normally.</p>"))
 
 
-def _parts(rows: list[Row], config: Config) -> str:
-    lines = []
-    for part in PARTS:
-        points = config.parts[part.id].points
-        full = sum(1 for r in rows if float(r.parts.get(part.id, 0.0)) >= points - 1e-9)
-        rate = full / len(rows) if rows else 0.0
-        lines.append(f"<tr><td>{html.escape(part_title(part, config.conventions))}</td><td>{full}/{len(rows)}</td>"
-                     f"<td><div class=bar style='width:{rate * 200:.0f}px'></div> {rate:.0%}</td></tr>")
-    return f"<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{''.join(lines)}</table>"
+def _parts(rates: list[PartRate], conventions: Conventions) -> str:
+    lines = "".join(f"<tr><td>{html.escape(part_title(PARTS_BY_ID[r.part], conventions))}</td>"
+                    f"<td>{r.full}/{r.submissions}</td>"
+                    f"<td><div class=bar style='width:{r.rate * 200:.0f}px'></div> {r.rate:.0%}</td></tr>"
+                    for r in rates)
+    return f"<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{lines}</table>"
+
+
+def _hard(hard: list[PartRate], conventions: Conventions) -> str:
+    """The parts nearly everyone loses points on, flagged first: a wrong test or unclear instructions
+    look like this."""
+    if not hard:
+        return ""
+    items = "".join(f"<li>{html.escape(part_title(PARTS_BY_ID[r.part], conventions))}: {r.failing_graded} of "
+                    f"{r.graded} submissions graded normally lose points on it</li>" for r in hard)
+    return (f"<div class=warn><b>Nearly everyone loses points on {len(hard)} part{'s' * (len(hard) > 1)}</b>: "
+            f"worth checking the test and the instructions before the students.<ul>{items}</ul></div>")
 
 
 def _mistakes(rows: list[Row]) -> str:
@@ -140,8 +169,7 @@ def _groups(groups: list[MistakeGroup], rows: list[Row], conventions: Convention
         parts = ", ".join(part_title(PARTS_BY_ID[p], conventions) for p in g.parts)
         what = (html.escape(g.cause) if g.cause else
                 "<i>not named</i>" + (f": <code>{html.escape(g.answer)}</code>" if g.answer else ""))
-        students = ", ".join(f"<a href='results/{html.escape(s)}.json'>{html.escape(names.get(s) or s)}</a>"
-                             for s in g.students)
+        students = ", ".join(page_link(s, names.get(s) or s) for s in g.students)
         lines.append(f"<tr><td class=num>{len(g.students)}</td><td>{html.escape(parts)}</td><td>{what}</td>"
                      f"<td>{students}</td></tr>")
     return ("<p>Students whose wrong answers to a part agree on every visible case (mistakes.csv lists them "
@@ -149,17 +177,51 @@ def _groups(groups: list[MistakeGroup], rows: list[Row], conventions: Convention
             f"<th>who</th></tr>{''.join(lines)}</table>")
 
 
-def _students(rows: list[Row]) -> str:
-    head = "".join(f"<th class=sort>{html.escape(h)}</th>" for h in ["submission", "name", "status", "total",
-                                                                     *[p.id for p in PARTS]])
+def _students(rows: list[Row], config: Config) -> str:
+    """Every student, lowest total first: the name (or id) linked to their page and kept in sight, the
+    status, the total, each part's points (short headings, the full title on hover; points lost in red)."""
+    heads = ["<th class=sort>student</th>", "<th class=sort>status</th>", "<th class=sort>total</th>"]
+    for part in PARTS:
+        group, _, label = part.id.rpartition(".")
+        title = html.escape(part_title(part, config.conventions))
+        heads.append(f"<th class=sort title='{title}'>" + (f"<small>{html.escape(group)}</small>" if group else "")
+                     + html.escape(label).replace("_", "_<wbr>") + "</th>")
+
+    def points(r: Row, pid: str) -> str:
+        got = float(r.parts.get(pid, 0.0))
+        lost = got < config.parts[pid].points - 1e-9
+        return f"<td class='num{' lost' * lost}' title='{got:g}'>{got:.3g}</td>"
+
     body = "".join(
-        f"<tr><td><a href='results/{html.escape(r.submission_id)}.json'>{html.escape(r.submission_id)}</a></td>"
-        f"<td>{html.escape(r.name)}</td><td>{html.escape(str(r.status))}</td>"
-        f"<td class=num>{float(r.total):g}</td>"
-        + "".join(f"<td class=num>{float(r.parts.get(p.id, 0.0)):g}</td>" for p in PARTS) + "</tr>"
+        f"<tr><td title='{html.escape(r.name + ' ' * bool(r.name) + r.submission_id)}'>"
+        f"{page_link(r.submission_id, r.name or r.submission_id)}</td>"
+        f"<td>{html.escape(str(r.status))}</td><td class=num title='{float(r.total):g}'>{float(r.total):.4g}</td>"
+        + "".join(points(r, p.id) for p in PARTS) + "</tr>"
         for r in sorted(rows, key=lambda r: (float(r.total), r.submission_id)))
-    return (f"<p>Lowest total first; click a heading to sort by it.</p><div class=scroll><table id=students>"
-            f"<tr>{head}</tr>{body}</table></div>")
+    return ("<p>Lowest total first; click a heading to sort by it, point at one for the part's title; points "
+            f"lost are in red.</p><div class=scroll><table id=students><tr>{''.join(heads)}</tr>{body}</table></div>")
+
+
+def _staff(insight: Insight, rows: list[Row]) -> str:
+    """For staff only (never in a student's results or page): rare shared wrong answers and identical
+    files, worded as signals to look at."""
+    names = {r.submission_id: r.name for r in rows}
+
+    def who(ids) -> str:
+        return ", ".join(page_link(s, names.get(s) or s) for s in ids)
+
+    rare = "".join(f"<li>{who(a.group.students)}: the same wrong answer to {html.escape(', '.join(a.group.parts))}, "
+                   f"given by no one else ({len(a.group.students)} of {a.graded} graded; {a.wrong} got "
+                   "this part wrong in some way), and not a mistake the grader knows"
+                   + (f": <code>{html.escape(a.group.answer)}</code>" if a.group.answer else "") + "</li>"
+                   for a in insight.rare)
+    same = "".join(f"<li>{who(s.students)}: the same file once comments and spacing are set aside "
+                   f"({s.lines} lines of code)</li>" for s in insight.same)
+    body = ((f"<h3>Rare wrong answers shared</h3><ul>{rare}</ul>" if rare else "")
+            + (f"<h3>Identical files</h3><ul>{same}</ul>" if same else "")) or "<p>Nothing to look at.</p>"
+    return ("<section class=staff><h2>For staff only: worth a look</h2><p>Signals, not findings: students who "
+            "worked together as allowed, or who found the same slip by themselves, look the same here. Nothing "
+            f"in this section reaches a student's results.</p>{body}</section>")
 
 
 # Sorting the students' table by a clicked heading: the page's only script, inline (no network).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,20 +52,20 @@ def from_results(submission_id: str, submitters: tuple[Submitter, ...], results:
     """The row of a results.json document (as written: nothing in it is trusted to be well formed) and of
     the people who submitted it."""
     parts = {pid: 0.0 for pid in PART_IDS}
-    tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
+    tests = [t for t in _list(results.get("tests")) if isinstance(t, dict)]
     for test in tests:
-        for tag in test.get("tags", []):
+        for tag in _list(test.get("tags")):
             if tag in parts:
-                parts[tag] += test.get("score", 0.0)
-    extra = results.get("extra_data", {})
+                parts[tag] += _number(test.get("score"))
+    extra = _dict(results.get("extra_data"))
+    status = extra.get("status")
     return Row(
-        submission_id, *_joined(submitters),
-        extra.get("status", Status.GRADER_ERROR), results.get("score", 0.0),
-        round(sum(t.get("max_score", 0) for t in tests), 4), results.get("execution_time", 0.0),
-        {pid: round(v, 4) for pid, v in parts.items()}, extra.get("mistakes", {}),
-        _dict(extra.get("causes")), _first_failures(tests), _dict(extra.get("answers")), extra.get("isolation", ""),
-        extra.get("fingerprint", ""),
-        tuple(m for m in extra.get("missing_guarantees", []) if isinstance(m, str)), tuple(submitters))
+        submission_id, *_joined(submitters), status if isinstance(status, str) else Status.GRADER_ERROR,
+        _number(results.get("score")), round(sum(_number(t.get("max_score")) for t in tests), 4),
+        _number(results.get("execution_time")), {pid: round(v, 4) for pid, v in parts.items()},
+        _dict(extra.get("mistakes")), _dict(extra.get("causes")), _first_failures(tests), _dict(extra.get("answers")),
+        str(extra.get("isolation") or ""), str(extra.get("fingerprint") or ""),
+        tuple(m for m in _list(extra.get("missing_guarantees")) if isinstance(m, str)), tuple(submitters))
 
 
 def _joined(submitters) -> tuple[str, str, str]:
@@ -78,7 +79,7 @@ def _first_failures(tests: list[dict]) -> dict[str, str]:
     for test in tests:
         extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
         failures = extra.get("failures")
-        tags = test.get("tags") or []
+        tags = _list(test.get("tags"))
         if tags and isinstance(failures, list) and failures and isinstance(failures[0], str):
             out.setdefault(str(tags[0]), failures[0][:300])
     return out
@@ -86,6 +87,10 @@ def _first_failures(tests: list[dict]) -> dict[str, str]:
 
 def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def write_spreadsheet(path: Path, header: list[str], lines: list[list]) -> None:
@@ -133,8 +138,12 @@ def read_csv(path: Path) -> list[Row]:
     return list(rows.values())
 
 
-def _number(text: str | None) -> float:
-    try:
-        return float(text or 0.0)
-    except ValueError:
+def _number(value) -> float:
+    """A number read from a file (a CSV cell, a JSON value): anything else, or not finite, reads as 0."""
+    if isinstance(value, bool):
         return 0.0
+    try:
+        number = float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0

@@ -53,7 +53,7 @@ def test_students_whose_wrong_answers_agree_form_one_group_per_mistake():
     assert group_words(groups[1]).startswith("2 students, relu: not named: on ")
     # grades.csv's mistakes column: the named cause, else the group whose wrong answer the student shares
     said = mistakes_by_student(rows, groups)
-    assert said["a"] == "mse_grad: missing factor 2; grad.b2: missing factor 2"
+    assert said["a"] == "mse_grad, grad.b2: missing factor 2"
     assert said["d"] == "relu: shared wrong answer, group 2" and said["h"] == "loss: shared wrong answer, group 3"
     assert "f" not in said and "i" not in said  # a lone unnamed answer is in f's results, not here
 
