@@ -34,12 +34,12 @@ from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mis
 from .handout import NOTEBOOK_FILE, notebook_source, template_source
 from .insight import Insight
 from .intake import Entry, check_found, discover
-from .integrity import normalised_source, rare_answers, same_sources
+from .integrity import rare_answers, same_sources, source_print
 from .items import hard_parts
 from .pool import grade_one, start_grader
 from .report import write_report
 from .rows import Row, from_results, write_csv
-from .student_page import write_student_page
+from .student_page import page_path, write_student_page
 from .whatif import Comparison, compare_rows, read_earlier
 
 PRIVATE_FOLDER = 0o700  # what a batch writes: the instructor's alone (its files: rows.PRIVATE_FILE)
@@ -171,8 +171,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
         groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
         insight = Insight(hard_parts(rows, config), rare_answers(groups, rows),
-                          same_sources({e.id: normalised_source(e.path) for e in entries},
-                                       _handed_out(config, Path(tmp) / "handout")))
+                          same_sources(rows, _handed_out(config, Path(tmp) / "handout")))
         if not interrupted:
             write_csv(out / "grades.csv", rows, mistakes_by_student(rows, groups))
             write_mistakes_csv(out / "mistakes.csv", groups, rows)
@@ -183,7 +182,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
 
 
 def _handed_out(config: Config, folder: Path) -> list[str | None]:
-    """The handout's files as a submission of them would be compared (integrity.normalised_source); none
+    """The handout's files as a submission of them would be compared (integrity.source_print); none
     where the handout's source is not here (a Gradescope root: its zip holds no handout)."""
     folder.mkdir()
     try:
@@ -191,7 +190,7 @@ def _handed_out(config: Config, folder: Path) -> list[str | None]:
         (folder / NOTEBOOK_FILE).write_text(notebook_source(config.conventions), encoding="utf-8")
     except FileNotFoundError:
         return []
-    return [normalised_source(folder / name) for name in (SUBMISSION_FILE, NOTEBOOK_FILE)]
+    return [source_print(folder / name) for name in (SUBMISSION_FILE, NOTEBOOK_FILE)]
 
 
 def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:
@@ -200,8 +199,8 @@ def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:
     results = _read_json(path)
     results = results if isinstance(results, dict) else {}
     row = from_results(entry.id, entry.submitters, results)
-    page = path.parent.parent / "students" / f"{entry.id}.html"
-    if not page.exists() or page.stat().st_mtime < path.stat().st_mtime:
+    page = page_path(path)
+    if not page.exists() or page.stat().st_mtime < path.stat().st_mtime:  # (written with the results, as a rule)
         write_student_page(page, row, results)
     return cached_key(results), row
 

@@ -105,22 +105,26 @@ def _tokens(text: str) -> str | None:
     return " ".join(kept).replace(" \n ", "\n").strip() or None
 
 
-def same_sources(sources: dict[str, str | None], handed_out: list[str]) -> list[SameSource]:
-    """Submissions (id -> normalised_source) whose code is the same, two or more to a group, largest
-    first; a file the same as one handed out (the template, unchanged) is no signal and is left out."""
-    left_out = {_digest(text) for text in handed_out if text}
+def source_print(submission: Path) -> dict | None:
+    """What same_sources compares of a submission, kept in its results (extra_data.batch_source, made
+    where it is graded): {"digest": of its normalised source, "lines": of code}; None where there is no
+    source to compare."""
+    text = normalised_source(submission)
+    if not text:
+        return None
+    return {"digest": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), "lines": text.count("\n") + 1}
+
+
+def same_sources(rows: list[Row], handed_out: list[dict | None]) -> list[SameSource]:
+    """Submissions whose code is the same (by their source_print), two or more to a group, largest first;
+    a file the same as one handed out (the template, unchanged) is no signal and is left out."""
+    left_out = {p["digest"] for p in handed_out if p}
     by_digest: dict[str, list[str]] = {}
     lines: dict[str, int] = {}
-    for sid, text in sources.items():
-        if not text:
-            continue
-        digest = _digest(text)
-        if digest not in left_out:
-            by_digest.setdefault(digest, []).append(sid)
-            lines[digest] = text.count("\n") + 1
+    for row in rows:
+        digest = row.source.get("digest")
+        if isinstance(digest, str) and digest not in left_out:
+            by_digest.setdefault(digest, []).append(row.submission_id)
+            lines[digest] = int(row.source.get("lines") or 0)
     found = [SameSource(tuple(sorted(ids)), lines[d]) for d, ids in by_digest.items() if len(ids) > 1]
     return sorted(found, key=lambda s: (-len(s.students), s.students))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

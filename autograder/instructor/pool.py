@@ -21,7 +21,9 @@ from ..grading.results import failure_results, report_to_results, write_results
 from ..sandbox.forkserver import die_with_parent
 from .cache import CACHE_KEY
 from .intake import Entry
-from .rows import PRIVATE_FILE
+from .integrity import source_print
+from .rows import PRIVATE_FILE, SOURCE_KEY, from_results
+from .student_page import page_path, write_student_page
 
 # One Grader per pool process, made by _start_grader: its zygote, sandbox user and scratch folder
 # serve every submission that process grades. Module-level because a pool process is the edge of
@@ -78,14 +80,17 @@ def grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
     try:
         try:
             results = report_to_results(_grader.grade(entry.path, entry.id))
-            # the cache key travels inside the results it stands for: one atomic write
+            # the cache key travels inside the results it stands for: one atomic write; so does what
+            # the class's integrity signals compare of the source (made here, in parallel)
             results["extra_data"][CACHE_KEY] = cache_key
+            results["extra_data"][SOURCE_KEY] = source_print(entry.path)
         except _Stopped:
             raise
         except BaseException as e:  # noqa: BLE001 - the batch goes on
             results = failure_results(f"internal error ({type(e).__name__}: {e})")
             results["extra_data"] = {"status": Status.GRADER_ERROR}
         write_results(results_path, results, durable=False, mode=PRIVATE_FILE)
+        write_student_page(page_path(results_path), from_results(entry.id, entry.submitters, results), results)
     except _Stopped:
         _leave()  # grade() and the writer have cleaned up (raising would only fail this task)
     finally:

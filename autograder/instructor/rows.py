@@ -20,6 +20,7 @@ from ..grading.results import atomic_write_text
 from .intake import Submitter
 
 PRIVATE_FILE = 0o600  # what a batch writes: the instructor's alone
+SOURCE_KEY = "batch_source"  # in results.json's extra_data, written by a batch: integrity.source_print
 # grades.csv's columns: the row's fields, then one per part ("part:<id>": its points)
 CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds",
                *[f"part:{pid}" for pid in PART_IDS], "mistakes"]
@@ -46,6 +47,7 @@ class Row:
     fingerprint: str = ""
     missing_guarantees: tuple[str, ...] = ()
     submitters: tuple[Submitter, ...] = ()  # each person (grades.csv has a line for each)
+    source: dict = field(default_factory=dict)  # what integrity.same_sources compares (batch_source)
 
 
 def from_results(submission_id: str, submitters: tuple[Submitter, ...], results: dict) -> Row:
@@ -65,7 +67,8 @@ def from_results(submission_id: str, submitters: tuple[Submitter, ...], results:
         _number(results.get("execution_time")), {pid: round(v, 4) for pid, v in parts.items()},
         _dict(extra.get("mistakes")), _dict(extra.get("causes")), _first_failures(tests), _dict(extra.get("answers")),
         str(extra.get("isolation") or ""), str(extra.get("fingerprint") or ""),
-        tuple(m for m in _list(extra.get("missing_guarantees")) if isinstance(m, str)), tuple(submitters))
+        tuple(m for m in _list(extra.get("missing_guarantees")) if isinstance(m, str)), tuple(submitters),
+        _dict(extra.get(SOURCE_KEY)))
 
 
 def _joined(submitters) -> tuple[str, str, str]:

@@ -21,6 +21,14 @@ VISIBILITY = {"visible": "shown to the student", "hidden": "never shown to the s
               "after_due_date": "shown after the due date", "after_published": "shown once grades are published"}
 
 
+MAX_OUTPUT_CHARS = 100_000  # of one output shown (results.json has it whole, up to its own limit)
+
+
+def page_path(results_path: Path) -> Path:
+    """A batch's page of a submission (students/<id>.html), beside its results (results/<id>.json)."""
+    return results_path.parent.parent / "students" / f"{results_path.stem}.html"
+
+
 def write_student_page(path: Path, row: Row, results: dict) -> None:
     atomic_write_text(path, render_student_page(row, results), durable=False, mode=PRIVATE_FILE)
 
@@ -39,7 +47,7 @@ def render_student_page(row: Row, results: dict) -> str:
                               "shown to the student")
         blocks.append(f"<section class='test {state}'><h3>{html.escape(str(test.get('name', '')))} "
                       f"<span class=score>{score:g}/{top:g}</span></h3><p class=seen>{html.escape(seen)}</p>"
-                      f"{_markdown(str(test.get('output') or ''))}</section>")
+                      f"{_markdown(_capped(str(test.get('output') or '')))}</section>")
     return f"""<!doctype html>
 <html lang=en><head><meta charset=utf-8><title>{who}: results</title>
 <style>
@@ -56,7 +64,7 @@ results.json</a></p>
 <h1>{who}</h1>
 <p>Submission {html.escape(row.submission_id)}{_people(row)}: <b>{total}</b>, status {html.escape(str(row.status))}.</p>
 <h2>What the student sees</h2>
-{_markdown(str(results.get("output") or ""))}
+{_markdown(_capped(str(results.get("output") or "")))}
 {"".join(blocks) or "<p>No tests.</p>"}
 <h2>For staff</h2>
 {_staff(row, extra)}
@@ -84,6 +92,12 @@ def _staff(row: Row, extra: dict) -> str:
                ("grader", f"{extra.get('version', '')} (fingerprint {row.fingerprint})")]
     return "<dl>" + "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(value)}</dd>"
                             for term, value in entries if value) + "</dl>"
+
+
+def _capped(output: str) -> str:
+    if len(output) <= MAX_OUTPUT_CHARS:
+        return output
+    return output[:MAX_OUTPUT_CHARS] + f"\n... [{len(output) - MAX_OUTPUT_CHARS} characters cut: results.json has them]"
 
 
 def _number(value) -> float:

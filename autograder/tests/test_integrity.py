@@ -9,7 +9,7 @@ from autograder.config import load_config
 from autograder.core.parts import PART_IDS
 from autograder.instructor.groups import MistakeGroup
 from autograder.instructor.handout import notebook_source, template_source
-from autograder.instructor.integrity import normalised_source, rare_answers, same_sources
+from autograder.instructor.integrity import normalised_source, rare_answers, same_sources, source_print
 from autograder.instructor.items import hard_parts, part_rates
 from autograder.instructor.rows import Row
 
@@ -37,10 +37,10 @@ def test_a_rare_shared_answer_is_a_signal_and_a_common_or_named_or_empty_one_is_
 
 
 def test_identical_files_are_found_whatever_their_comments_and_spacing_and_the_template_is_not(tmp_path):
-    def submit(name: str, text: str, file: str = "two_layer_net.py"):
+    def submit(name: str, text: str, file: str = "two_layer_net.py") -> Row:
         (tmp_path / name).mkdir()
         (tmp_path / name / file).write_text(text)
-        return normalised_source(tmp_path / name)
+        return Row(name, source=source_print(tmp_path / name) or {})
 
     relaid = ("# my solution\n" + CORRECT.replace("\n\n", "\n\n\n").replace("W @ x + b", "W@x  +  b")
               .replace("    return", "    # done\n    return"))
@@ -50,15 +50,14 @@ def test_identical_files_are_found_whatever_their_comments_and_spacing_and_the_t
     handout.mkdir()
     (handout / "two_layer_net.py").write_text(template_source(CONFIG.conventions))
     (handout / "two_layer_net.ipynb").write_text(notebook_source(CONFIG.conventions))
-    handed_out = [normalised_source(handout / name) for name in ("two_layer_net.py", "two_layer_net.ipynb")]
-    sources = {"a": submit("a", CORRECT), "b": submit("b", relaid), "nb": submit("nb", notebook, "work.ipynb"),
-               "renamed": submit("renamed", CORRECT.replace("dl_dz1", "delta1")),
-               "t1": submit("t1", template_source(CONFIG.conventions)),
-               "t2": submit("t2", template_source(CONFIG.conventions)),
-               "broken": submit("broken", "def f(:\n"), "broken2": submit("broken2", "def f(:\n"),  # (unclosed)
-               "nothing": None}
-    assert sources["broken"] is None  # (not Python: not compared)
-    (same,) = same_sources(sources, handed_out)
+    handed_out = [source_print(handout / name) for name in ("two_layer_net.py", "two_layer_net.ipynb")]
+    rows = [submit("a", CORRECT), submit("b", relaid), submit("nb", notebook, "work.ipynb"),
+            submit("renamed", CORRECT.replace("dl_dz1", "delta1")),
+            submit("t1", template_source(CONFIG.conventions)), submit("t2", template_source(CONFIG.conventions)),
+            submit("broken", "def f(:\n"), submit("broken2", "def f(:\n"),  # (unclosed: not compared)
+            Row("nothing")]
+    assert rows[6].source == {} and normalised_source(tmp_path / "broken") is None
+    (same,) = same_sources(rows, handed_out)
     assert same.students == ("a", "b", "nb") and same.lines > 20  # the unchanged template is no signal
 
 

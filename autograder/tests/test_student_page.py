@@ -37,3 +37,9 @@ def test_a_malformed_results_document_still_gives_a_page():
                     {"tests": [{"name": 3, "score": None, "output": "```\nunclosed"}]}):
         page = render_student_page(from_results("s2", (), results if isinstance(results, dict) else {}), results)
         assert page.startswith("<!doctype html>") and "<h2>For staff</h2>" in page
+
+
+def test_a_huge_output_is_cut_on_the_page_and_says_where_the_rest_is():
+    results = {"score": 0, "tests": [{"name": "t", "score": 0, "max_score": 1, "output": "```\n" + "x" * 300_000}]}
+    page = render_student_page(from_results("s3", (), results), results)
+    assert len(page) < 150_000 and "characters cut: results.json has them" in page
