@@ -67,6 +67,8 @@ def test_batch_refuses_before_grading_anyone(place, runtime):
 def test_batch_allowed_says_what_is_missing_before_grading_anyone(place, runtime):
     folder, source = place
     out = folder / "upload" / "out"  # inside the class: the batch says it left it out once it looks at the class
+    out.mkdir()  # (one that does not exist yet is made once the class is copied: nothing to leave out)
+    subprocess.run(["chown", GRADER_USER, str(out)], check=True)
     allowed = as_grader(runtime, source, "batch", str(folder / "upload"), "--out", str(out), "--unsafe-run-as-grader")
     assert allowed.returncode == 0 and (out / "grades.csv").exists()
     assert allowed.stderr.count("the sandbox is incomplete. MISSING guarantees: ") == 1
