@@ -22,6 +22,7 @@ from .core.parts import PARTS
 from .diagnosis import diagnoser_for
 from .escape import one_line, terminal
 from .grading.grade import Grader, GradingReport, grade_submission, runtime_not_installed
+from .grading.limits import OVER_LIMIT, attempts, attempts_line, within_limits
 from .grading.results import failure_results, isolation_text, report_to_results, write_results
 from .grading.rubric import SHOWN_WHEN, part_summary
 from .sandbox.host import SandboxRefused
@@ -65,8 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("path", type=Path, help="two_layer_net.py, or a folder holding it")
     grade.add_argument("--results", type=Path, metavar="FILE", help="also write Gradescope's results.json here")
     grade.add_argument("--config", type=Path, metavar="FILE", help="grading config (default: grading.toml)")
-    grade.add_argument("--submission-id", default="local",
-                       help="id the hidden cases' seeds derive from (default: local)")
+    grade.add_argument("--submission-id", default=None,
+                       help="id the hidden cases' seeds derive from (default: the metadata's id, else local)")
+    grade.add_argument("--metadata", type=Path, metavar="FILE",
+                       help="a submission_metadata.json (its previous submissions): apply [submissions]' limit as "
+                            "Gradescope would")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every test's output too")
     grade.add_argument("--unsafe-run-as-grader", action="store_true", help=UNSAFE_HELP)
     grade.add_argument("--staff", action="store_true",
@@ -273,14 +277,32 @@ def _grade(args) -> int:
     config = _config(args)
     if not args.path.exists():
         raise CommandError(f"{args.path}: no such file or folder")
-    with Grader(config, [args.config] if args.config else [], diagnoser=diagnoser_for) as grader:
-        if grader.isolation.missing:  # said before any student code runs, not after
-            print(f"warning: the sandbox is incomplete. {isolation_text(grader.isolation)}", file=sys.stderr)
-        if gap := runtime_not_installed(config):
-            print(f"warning: {gap}", file=sys.stderr)
-        report = grader.grade(args.path, args.submission_id, keep_calls=args.staff)
+    metadata = None
+    if args.metadata is not None:
+        if not args.metadata.is_file():
+            raise CommandError(f"--metadata {args.metadata}: no such file")
+        metadata = _read_metadata(args.metadata)
+    submission_id = args.submission_id or str((metadata or {}).get("id", "local"))
+    found = attempts(config.submissions, metadata) if metadata is not None else None
+    reports = []
+
+    def graded() -> dict:
+        with Grader(config, [args.config] if args.config else [], diagnoser=diagnoser_for) as grader:
+            if grader.isolation.missing:  # said before any student code runs, not after
+                print(f"warning: the sandbox is incomplete. {isolation_text(grader.isolation)}", file=sys.stderr)
+            if gap := runtime_not_installed(config):
+                print(f"warning: {gap}", file=sys.stderr)
+            reports.append(grader.grade(args.path, submission_id, keep_calls=args.staff))
+        return report_to_results(reports[0])
+
+    results = within_limits(found, graded)  # (over the limit, nothing is graded)
     if args.results:
-        write_results(args.results, report_to_results(report))
+        write_results(args.results, results)
+    if found is not None:
+        print(terminal(attempts_line(found)))
+    if not reports:
+        return 0
+    report = reports[0]
     print(render_table(report, verbose=args.verbose, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     if args.staff:
         from .instructor.staff import hidden_cases_in_full, staff_results, staff_text
@@ -305,14 +327,20 @@ def _gradescope(args) -> int:
         if os.environ.get(UNSAFE_ENV) == "1":  # build-zip's smoke test: it grades only the reference and template
             config = dataclasses.replace(config, unsafe_run_as_grader=True)
         metadata = _read_metadata(args.root / "submission_metadata.json")
-        report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
-                                  [args.config] if args.config else [], diagnoser=diagnoser_for)
-        results = report_to_results(report)
-        if report.log:
-            print(terminal(report.log))
-        print(f"graded {one_line(report.graded_file) or '(nothing)'}: {report.score:g}/{report.max_score:g} "
-              f"in {report.execution_time:.2f} s ({report.status})")
-        print(f"isolation: {isolation_text(report.isolation)}")  # this log is shown to instructors only
+
+        def graded() -> dict:
+            report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
+                                      [args.config] if args.config else [], diagnoser=diagnoser_for)
+            if report.log:
+                print(terminal(report.log))
+            print(f"graded {one_line(report.graded_file) or '(nothing)'}: {report.score:g}/{report.max_score:g} "
+                  f"in {report.execution_time:.2f} s ({report.status})")
+            print(f"isolation: {isolation_text(report.isolation)}")  # this log is shown to instructors only
+            return report_to_results(report)
+
+        results = within_limits(attempts(config.submissions, metadata), graded)
+        if results.get("extra_data", {}).get("status") == OVER_LIMIT:
+            print(f"over the submission limit: not graded, no student code run; score kept: {results['score']:g}")
     except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff
         traceback.print_exc()
         reason = str(e) if isinstance(e, (ConfigError, SandboxRefused)) else f"internal error ({type(e).__name__})"

@@ -63,6 +63,19 @@ class PartConfig:
 
 
 @dataclass(frozen=True)
+class SubmissionPolicy:
+    """[submissions]: how many submissions count in a window, and who is exempt (off by default)."""
+
+    limit: int = 0  # submissions that count per window; 0: no limit
+    window_hours: float | None = None  # None: the whole assignment is one window
+    exempt: tuple[str, ...] = ()  # staff: emails or student ids, lower-cased
+
+    @property
+    def active(self) -> bool:
+        return self.limit > 0
+
+
+@dataclass(frozen=True)
 class Config:
     parts: dict[str, PartConfig]
     limits: Limits = field(default_factory=Limits)
@@ -77,6 +90,7 @@ class Config:
     unsafe_run_as_grader: bool = False
     runtime_packages: tuple[str, ...] = ()  # what student code may import besides numpy ([runtime] packages)
     conventions: Conventions = field(default_factory=Conventions)  # [assignment]
+    submissions: SubmissionPolicy = field(default_factory=SubmissionPolicy)  # [submissions]
 
     @property
     def student_packages(self) -> tuple[str, ...]:
@@ -119,7 +133,7 @@ def load_config(path: Path | str | None = None) -> Config:
 
 def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a config given as a dict (the parsed TOML)."""
-    _only_keys(raw, "", ("assignment", "grading", "limits", "tolerance", "parts", "sandbox", "runtime"))
+    _only_keys(raw, "", ("assignment", "grading", "limits", "tolerance", "parts", "sandbox", "runtime", "submissions"))
     assignment = _table(raw, "assignment")
     _only_keys(assignment, "assignment.", tuple(Conventions.__dataclass_fields__))
     c = Conventions()
@@ -153,6 +167,8 @@ def parse_config(raw: dict[str, Any]) -> Config:
     _only_keys(sandbox, "sandbox.", ("user", "bubblewrap", "unsafe_run_as_grader"))
     runtime = _table(raw, "runtime")
     _only_keys(runtime, "runtime.", ("packages",))
+    submissions = _table(raw, "submissions")
+    _only_keys(submissions, "submissions.", tuple(SubmissionPolicy.__dataclass_fields__))
 
     parts_raw = _table(raw, "parts")
     unknown = [k for k in parts_raw if k not in PART_IDS]
@@ -185,7 +201,20 @@ def parse_config(raw: dict[str, Any]) -> Config:
         unsafe_run_as_grader=_choice(sandbox, "sandbox.unsafe_run_as_grader", d.unsafe_run_as_grader, (False, True)),
         runtime_packages=_packages(runtime, "runtime.packages"),
         conventions=conventions,
+        submissions=SubmissionPolicy(
+            limit=_integer(submissions, "submissions.limit", 0, low=0, high=10_000),
+            window_hours=(_number(submissions, "submissions.window_hours", 24.0, low=0.01, high=24 * 366)
+                          if "window_hours" in submissions else None),
+            exempt=_exempt(submissions, "submissions.exempt"),
+        ),
     )
+
+
+def _exempt(table: dict, where: str) -> tuple[str, ...]:
+    value = table.get("exempt", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of emails or student ids such as [\"ta@uni.edu\"], got {value!r}")
+    return tuple(dict.fromkeys(v.strip().lower() for v in value))
 
 
 def student_package_pins() -> dict[str, list[str]]:

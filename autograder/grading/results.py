@@ -120,6 +120,7 @@ def failure_results(message: str, execution_time: float = 0.0) -> dict:
                          "Please tell the course staff."),
         "stdout_visibility": "hidden",
         "tests": [],
+        "extra_data": {"status": "grader error"},  # (grade.Status.GRADER_ERROR: a later submission's limit skips it)
     }
 
 

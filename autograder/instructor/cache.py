@@ -7,6 +7,7 @@ The key (submission content + grader version) is stored inside the results it st
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from .bundle import grading_files
@@ -26,7 +27,8 @@ def grader_version(config_path: Path | None) -> str:
 
 
 def submission_key(entry: Entry, version: str) -> str:
-    digest = hashlib.sha256(version.encode() + b"\0" + entry.id.encode())
+    digest = hashlib.sha256(version.encode() + b"\0" + entry.id.encode() + b"\0"
+                            + json.dumps(entry.metadata, sort_keys=True, default=str).encode())  # (its limit's input)
     files = [entry.path] if entry.path.is_file() else sorted(p for p in entry.path.rglob("*") if p.is_file())
     for file in files:
         digest.update(str(file.relative_to(entry.path.parent)).encode() + b"\0" + file.read_bytes())

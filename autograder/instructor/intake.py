@@ -33,6 +33,9 @@ class Entry:
     id: str  # unique in the batch; names its results file
     path: Path  # a file or a folder
     submitters: tuple[Submitter, ...] = ()  # (from an export; none from a plain folder)
+    # an export's: the submission_metadata.json Gradescope would have written (its time, its submitters and
+    # its earlier submissions, for [submissions]' limit); None from a plain folder
+    metadata: dict | None = None
 
 
 def discover(input_path: Path, workdir: Path, warn=None, out: Path | None = None) -> list[Entry]:
@@ -102,8 +105,27 @@ def _from_export(metadata: Path) -> list[Entry]:
         submitters = (_get(info, "submitters") or []) if isinstance(info, dict) else []
         people = tuple(Submitter(*(str(_get(p, key) or "") for key in ("name", "email", "sid")))
                        for p in submitters if isinstance(p, dict))
-        entries.append(Entry(folder.name.removeprefix("submission_"), folder, people))
+        sid = folder.name.removeprefix("submission_")
+        entries.append(Entry(sid, folder, people, _gradescope_metadata(sid, info, people)))
     return entries
+
+
+def _gradescope_metadata(sid: str, info, people: tuple[Submitter, ...]) -> dict:
+    """What Gradescope's submission_metadata.json would say of an exported submission: its id and time,
+    its users, and its earlier submissions (the export's :history)."""
+    info = info if isinstance(info, dict) else {}
+    history = _get(info, "history")
+    return {"id": sid, "created_at": _time(_get(info, "created_at")),
+            "users": [{"name": p.name, "email": p.email, "sid": p.sid} for p in people],
+            "previous_submissions": [
+                {"submission_time": _time(_get(h, "created_at")), "score": _get(h, "score"),
+                 "autograder_error": _get(h, "autograder_error") is True, "results": _get(h, "results")}
+                for h in (history if isinstance(history, list) else []) if isinstance(h, dict)]}
+
+
+def _time(value):
+    """A time as submission_metadata.json writes it: YAML reads the export's as datetimes."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _get(mapping: dict, key: str):

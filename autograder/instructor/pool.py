@@ -17,6 +17,7 @@ from pathlib import Path
 from ..config import Config
 from ..diagnosis import diagnoser_for
 from ..grading.grade import Grader, Status
+from ..grading.limits import attempts, within_limits
 from ..grading.results import failure_results, report_to_results, write_results
 from ..sandbox.forkserver import die_with_parent
 from .cache import CACHE_KEY
@@ -79,7 +80,8 @@ def grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
     _pool["grading"] = True
     try:
         try:
-            results = report_to_results(_grader.grade(entry.path, entry.id))
+            found = attempts(_grader.config.submissions, entry.metadata) if entry.metadata is not None else None
+            results = within_limits(found, lambda: report_to_results(_grader.grade(entry.path, entry.id)))
             # the cache key travels inside the results it stands for: one atomic write; so does what
             # the class's integrity signals compare of the source (made here, in parallel)
             results["extra_data"][CACHE_KEY] = cache_key

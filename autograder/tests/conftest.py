@@ -236,9 +236,10 @@ class Run:
 
 def run_autograder(root: Path, submission: Path | None, *, source: Path, python: str | None,
                    metadata: dict | None = None, timeout: float = 600, as_user: str | None = None,
-                   prefix: tuple[str, ...] = ()) -> Run:
+                   prefix: tuple[str, ...] = (), metadata_text: str | None = None) -> Run:
     """Lay out root as Gradescope does (source/, submission/, metadata), run run_autograder, validate.
 
+    metadata_text: the metadata file's text as given, instead of `metadata` ("": no file at all);
     python: the grader's interpreter (None: run_autograder's default, root/venv/bin/python);
     as_user: run run_autograder as this user instead of ourselves (root must be theirs to write);
     prefix: a command that runs it (a container's memory cap, say).
@@ -256,7 +257,9 @@ def run_autograder(root: Path, submission: Path | None, *, source: Path, python:
             shutil.copy(submission, root / "submission")
     else:
         (root / "submission").mkdir()
-    (root / "submission_metadata.json").write_text(json.dumps(metadata or {"id": 123456}))
+    text = json.dumps(metadata or {"id": 123456}) if metadata_text is None else metadata_text
+    if text:
+        (root / "submission_metadata.json").write_text(text)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER")}
     env["AUTOGRADER_ROOT"] = str(root)
     if python is not None:  # None: run_autograder's default, the venv setup.sh made

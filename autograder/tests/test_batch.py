@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -173,6 +174,13 @@ def test_a_batch_of_one_agrees_with_grade(tmp_path):
     assert without_the_lease(from_batch) == without_the_lease(alone)
 
 
+def as_in_a_terminal() -> None:
+    """In a child before it runs: Ctrl-C as a terminal's foreground process gets it (SIGINT neither
+    ignored nor blocked, whatever the test process it is started from inherited)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.slow
 def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
     """Ctrl-C while half the class waits in a sleeping mse_loss (each stopped only after 2 x 10 s of the
@@ -189,14 +197,15 @@ def test_ctrl_c_leaves_no_half_written_csv_and_a_rerun_finishes(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(out), "-j", "2"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_in_a_terminal)
     deadline = time.monotonic() + 60
     while not list((out / "results").glob("[!.]*.json")) if (out / "results").exists() else True:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    said = [line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines() if line.startswith("Sig")]
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, said  # (its signal masks, should it ever not stop)
     assert not (out / "grades.csv").exists()
     kept = sorted(p.stem for p in (out / "results").glob("[!.]*.json"))
     assert kept and set(kept) <= {"s0", "s2", "s4"}  # no sleeper was done
