@@ -136,7 +136,8 @@ def attempts_line(found: Attempts) -> str:
         back = (f" The next one will be graded from {_when(found.returns_at)} (a submission before then counts "
                 "too, and moves that time)." if found.returns_at else "")
         score = f"{found.kept.score:g} from your submission of {_when(found.kept.time)}" if found.kept else "unchanged"
-        return (f"Submissions: you have used all {found.limit} {span}, so this submission was not graded: none of "
+        used = "the 1 submission that counts" if found.limit == 1 else f"all {found.limit} submissions that count"
+        return (f"Submissions: you have used {used} {span}, so this submission was not graded: none of "
                 f"its code was run, and your score stays {score}.{back} Until then, check your work on your own "
                 "machine with the handout's selfcheck.py, which runs the visible tests and names likely mistakes.")
     left = found.left

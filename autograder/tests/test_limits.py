@@ -62,7 +62,8 @@ def test_over_the_limit_no_code_runs_and_the_latest_counted_score_stays_with_its
     assert results["score"] == 3.0 and results["tests"] == [{"name": "t", "score": 1.0}]
     assert results["extra_data"]["status"] == OVER_LIMIT
     said = results["output"]
-    assert said.startswith("Submissions: you have used all 3 in any 24 hours, so this submission was not graded")
+    assert said.startswith("Submissions: you have used all 3 submissions that count in any 24 hours, so this "
+                           "submission was not graded")
     assert "your score stays 3 from your submission of 2026-12-07 16:30 (UTC-08:00)" in said
     assert "from 2026-12-07 21:30 (UTC-08:00)" in said and "selfcheck.py" in said
     # without the kept submission's results (Gradescope passes the latest previous one's only)
@@ -70,9 +71,11 @@ def test_over_the_limit_no_code_runs_and_the_latest_counted_score_stays_with_its
     del older["previous_submissions"][-1]["results"]
     assert within_limits(attempts(DAY, older), dict)["tests"] == []
     assert "Its feedback is on your submission of" in within_limits(attempts(DAY, older), dict)["output"]
+    one = attempts(SubmissionPolicy(limit=1, window_hours=24), metadata(2))
+    assert "you have used the 1 submission that counts in any 24 hours" in within_limits(one, dict)["output"]
     whole = attempts(SubmissionPolicy(limit=2), metadata(400, 300))  # no window: the whole assignment
     assert not whole.allowed and whole.returns_at is None
-    assert "you have used all 2 for this assignment" in within_limits(whole, dict)["output"]
+    assert "you have used all 2 submissions that count for this assignment" in within_limits(whole, dict)["output"]
 
 
 def test_the_count_is_said_first_in_a_graded_submissions_summary():

@@ -51,8 +51,9 @@ def test_over_the_limit_the_previous_score_is_kept_and_no_student_code_runs(limi
     run = grade(limited_root, tmp_path, "training_loop_at_top", metadata=metadata((5, 12.0, False), (1, 17.5, False)))
     assert run.results["score"] == 17.5 and run.results["tests"] == KEPT_TESTS
     assert run.results["extra_data"]["status"] == "over limit"
-    assert run.results["output"].startswith("Submissions: you have used all 2 in any 24 hours, so this submission "
-                                            "was not graded: none of its code was run, and your score stays 17.5")
+    assert run.results["output"].startswith("Submissions: you have used all 2 submissions that count in any 24 "
+                                            "hours, so this submission was not graded: none of its code was run, "
+                                            "and your score stays 17.5")
     assert "The next one will be graded from 2026-12-08 12:30 (UTC-08:00)" in run.results["output"]
     assert "over the submission limit: not graded" in run.log and "graded two_layer_net.py" not in run.log
 
@@ -81,7 +82,7 @@ def test_grade_with_metadata_rehearses_the_policy_locally(limited_root, tmp_path
                            str(tmp_path / "meta.json"), "--results", str(tmp_path / "r.json")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Submissions: you have used all 2 in any 24 hours")
+    assert done.stdout.startswith("Submissions: you have used all 2 submissions that count in any 24 hours")
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 17.5
     missing = subprocess.run([sys.executable, "-m", "autograder", "grade", str(EXAMPLES / "correct"), "--metadata",
                               str(tmp_path / "nope.json")], cwd=REPO, capture_output=True, text=True, timeout=120)
