@@ -69,6 +69,9 @@ class SubmissionPolicy:
     limit: int = 0  # submissions that count per window; 0: no limit
     window_hours: float | None = None  # None: the whole assignment is one window
     exempt: tuple[str, ...] = ()  # staff: emails or student ids, lower-cased
+    # the first this many submissions of a window show the visible cases in full (inputs, expected and
+    # received values); later ones which cases pass and fail only. 0: every one in full
+    details_for: int = 0
 
     @property
     def active(self) -> bool:
@@ -206,8 +209,20 @@ def parse_config(raw: dict[str, Any]) -> Config:
             window_hours=(_number(submissions, "submissions.window_hours", 24.0, low=0.01, high=24 * 366)
                           if "window_hours" in submissions else None),
             exempt=_exempt(submissions, "submissions.exempt"),
+            details_for=_details_for(submissions),
         ),
     )
+
+
+def _details_for(table: dict) -> int:
+    """submissions.details_for: at most the limit, which it counts within."""
+    value = _integer(table, "submissions.details_for", 0, low=0)
+    limit = table.get("limit", 0)  # (already validated)
+    if value and not limit:
+        raise ConfigError("submissions.details_for counts within a limit: set submissions.limit too")
+    if value > limit:
+        raise ConfigError(f"submissions.details_for must be at most submissions.limit ({limit}), got {value}")
+    return value
 
 
 def _exempt(table: dict, where: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..config import SubmissionPolicy
+from ..core.cases import visible_cases
 
 GRADER_ERROR = "grader error"  # (grade.Status.GRADER_ERROR: a results document of ours whose grading failed)
 OVER_LIMIT = "over limit"  # extra_data.status of the results of a submission not graded for it
@@ -48,6 +49,12 @@ class Attempts:
     kept: Earlier | None = None  # over the limit: the latest counted submission, whose score stays
     exempt: bool = False
     problem: str = ""  # why the limit could not be applied ("" when it was)
+    details_for: int = 0  # the first this many of a window show the visible cases in full (0: every one)
+
+    @property
+    def in_full(self) -> bool:
+        """Whether this submission's visible cases are shown in full (inputs, expected and received)."""
+        return not self.details_for or self.exempt or bool(self.problem) or self.used < self.details_for
 
     @property
     def left(self) -> int:
@@ -57,7 +64,7 @@ class Attempts:
     def as_data(self) -> dict:
         """For results.json's extra_data (what a later tool reads: data, not these words)."""
         return {"limit": self.limit, "window_hours": self.window_hours, "used_before": self.used,
-                "allowed": self.allowed, "exempt": self.exempt,
+                "allowed": self.allowed, "exempt": self.exempt, "in_full": self.in_full,
                 "returns_at": self.returns_at.isoformat() if self.returns_at else None, "problem": self.problem}
 
 
@@ -69,7 +76,8 @@ def attempts(policy: SubmissionPolicy, metadata) -> Attempts | None:
     window = timedelta(hours=policy.window_hours) if policy.window_hours else None
 
     def unlimited(problem: str = "", exempt: bool = False) -> Attempts:
-        return Attempts(policy.limit, policy.window_hours, 0, True, None, exempt=exempt, problem=problem)
+        return Attempts(policy.limit, policy.window_hours, 0, True, None, exempt=exempt, problem=problem,
+                        details_for=policy.details_for)
 
     if not isinstance(metadata, dict) or not metadata:
         return unlimited("Gradescope's submission metadata was missing or unreadable")
@@ -86,9 +94,10 @@ def attempts(policy: SubmissionPolicy, metadata) -> Attempts | None:
     if len(counted) < policy.limit:
         full = len(counted) + 1 >= policy.limit
         back = counted[0].time + window if window and full and counted else now + window if window and full else None
-        return Attempts(policy.limit, policy.window_hours, len(counted), True, back)
+        return Attempts(policy.limit, policy.window_hours, len(counted), True, back, details_for=policy.details_for)
     back = counted[-policy.limit].time + window if window else None  # (the oldest that keeps it full leaves)
-    return Attempts(policy.limit, policy.window_hours, len(counted), False, back, kept=counted[-1])
+    return Attempts(policy.limit, policy.window_hours, len(counted), False, back, kept=counted[-1],
+                    details_for=policy.details_for)
 
 
 def within_limits(found: Attempts | None, grade: Callable[[], dict]) -> dict:
@@ -99,9 +108,26 @@ def within_limits(found: Attempts | None, grade: Callable[[], dict]) -> dict:
     if not found.allowed:
         return over_limit_results(found)
     results = grade()
+    if not found.in_full:
+        results["tests"] = [_pass_fail_only(t) for t in results.get("tests", [])]
     results["output"] = attempts_line(found) + "\n\n" + str(results.get("output") or "")
     results.setdefault("extra_data", {})["submissions"] = found.as_data()
     return results
+
+
+def _pass_fail_only(test: dict) -> dict:
+    """A visible test as a submission past `details_for` sees it: how many cases pass and which fail, by
+    their titles (the grader's words), without the inputs, the values or the likely cause."""
+    extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
+    if extra.get("hidden") is not False:
+        return test
+    failing = [str(title) for title in extra.get("failing_cases") or []]
+    total = len(visible_cases())
+    lines = [f"{total - len(failing)}/{total} cases passed."]
+    if failing:
+        lines += ["", "Failing cases (their inputs and values are shown on the first submissions of a window "
+                      "only):", *(f"- {title}" for title in failing)]
+    return {**test, "output": "\n".join(lines), "extra_data": {k: v for k, v in extra.items() if k != "failures"}}
 
 
 def over_limit_results(found: Attempts) -> dict:
@@ -145,6 +171,9 @@ def attempts_line(found: Attempts) -> str:
             f"{left if left else 'none'} left")
     if not left and found.returns_at:
         line += f" until {_when(found.returns_at)}"
+    if not found.in_full:
+        line += (f". The first {found.details_for} of a window show the visible cases in full; this one shows "
+                 "which pass and which fail")
     return line + "."
 
 

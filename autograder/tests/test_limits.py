@@ -3,6 +3,7 @@ and the results over the limit, from metadata as Gradescope writes it."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -112,3 +113,30 @@ def test_staff_are_exempt_and_unreadable_metadata_costs_no_submission():
 ])
 def test_times_are_read_as_gradescope_writes_them(text, expected):
     assert parse_time(text) == expected
+
+
+def test_past_details_for_the_visible_cases_say_only_which_pass():
+    policy = SubmissionPolicy(limit=3, window_hours=24, details_for=1)
+    visible = {"name": "Loss (visible cases)", "score": 0.5, "output": "**small**, in full: x = [1, 2] instead of 3",
+               "extra_data": {"hidden": False, "failing_cases": ["small", "n = h = k = 1"],
+                              "failures": ["small: 3 instead of 6"]}}
+    hidden = {"name": "Loss (hidden cases)", "score": 0, "output": "0/4 cases passed.", "extra_data": {"hidden": True}}
+
+    def graded() -> dict:
+        return {"score": 0.5, "output": "summary", "tests": [dict(visible), dict(hidden)]}
+
+    first = within_limits(attempts(policy, metadata()), graded)
+    assert first["tests"][0] == visible and first["extra_data"]["submissions"]["in_full"]
+    second = within_limits(attempts(policy, metadata(2)), graded)
+    shown = second["tests"][0]
+    assert shown["output"].startswith("10/12 cases passed.\n\nFailing cases (their inputs and values are shown")
+    assert "- small\n- n = h = k = 1" in shown["output"] and "instead of" not in json.dumps(shown)
+    assert second["tests"][1] == hidden and second["score"] == 0.5
+    assert "The first 1 of a window show the visible cases in full; this one shows which pass and which fail" \
+        in second["output"]
+    staff = SubmissionPolicy(limit=3, window_hours=24, details_for=1, exempt=("s@uni.edu",))
+    assert within_limits(attempts(staff, metadata(2)), graded)["tests"][0] == visible
+    for bad, words in (({"details_for": 1}, "set submissions.limit too"),
+                       ({"limit": 2, "details_for": 3}, "at most submissions.limit")):
+        with pytest.raises(ConfigError, match=words):
+            parse_config({"submissions": bad})

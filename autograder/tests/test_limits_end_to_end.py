@@ -13,7 +13,7 @@ import pytest
 from .conftest import EXAMPLES, REPO, root_with_config, run_autograder
 
 NOW = datetime(2026, 12, 7, 17, 30, tzinfo=timezone(timedelta(hours=-8)))
-LIMIT = '\n[submissions]\nlimit = 2\nwindow_hours = 24\nexempt = ["ta@uni.edu"]\n'
+LIMIT = '\n[submissions]\nlimit = 2\nwindow_hours = 24\nexempt = ["ta@uni.edu"]\ndetails_for = 1\n'
 KEPT_TESTS = [{"name": "Affine layer (visible cases)", "score": 1.0, "max_score": 1.0, "output": "kept"}]
 
 
@@ -43,6 +43,19 @@ def test_failed_runs_do_not_count_and_the_count_is_said_first(limited_root, tmp_
     run = grade(limited_root, tmp_path, metadata=metadata((30, 20.0, False), (3, 0.0, True)))  # outside; failed
     assert run.results["score"] == 20 and run.results["tests"]
     assert run.results["output"].startswith("Submissions: this is 1 of 2 in any 24 hours; 1 left.\n\n")
+
+
+@pytest.mark.slow
+def test_the_first_submission_of_a_window_shows_values_and_the_second_which_cases_fail(limited_root, tmp_path):
+    first = grade(limited_root, tmp_path / "1", "missing_factor_2", metadata=metadata())
+    second = grade(limited_root, tmp_path / "2", "missing_factor_2", metadata=metadata((2, 9.0, False)))
+    assert first.results["score"] == second.results["score"] < 20  # the same grading, shown differently
+    for run, in_full in ((first, True), (second, False)):
+        visible = [t for t in run.results["tests"] if not t["extra_data"]["hidden"] and t["score"] < t["max_score"]]
+        assert visible and all(("instead of" in t["output"]) == in_full for t in visible)
+    hidden = [[t["output"] for t in run.results["tests"] if t["extra_data"]["hidden"]] for run in (first, second)]
+    assert hidden[0] == hidden[1]  # hidden tests unchanged
+    assert "this one shows which pass and which fail" in second.results["output"]
 
 
 @pytest.mark.slow
