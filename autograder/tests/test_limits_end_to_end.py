@@ -10,6 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from autograder.config import SubmissionPolicy
+from autograder.grading.limits import attempts
+
 from .conftest import EXAMPLES, REPO, root_with_config, run_autograder
 
 NOW = datetime(2026, 12, 7, 17, 30, tzinfo=timezone(timedelta(hours=-8)))
@@ -127,3 +130,15 @@ def test_batch_applies_the_limit_from_an_exports_history(tmp_path):
     assert results["1"]["score"] == 17.5 and results["1"]["extra_data"]["status"] == "over limit"
     assert results["2"]["score"] == 20 and results["2"]["output"].startswith("Submissions: this is 2 of 2")
     assert results["3"]["score"] == 20 and results["3"]["output"].startswith("Submissions: this is 1 of 2")
+
+
+@pytest.mark.slow
+def test_a_run_whose_grader_died_is_marked_so_no_limit_counts_it(runtime, tmp_path):
+    """run_autograder's last line of defence (the grader never started) writes a valid file marked as a
+    grader error, which a later submission's limit skips."""
+    died = run_autograder(tmp_path / "gs", EXAMPLES / "correct", source=runtime / "source", python="/bin/false")
+    assert died.results["score"] == 0 and "stopped unexpectedly" in died.results["output"]
+    later = metadata((1, 0.0, False))
+    later["previous_submissions"][0]["results"] = died.results
+    found = attempts(SubmissionPolicy(limit=1, window_hours=24), later)
+    assert found.allowed and found.used == 0
