@@ -432,37 +432,48 @@ def _context():
 
 def _torch_oracle(timeout=120):
     """torch autograd's gradients (torch_gradients), or None where torch is not installed or fails."""
-    receive, send = _context().Pipe(duplex=False)
-    child = _context().Process(target=torch_gradients, args=(send,), daemon=True)
-    child.start()
-    send.close()
-    try:
-        return receive.recv() if receive.poll(timeout) else None
-    except EOFError:
-        return None
-    finally:
-        child.kill()
-        child.join()
+    result, _ = _in_child(torch_gradients, (), timeout)
+    return result
 
 
 def _in_child(target, args, timeout):
     """What `target(*args, connection)` sends from a child process within `timeout` seconds, or
-    (None, exit code) when it sends nothing: a hang (None) or a crash."""
+    (None, exit code) when it sends nothing: a hang (None) or a crash. The child never outlives this
+    call: it is killed here whatever happens (Ctrl-C included), and dies by itself if this process
+    is killed first (_watched)."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=target, args=(*args, send), daemon=True)
+    child = context.Process(target=_watched, args=(os.getpid(), target, *args, send), daemon=True)
     child.start()
     send.close()
-    if receive.poll(timeout):
-        try:
-            result = receive.recv()
-            child.join(1)
-            return result, 0
-        except EOFError:
-            pass
-    child.kill() if child.is_alive() else None
-    child.join()
+    try:
+        if receive.poll(timeout):
+            try:
+                result = receive.recv()
+                child.join(1)
+                return result, 0
+            except EOFError:
+                pass
+    finally:
+        if child.is_alive():  # (SIGKILL: code that ignores SIGTERM, as an endless loop may, stops too)
+            child.kill()
+        child.join()
     return None, child.exitcode
+
+
+def _watched(parent, target, *args):
+    """In the child: run target(*args), exiting as soon as the selfcheck that started it is gone (killed,
+    or its terminal closed), so an endless loop in your code never outlives it."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    target(*args)
 
 
 def run_top_level(path, timeout=CALL_TIMEOUT):

@@ -10,8 +10,10 @@ import json
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import tokenize
 import zipfile
 
@@ -23,7 +25,7 @@ from autograder.grading.grade import Grader, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.instructor.handout import build_handout
 
-from .conftest import EXAMPLES, REPO
+from .conftest import EXAMPLES, REPO, alive, descendants
 
 # torch_tensors is right, and selfcheck says so; the grader fails it only because torch does not fit
 # its default memory limit (and Gradescope's runtime has no torch): the environment, not the code.
@@ -302,3 +304,36 @@ def test_selfcheck_piped_into_a_reader_that_stops_ends_quietly(handout):
                           stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=180)
     os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.slow
+def test_selfcheck_killed_leaves_no_child_running_the_students_endless_loop(handout, tmp_path):
+    """A student's selfcheck killed outright (its terminal closed, a kill -9) while a child runs an
+    endless loop that ignores SIGTERM (hang_in_loss): the child stops by itself."""
+    handout, _ = handout
+    proc = subprocess.Popen([sys.executable, "-I", str(handout / "selfcheck.py"),
+                             str(EXAMPLES / "hang_in_loss" / "two_layer_net.py"), "--timeout", "600"],
+                            cwd=handout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(_spinning(pid) for pid in descendants(proc.pid)):  # the loop's child, busy
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        children = descendants(proc.pid)
+        proc.kill()  # the selfcheck alone, not its group
+        proc.wait()
+        deadline = time.monotonic() + 60
+        while alive(children):
+            assert time.monotonic() < deadline, f"still running: {alive(children)}"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # (whatever is left, should the test fail)
+
+
+def _spinning(pid: int) -> bool:
+    """Whether the process has used a second of CPU time (the endless loop, not a start-up)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") > 1.0
