@@ -180,3 +180,23 @@ def test_the_report_reads_at_1400_px_in_a_real_browser_and_every_link_opens_a_pa
     for link in set(links):  # every link opens a readable page, not raw JSON
         assert (out / link).read_text().startswith("<!doctype html>")
     assert html.escape(NAMES["ok_02"]) in report and NAMES["ok_02"] not in report
+
+
+@pytest.mark.slow
+def test_a_part_nearly_everyone_fails_is_flagged_first_in_the_terminal_and_the_report(tmp_path):
+    """Five submissions all missing the factor 2 (a test or an instruction worth checking, seen from the
+    class): the batch's summary and the top of the report say which parts."""
+    folder = tmp_path / "class"
+    for i in range(5):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "two_layer_net.py").write_text(solution(VARIANTS[i], mistake="mf2"))
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(folder), "--out", str(tmp_path / "out")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    flagged = [line for line in done.stdout.splitlines() if line.startswith("Nearly everyone loses points on ")]
+    assert [line.split(":")[0].rsplit(" ", 1)[1] for line in flagged] == ["mse_grad", "grad.W1", "grad.b1", "grad.W2",
+                                                                         "grad.b2"]
+    assert all("5 of 5 graded normally (check the test and the instructions)" in line for line in flagged)
+    report = (tmp_path / "out" / "report.html").read_text()
+    top = report[:report.index("<h2>Needs attention</h2>")]
+    assert "Nearly everyone loses points on 5 parts" in top and "Loss gradient dl/dy_hat" in top
