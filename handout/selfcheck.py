@@ -662,16 +662,13 @@ def top_level_lines(events):
         return []
     lines = ["Top-level code that did not run as written (the autograder runs the rest, and so did this check):"]
     for e in events:
-        where = f"cell {e['cell']}, line {e['line']}" if e["cell"] is not None else f"line {e['line']}"
-        what = {"stopped": f"stopped after {e.get('seconds', 0):.2g} s of CPU time",
-                "stand-in": f"{e.get('module')} is not on the autograder: a stand-in that does nothing took its place"
-                }.get(e["outcome"], e.get("error", ""))
+        what = event_words(e)  # (the autograder's own words: toplevel.py, copied in below)
         if e["outcome"] == "failed" and e.get("module"):
             what += (f" (the package {e['module'].split('.')[0]!r} is not available on the grader: remove the "
                      "import, and what uses it)")
-        lines.append(f"  - {where} `{e['code']}`: {what}")
+        lines.append(f"  - {what}")
     if any(e["outcome"] == "stopped" and e["cell"] is None for e in events):
-        lines.append('  Put code that trains, tests or plots under `if __name__ == "__main__":`.')
+        lines.append("  " + MAIN_GUARD_ADVICE)
     return lines + [""]
 
 

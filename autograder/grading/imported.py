@@ -3,9 +3,10 @@ statements did not run as written, what it printed."""
 
 from __future__ import annotations
 
-from ..core.call import ImportReport, TopLevelEvent, TopLevelOutcome
+import dataclasses
 
-MAIN_GUARD = 'if __name__ == "__main__":'
+from ..core.call import ImportReport, TopLevelEvent, TopLevelOutcome
+from ..sandbox.toplevel import MAIN_GUARD_ADVICE, event_words
 
 
 def import_failure(report: ImportReport, packages: tuple[str, ...]) -> str:
@@ -37,17 +38,9 @@ def toplevel_note(events: tuple[TopLevelEvent, ...], graded_file: str, packages:
              "is graded:"]
     missing = []
     for event in events:
-        where = f"cell {event.cell}, line {event.line}" if event.cell is not None else f"line {event.line}"
-        code = f" `{event.code}`" if event.code else ""
-        if event.outcome == TopLevelOutcome.STOPPED:
-            what = f"stopped after {event.seconds:.2g} s of CPU time (a training loop or a long computation?)"
-        elif event.outcome == TopLevelOutcome.STAND_IN:
-            what = f"{event.module} is not offered by the grader; a stand-in that does nothing took its place"
-        else:
-            what = event.error
-            if event.module:
-                missing.append(event.module)
-        lines.append(f"- {where}{code}: {what}")
+        if event.outcome == TopLevelOutcome.FAILED and event.module:
+            missing.append(event.module)
+        lines.append("- " + event_words(dataclasses.asdict(event)))
     for module in dict.fromkeys(missing):
         lines += _not_offered(module, packages)
     if any(e.outcome == TopLevelOutcome.STAND_IN for e in events):
@@ -55,8 +48,7 @@ def toplevel_note(events: tuple[TopLevelEvent, ...], graded_file: str, packages:
                      "of your code run.")
     stopped = [e for e in events if e.outcome == TopLevelOutcome.STOPPED]
     if any(e.cell is None for e in stopped):
-        lines.append(f"Put code that trains, tests or plots under `{MAIN_GUARD}`: then importing your file only "
-                     "defines its functions, and running it still runs that code.")
+        lines.append(MAIN_GUARD_ADVICE)
     elif stopped:
         lines.append("The grader runs a notebook's code cells in order, each statement within a share of the "
                      "import's time: a long-running one is stopped there and the cells after it still run.")

@@ -336,6 +336,24 @@ def run(file_units, namespace, budget, wall_factor, skip=(), restart=None):
     return events
 
 
+def event_words(event):
+    """An event of run() in a line, as the grader and selfcheck.py both say it: where, its code, what
+    happened ("cell 8, line 3 `while True:`: stopped after 4 s of CPU time (...)")."""
+    where = f"cell {event['cell']}, line {event['line']}" if event.get("cell") is not None else f"line {event['line']}"
+    code = f" `{event['code']}`" if event.get("code") else ""
+    if event.get("outcome") == "stopped":
+        what = f"stopped after {event.get('seconds', 0):.2g} s of CPU time (a training loop or a long computation?)"
+    elif event.get("outcome") == "stand-in":
+        what = f"{event.get('module')} is not offered by the grader; a stand-in that does nothing took its place"
+    else:
+        what = event.get("error", "")
+    return f"{where}{code}: {what}"
+
+
+MAIN_GUARD_ADVICE = ('Put code that trains, tests or plots under `if __name__ == "__main__":`: then importing your '
+                     "file only defines its functions, and running it still runs that code.")
+
+
 def _top_level_line(stop, code):
     """The line of the module's own code (`code`) that was running when `stop` was raised (0: unknown)."""
     line, tb = 0, stop.__traceback__

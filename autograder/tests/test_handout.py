@@ -337,3 +337,16 @@ def _spinning(pid: int) -> bool:
     except OSError:
         return False
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") > 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["training_loop_at_top", "notebook_vscode", "notebook_correct"])
+def test_selfcheck_says_what_of_the_top_level_did_not_run_in_the_graders_words(handout, runtime, grader, example):
+    """The lines a student reads about statements stopped, failed or stood in for are the grader's own
+    (toplevel.event_words, copied into selfcheck.py), line for line."""
+    out, _ = handout
+    path = next(p for p in sorted((EXAMPLES / example).iterdir()) if p.suffix in (".py", ".ipynb"))
+    printed = selfcheck(out, path, str(runtime / "venv" / "bin" / "python"), "--timeout=3").stdout.splitlines()
+    graded = [line for line in grader.grade(EXAMPLES / example).output.splitlines()
+              if line.startswith(("- line ", "- cell "))]
+    assert graded and [line.strip() for line in printed if line.startswith(("  - line ", "  - cell "))] == graded
