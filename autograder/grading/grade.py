@@ -27,7 +27,7 @@ from .fingerprint import stamped
 from .imported import import_failure, toplevel_note
 from .rubric import CaseResult, ScoredTest, complete, score_tests, summary
 from .runner import NOT_RUN_REASON, Replay, plan_calls, run_grading_tests
-from .submission import locate, stage
+from .submission import Located, locate, stage, uploaded_files
 
 SOURCE_DIR = Path(__file__).absolute().parents[2]  # beside the package: reference/, tests/
 TESTS_DIR = SOURCE_DIR / "tests"
@@ -178,12 +178,15 @@ class Grader:
                     if imported.unreadable_notebook:
                         why, failure = "notebook could not be read", imported.message
                     else:
-                        why, failure = "file could not be imported", import_failure(imported, config.student_packages)
+                        why, failure = "file could not be imported", import_failure(
+                            imported, config.student_packages, _own_modules(located))
                     results = complete([], cases, f"not graded: your {why}", Failure.NOT_GRADED,
                                        tuple(t.part for t in book.tests))  # (in the tests' order, as graded)
                     return report(results, status=Status.IMPORT_ERROR, notes=notes + [failure], replay=replay,
                                   hidden_in_full=() if keep_calls else None)
-                notes.append(toplevel_note(imported.toplevel, str(located.relative), config.student_packages))
+                if imported.toplevel:
+                    notes.append(toplevel_note(imported.toplevel, str(located.relative), config.student_packages,
+                                               _own_modules(located)))
                 if imported.stdout:
                     notes.append("Your file printed this while being imported:\n" + imported.stdout)
                 missing = [name for name in FUNCTIONS if name not in imported.functions]
@@ -267,6 +270,12 @@ def grade_submission(path: Path, config: Config, submission_id: str = "local",
     """Grade one submission with a Grader of its own (see Grader.grade)."""
     with Grader(config, config_files, diagnoser=diagnoser) as grader:
         return grader.grade(path, submission_id, keep_calls)
+
+
+def _own_modules(located: Located) -> frozenset[str]:
+    """The module names the upload itself provides: its .py files, and the graded file's."""
+    files = [located.relative] if located.single_file else uploaded_files(located.root)
+    return frozenset(Path(f).stem for f in files if f is not None and Path(f).suffix in (".py", ".ipynb"))
 
 
 def _stale_handout(folder: Path, stamp: str) -> str:
