@@ -8,6 +8,8 @@ files are unchanged, and nothing it planted stays behind.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -25,7 +27,7 @@ from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox import bubblewrap
-from autograder.sandbox.isolation import processes_of, running_as_root
+from autograder.sandbox.isolation import LEASES, processes_of, running_as_root
 from autograder.sandbox.landlock import abi as landlock_abi
 
 from .conftest import REPO, left_behind, run_autograder, zygotes_and_workers
@@ -71,10 +73,32 @@ def test_hostile_submission_earns_nothing_it_did_not_earn(attack, gradescope, ru
     assert zygotes_and_workers() == ""
     uid = run.results["extra_data"]["sandbox_uid"]
     if running_as_root() and uid is not None:
-        assert processes_of(uid) == []
-        assert left_behind(uid) == []
-        assert sysv_objects_of(uid) == []
+        with lease_of(uid):  # (no other grader on this machine can start a process as the user meanwhile)
+            assert processes_of(uid) == []
+            assert left_behind(uid) == []
+            assert sysv_objects_of(uid) == []
     assert not Path("/tmp/autograder-pwned").exists()
+
+
+@contextlib.contextmanager
+def lease_of(uid: int, seconds: float = 120):
+    """Hold the lease of the sandbox user `uid` (its lock file's flock, as a grader holds it, without
+    lease_user's clearing of what the user left): once the run that used it has given it back, another
+    grader on the machine (a batch beside the suite) may lease it at once and run its own student
+    code as that user; holding the lease, whatever runs as the user was left behind."""
+    lock = os.open(LEASES / f"{pwd.getpwuid(uid).pw_name}.lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "another grader held the sandbox user throughout"
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(lock)  # (the lock goes with it)
 
 
 def sysv_objects_of(uid: int) -> list[str]:
