@@ -92,8 +92,9 @@ def attempts(policy: SubmissionPolicy, metadata) -> Attempts | None:
     counted = sorted((e for e in map(_earlier, history) if e is not None and e.time < now
                       and (window is None or e.time > now - window)), key=lambda e: e.time)
     if len(counted) < policy.limit:
-        full = len(counted) + 1 >= policy.limit
-        back = counted[0].time + window if window and full and counted else now + window if window and full else None
+        back = None  # (said only once this one fills the window: when its oldest, maybe this one, leaves)
+        if window and len(counted) + 1 >= policy.limit:
+            back = (counted[0].time if counted else now) + window
         return Attempts(policy.limit, policy.window_hours, len(counted), True, back, details_for=policy.details_for)
     back = counted[-policy.limit].time + window if window else None  # (the oldest that keeps it full leaves)
     return Attempts(policy.limit, policy.window_hours, len(counted), False, back, kept=counted[-1],

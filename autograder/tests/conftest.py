@@ -142,6 +142,19 @@ def quick_timeouts(config_text: str) -> str:
     return config_text.replace("call_timeout = 2.0 ", "call_timeout = 1.0 ")
 
 
+@pytest.fixture(scope="session")
+def short_limits(tmp_path_factory) -> Path:
+    """The shipped config with short time limits (call 0.5 s, import 2.5 s of CPU), for tests whose
+    assertions hold at any limit (a hang is a timeout, a top-level loop is stopped): the hanging and
+    looping examples cost a quarter of the time."""
+    text = (REPO / "grading.toml").read_text()
+    assert "call_timeout = 2.0 " in text and "import_timeout = 10.0 " in text
+    config = tmp_path_factory.mktemp("config") / "grading.toml"
+    config.write_text(text.replace("call_timeout = 2.0 ", "call_timeout = 0.5 ")
+                      .replace("import_timeout = 10.0 ", "import_timeout = 2.5 "))
+    return config
+
+
 def base_python() -> str:
     """A Python other users can run (the sandbox user runs the worker with it): the system one if any."""
     for candidate in ("/usr/bin/python3", sys._base_executable):

@@ -105,18 +105,6 @@ def cmdline(pid: int) -> list[str]:
         return []
 
 
-@pytest.fixture(scope="module")
-def short_limits(tmp_path_factory) -> Path:
-    """The shipped config with short time limits: what is said of a hang or a stopped loop is the same
-    at any limit, and the hanging examples cost a quarter of the time."""
-    text = (REPO / "grading.toml").read_text()
-    assert "call_timeout = 2.0 " in text and "import_timeout = 10.0 " in text
-    config = tmp_path_factory.mktemp("config") / "grading.toml"
-    config.write_text(text.replace("call_timeout = 2.0 ", "call_timeout = 0.5 ")
-                      .replace("import_timeout = 10.0 ", "import_timeout = 2.5 "))
-    return config
-
-
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
 @pytest.mark.slow
 def test_grade_explains_each_failing_part_in_a_line_on_one_screen(example, short_limits):
