@@ -26,14 +26,14 @@ from ..config import Config
 from ..core.parts import SUBMISSION_FILE
 from ..escape import one_line, terminal
 from ..grading.grade import Grader, runtime_not_installed, secret_files
-from ..sandbox.isolation import readable_by_others, running_as_root, unreadable_runtime_path
+from ..sandbox.isolation import on_tmpfs, readable_by_others, running_as_root, unreadable_runtime_path
 from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
 from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mistakes_csv
 from .handout import NOTEBOOK_FILE, notebook_source, template_source
 from .insight import Insight
-from .intake import Entry, check_found, discover
+from .intake import Entry, check_found, discover, input_bytes
 from .integrity import rare_answers, same_sources, source_print
 from .items import hard_parts
 from .pool import grade_one, start_grader
@@ -43,6 +43,8 @@ from .student_page import page_path, write_student_page
 from .whatif import Comparison, compare_rows, read_earlier
 
 PRIVATE_FOLDER = 0o700  # what a batch writes: the instructor's alone (its files: rows.PRIVATE_FILE)
+CLASS_COPY_PREFIX = "autograder-class-"  # then the batch's pid: the folder its input is copied into
+MEMORY_FOLDER, _MEMORY_SPARE = "/dev/shm", 1 << 30  # a class's copy goes there if this much stays free
 
 
 @dataclass
@@ -111,8 +113,11 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         warn(f"the sandbox is incomplete. MISSING guarantees: {'; '.join(missing)}.")
     if gap := runtime_not_installed(config):
         warn(gap)
-    with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp:
-        entries = discover(Path(input_path), Path(tmp), warn=warn, out=out)
+    copy_home = class_copy_home(Path(input_path))
+    with tempfile.TemporaryDirectory(prefix="autograder-batch-", ignore_cleanup_errors=True) as tmp, \
+            tempfile.TemporaryDirectory(prefix=f"{CLASS_COPY_PREFIX}{os.getpid()}-", dir=copy_home,
+                                        ignore_cleanup_errors=True) as class_copy:
+        entries = discover(Path(input_path), Path(class_copy), warn=warn, out=out)
         check_found(Path(input_path), entries)
         ids = [e.id for e in entries]
         if len(set(ids)) != len(ids):
@@ -146,7 +151,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         os.chmod(tmp, 0o711)
         os.chmod(scratch, 0o711)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_grader,
-                                   initargs=(config, config_files, scratch, os.getpid()))
+                                   initargs=(config, config_files, scratch, os.getpid(), Path(class_copy)))
         try:
             pending = {pool.submit(grade_one, e, paths[e.id], keys[e.id]): e for e in todo}
             while pending:
@@ -179,6 +184,19 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
         graded = sum(done.get(e.id, (None,))[0] == keys[e.id] for e in todo)
     return BatchSummary(graded, len(entries) - len(todo), rows, interrupted, comparison, groups, insight)
+
+
+def class_copy_home(input_path: Path) -> str | None:
+    """Where to copy the class (intake.discover): a tmpfs (/dev/shm) with room for twice its size,
+    else the system's temporary folder (None). Student code never writes there (each submission is
+    staged from it, as a single grading stages its upload); on a disk, writing a class's thousand
+    small files and deleting them after took about a twentieth of a batch's time."""
+    try:
+        free = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return None
+    room = free.f_bavail * free.f_frsize >= 2 * input_bytes(input_path) + _MEMORY_SPARE
+    return MEMORY_FOLDER if room and on_tmpfs(Path(MEMORY_FOLDER)) else None
 
 
 def _handed_out(config: Config, folder: Path) -> list[str | None]:

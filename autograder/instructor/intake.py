@@ -6,6 +6,7 @@ graded; an export's submission_metadata.yml names who submitted each folder.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import zipfile
@@ -74,6 +75,22 @@ def discover(input_path: Path, workdir: Path, warn=None, out: Path | None = None
             continue
         entries.append(Entry(_slug(child.stem if child.is_file() else child.name), child))
     return entries
+
+
+def input_bytes(input_path: Path) -> int:
+    """What the input takes once copied into discover's workdir: a zip's members unpacked, or a
+    folder's files (links not followed)."""
+    if input_path.is_file() and zipfile.is_zipfile(input_path):
+        with zipfile.ZipFile(input_path) as zf:
+            return sum(member.file_size for member in zf.infolist())
+    total = 0
+    for folder, _, files in os.walk(input_path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def check_found(input_path: Path, entries: list[Entry]) -> None:

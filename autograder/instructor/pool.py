@@ -30,17 +30,19 @@ from .student_page import page_path, write_student_page
 # serve every submission that process grades. Module-level because a pool process is the edge of
 # this program; nothing else reads it.
 _grader = None
-_pool = {"grading": False, "parent": 0, "batch_tmp": None}  # this pool process's own bookkeeping
+_pool = {"grading": False, "parent": 0, "batch_folders": ()}  # this pool process's own bookkeeping
 
 
-def start_grader(config: Config, config_files: list[Path], scratch_parent: Path, parent: int) -> None:
+def start_grader(config: Config, config_files: list[Path], scratch_parent: Path, parent: int,
+                 class_copy: Path) -> None:
     """Pool process initializer: a Grader of this process's own (its zygote, and as root a sandbox
-    user no other grader holds)."""
+    user no other grader holds). The batch's folders (its temporary folder, scratch_parent's, and
+    the class's copy) are removed by a pool process that outlives the batch's process."""
     global _grader
     # Ctrl-C, SIGTERM and SIGHUP are the parent's to handle: it stops this process with SIGTERM, which
     # unwinds whatever is being graded (the sandbox's cleanup runs) and leaves nothing written for it.
     # The same happens if the parent dies without a word (SIGKILL): the kernel sends the SIGTERM.
-    _pool.update(parent=parent, batch_tmp=scratch_parent.parent)
+    _pool.update(parent=parent, batch_folders=(scratch_parent.parent, class_copy))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
@@ -63,11 +65,12 @@ def _stop(signum, frame):
 
 
 def _leave() -> None:
-    """Close this process's grader and exit; if the batch's parent is gone, clear its temporary folder."""
+    """Close this process's grader and exit; if the batch's parent is gone, clear its folders."""
     if _grader is not None:
         _grader.close()
     if os.getppid() != _pool["parent"]:
-        shutil.rmtree(_pool["batch_tmp"], ignore_errors=True)
+        for folder in _pool["batch_folders"]:
+            shutil.rmtree(folder, ignore_errors=True)
     os._exit(143)
 
 

@@ -20,6 +20,7 @@ import jsonschema
 import pytest
 
 from autograder.config import load_config
+from autograder.instructor.batch import CLASS_COPY_PREFIX, MEMORY_FOLDER, class_copy_home
 from autograder.instructor.intake import Submitter
 from autograder.instructor.report import missing_guarantees, render_report
 from autograder.instructor.rows import from_results
@@ -422,6 +423,8 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
         time.sleep(0.05)
     family = descendants(proc.pid)
     assert family  # pool processes, zygotes, workers
+    class_copies = f"{CLASS_COPY_PREFIX}{proc.pid}-*"  # the input's copy: in memory where there is room
+    assert list(Path(MEMORY_FOLDER).glob(class_copies)) or class_copy_home(folder) is None
     os.kill(proc.pid, signum)
     status = proc.wait(timeout=30)
     stderr = proc.stderr.read()
@@ -433,8 +436,9 @@ def test_a_killed_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_one(t
     if signum != signal.SIGKILL:
         assert status == 128 + signum and "run the same command again to finish" in stderr
     deadline = time.monotonic() + 30
-    while list(temporary.iterdir()):  # its input copy and scratch folders go (the pool's last clean-up)
-        assert time.monotonic() < deadline, list(temporary.iterdir())
+    # its input copy and scratch folders go (the pool's last clean-up)
+    while list(temporary.iterdir()) or list(Path(MEMORY_FOLDER).glob(class_copies)):
+        assert time.monotonic() < deadline, list(temporary.iterdir()) + list(Path(MEMORY_FOLDER).glob(class_copies))
         time.sleep(0.05)
     assert not any((out / "results" / f"{path.parent.name}.json").exists() for path in sleepers)
     for path in sleepers:
@@ -532,3 +536,25 @@ def test_an_attention_entry_says_its_score_and_what_failed(tmp_path):
     page = render_report([row], load_config())
     entry = page[page.index("<h2>Needs attention</h2>"):page.index("<h2>Scores</h2>")]
     assert "status crash; 19/2" in entry and "(segmentation fault) &lt;b&gt;" in entry and "<b>" not in entry
+
+
+def test_the_class_is_copied_into_memory_only_where_it_fits(tmp_path, monkeypatch):
+    """A tmpfs with room for twice the class and a gigabyte besides; else the system's temporary folder."""
+    folder = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", folder / "alice")
+    big = folder / "bob" / "data.bin"
+    big.parent.mkdir()
+    with open(big, "wb") as f:
+        f.truncate(5 << 20)  # (sparse: counted by its size, as a copy would hold it)
+    from autograder.instructor import batch as batch_module
+    from autograder.sandbox.isolation import on_tmpfs
+
+    def free(megabytes):  # the tmpfs's free space, as statvfs says it
+        monkeypatch.setattr(batch_module.os, "statvfs", lambda path: os.statvfs_result(
+            (4096, 4096, 1 << 30, megabytes << 8, megabytes << 8, 0, 0, 0, 0, 255)))
+
+    in_memory = MEMORY_FOLDER if on_tmpfs(Path(MEMORY_FOLDER)) else None
+    free(1024 + 11)
+    assert class_copy_home(folder) == in_memory
+    free(1024 + 9)  # (2 x 5 MB no longer fits beside the gigabyte kept free)
+    assert class_copy_home(folder) is None
