@@ -105,6 +105,24 @@ def _student_traceback(exc):
     return text[-4000:]
 
 
+def _warn_relatively():
+    """Warnings name the submission's files as tracebacks do ("two_layer_net.py:35: RuntimeWarning"): the
+    scratch folder's path differs from one grading to the next, and the student never saw it."""
+    import linecache
+    import warnings
+
+    plain = warnings.formatwarning
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if line is None:  # (read from the file's real path)
+            line = linecache.getline(filename, lineno)
+        if SUBMISSION_DIR and str(filename).startswith(SUBMISSION_DIR + os.sep):
+            filename = filename[len(SUBMISSION_DIR) + 1:]
+        return plain(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
+
+
 def _describe_error(exc):
     if isinstance(exc, SyntaxError):
         where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
@@ -145,6 +163,7 @@ def main(argv):
     module_path, max_chars, max_bytes = argv[3], int(argv[4]), int(argv[5])
     global SUBMISSION_DIR
     SUBMISSION_DIR = os.path.dirname(os.path.abspath(module_path))
+    _warn_relatively()
     protocol = _load("protocol")
     if argv[7] != "-":  # files written only in its own folders (a tmpfs elsewhere would hold uncounted memory)
         _load("landlock").restrict(json.loads(argv[7]))

@@ -101,6 +101,14 @@ def test_prints_are_captured_per_call_and_capped(sandbox):
     assert out.stdout.startswith("hello\n") and "characters of output cut" in out.stdout and len(out.stdout) < 200
 
 
+def test_a_warning_names_the_students_file_as_a_traceback_does(sandbox):
+    """Not the scratch folder's path, which differs between two gradings of the same file."""
+    box = sandbox("import numpy as np\ndef relu(z):\n    return np.array(z).astype(np.float16)\n")
+    out = box.call("relu", [np.array([1e6])])
+    assert out.status == "ok" and out.stdout.startswith("two_layer_net.py:3: RuntimeWarning: overflow"), out.stdout
+    assert "return np.array(z).astype(np.float16)" in out.stdout and str(box.module_path.parent) not in out.stdout
+
+
 def test_sys_exit_in_a_call_is_an_error_not_a_crash(sandbox):
     box = sandbox("import sys\ndef relu(z): sys.exit(0)\ndef affine(x, W, b): return x\n")
     out = box.call("relu", [np.ones(1)])
