@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -106,6 +107,9 @@ SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user"})
 # suite with --dist loadgroup): the non-root grader's tests all run as one user, and student code
 # run as that user may kill every process of it (kill_grader), a neighbour test's grader included.
 SERIAL_FIXTURES = {"grader_user": "grader_user"}
+# Module fixtures that cost seconds (a setup.sh run, a module's worth of gradings): the tests using one
+# run in one xdist worker, which makes it once; split over two workers, each made it.
+COSTLY_MODULE_FIXTURES = frozenset({"limited_root", "gradescope_runs", "class_batch", "graded_class"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
@@ -117,6 +121,8 @@ def pytest_collection_modifyitems(items):
         for fixture, group in SERIAL_FIXTURES.items():
             if fixture in fixtures:
                 item.add_marker(pytest.mark.xdist_group(group))
+        if COSTLY_MODULE_FIXTURES & fixtures and not SERIAL_FIXTURES.keys() & fixtures:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture
@@ -165,32 +171,78 @@ def base_python() -> str:
     raise RuntimeError("no Python 3.10+ with venv found")
 
 
+# What the xdist workers of one test run share (the zip, the runtime): a folder the run's first process
+# makes (the controller, or the only process without xdist), named to the workers by this variable
+# and removed when that process ends.
+SHARED_FOLDER_VARIABLE = "AG_TESTS_SHARED_FOLDER"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        shared = Path(tempfile.mkdtemp(prefix="autograder-tests-"))
+        os.chmod(shared, 0o755)  # (the runtime's venv below it is run by the sandbox user)
+        os.environ[SHARED_FOLDER_VARIABLE] = str(shared)
+        config.stash[_SHARED] = shared
+
+
+def pytest_unconfigure(config):
+    shared = config.stash.get(_SHARED, None)
+    if shared is not None:
+        shutil.rmtree(shared, ignore_errors=True)
+        os.environ.pop(SHARED_FOLDER_VARIABLE, None)
+
+
+_SHARED = pytest.StashKey[Path]()
+
+
+@contextlib.contextmanager
+def made_once(name: str, mode: int = 0o755):
+    """(folder, whether to make it): the run's folder `name`, shared by every xdist worker. The first
+    worker to ask makes it, the others wait for it (a lock), then find it made; a failed making
+    leaves it to be made again by the next."""
+    shared = Path(os.environ[SHARED_FOLDER_VARIABLE])
+    folder = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / f"{name}.done"
+        if done.exists():
+            yield folder, False
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(mode=mode)
+        os.chmod(folder, mode)
+        yield folder, True
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def built_zip() -> Path:
-    """The zip an instructor would upload, made (and smoke-tested) by build-zip, in a private folder.
+    """The zip an instructor would upload, made (and smoke-tested) by build-zip once per test run, in a
+    private folder.
 
     Its config turns bubblewrap off, as in Gradescope's Docker where namespaces are refused: the
     layers that must hold without it are the ones the end-to-end tests test (test_bubblewrap.py
     tests that layer). Its call limit is 1 s (quick_timeouts).
     """
-    build = Path(tempfile.mkdtemp(prefix="autograder-build-"))
-    config = build / "grading.toml"
-    config.write_text(quick_timeouts(without_bubblewrap((REPO / "grading.toml").read_text())))
-    yield build_zip(build / "autograder.zip", config)
-    shutil.rmtree(build, ignore_errors=True)
+    with made_once("build", mode=0o700) as (build, make):
+        if make:
+            config = build / "grading.toml"
+            config.write_text(quick_timeouts(without_bubblewrap((REPO / "grading.toml").read_text())))
+            build_zip(build / "autograder.zip", config)
+    return build / "autograder.zip"
 
 
 @pytest.fixture(scope="session")
 def runtime(built_zip) -> Path:
-    """A Gradescope-like root: the zip unpacked into source/, then setup.sh run once (as root when
-    the tests are). Like /autograder it lies where the sandbox user can run the venv's python.
-    Every end-to-end test grades with this runtime, so they run what Gradescope runs.
+    """A Gradescope-like root: the zip unpacked into source/, then setup.sh run once per test run (as
+    root when the tests are). Like /autograder it lies where the sandbox user can run the venv's
+    python. Every end-to-end test grades with this runtime, so they run what Gradescope runs.
     """
-    root = Path(tempfile.mkdtemp(prefix="autograder-runtime-"))
-    setup = set_up_root(root, built_zip, base_python())
-    (root / "setup.log").write_text(setup.stdout)  # (what it said, for the tests of what it says)
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
+    with made_once("runtime") as (root, make):
+        if make:
+            setup = set_up_root(root, built_zip, base_python())
+            (root / "setup.log").write_text(setup.stdout)  # (what it said, for the tests of what it says)
+    return root
 
 
 def set_up_root(root: Path, built_zip: Path, python: str) -> subprocess.CompletedProcess:
@@ -305,13 +357,8 @@ def content_key(submission: Path | None) -> str | None:
     return digest.hexdigest()
 
 
-@pytest.fixture(scope="session")
-def _shared_runs() -> dict[str, Run]:
-    return {}
-
-
 @pytest.fixture
-def gradescope(tmp_path, runtime, _shared_runs):
+def gradescope(tmp_path, runtime):
     """gradescope(submission_path, **options) -> Run: run_autograder in a fresh root per call.
 
     By default with the shared runtime's source and venv; `source=` and `python=` replace them.
@@ -319,26 +366,32 @@ def gradescope(tmp_path, runtime, _shared_runs):
     config, whose bubblewrap shows that Python to the sandbox user wherever the checkout lies (a
     private folder would otherwise make the grader refuse: student code would run as root).
 
-    With no options, an upload is graded once per test session and every test asserting about the
-    same files shares that run (a copy of it: the score does not depend on which test asked first);
-    fresh=True grades it again, for a test that checks what that run did (and shares its run on).
+    With no options, an upload is graded once per test run (whichever xdist worker asks first; the
+    others wait for it) and every test asserting about the same files shares that run (a copy of
+    it: the score does not depend on which test asked first); fresh=True grades it again, for a test
+    that checks what that run did (and shares its run on).
     """
     counter = iter(range(1000))
 
-    def run(submission: Path | None, dev_python: bool = False, fresh: bool = False, **options) -> Run:
-        key = content_key(submission) if not (dev_python or options) else None
-        if key is not None and key in _shared_runs and not fresh:
-            return copy.deepcopy(_shared_runs[key])
+    def grade(submission: Path | None, dev_python: bool, options: dict) -> Run:
         number = next(counter)
         if dev_python:
             options.setdefault("python", sys.executable)
             options.setdefault("source", copy_grading_files(tmp_path / f"dev-source{number}"))
         options.setdefault("source", runtime / "source")
         options.setdefault("python", str(runtime / "venv" / "bin" / "python"))
-        graded = run_autograder(tmp_path / f"root{number}", submission, **options)
-        if key is not None:
-            _shared_runs[key] = copy.deepcopy(graded)
-        return graded
+        return run_autograder(tmp_path / f"root{number}", submission, **options)
+
+    def run(submission: Path | None, dev_python: bool = False, fresh: bool = False, **options) -> Run:
+        if dev_python or options:
+            return grade(submission, dev_python, options)
+        with made_once(f"run-{content_key(submission)}") as (folder, make):
+            record = folder / "run.json"
+            if make or fresh:
+                graded = grade(submission, dev_python, options)
+                record.write_text(json.dumps({"results": graded.results, "log": graded.log}))
+                return graded
+            return Run(**json.loads(record.read_text()))
 
     return run
 
