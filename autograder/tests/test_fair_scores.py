@@ -26,6 +26,9 @@ from reference import two_layer_net as ref
 from .conftest import EXAMPLES, REPO
 
 IDS = [str(i) for i in range(100, 110)]  # x 2 secrets: 20 gradings per example (the 60 ids below: right code)
+# The examples each of whose gradings runs to a time limit (a call that never returns, a top-level loop):
+# graded under the first 4 ids (x 2 secrets); what an id changes, the hidden cases, the others cover under all 10
+RUN_TO_A_LIMIT, LIMITED_IDS = {"hang_in_loss", "training_loop_at_top", "notebook_correct"}, IDS[:4]
 SECRETS = ("term-one-secret", "another-term")
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 
@@ -52,7 +55,7 @@ def per_test_scores(report) -> list[tuple[str, float]]:
 def test_every_example_gets_the_same_score_on_every_upload_and_every_term(graders, example):
     seen = {}
     for grader in graders:
-        for submission_id in IDS:
+        for submission_id in LIMITED_IDS if example in RUN_TO_A_LIMIT else IDS:
             report = grader.grade(EXAMPLES / example, submission_id)
             seen[(grader.config.secret, submission_id)] = per_test_scores(report)
     first = next(iter(seen.values()))
