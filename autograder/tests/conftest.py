@@ -100,7 +100,7 @@ def alive(pids: set[int]) -> set[int]:
 # run of run_autograder, a second user. A test using one is marked slow; the fast tier
 # (`./dev check`: pytest -m "not slow") leaves those out, as do the tests marked slow by hand (they
 # start interpreters of their own: selfcheck.py, the CLI, a batch's pool).
-SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user"})
+SLOW_FIXTURES = frozenset({"built_zip", "runtime", "gradescope", "grader_user", "packages_root"})
 
 
 # Tests that share something machine-wide run one after another in one xdist worker (./dev runs the
@@ -266,15 +266,35 @@ def root_with_config(extra: str):
     build = Path(tempfile.mkdtemp(prefix="autograder-config-"))
     os.chmod(build, 0o755)  # the sandbox user must reach the venv below (else student code would run as root)
     try:
-        config = build / "grading.toml"
-        config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + extra)
-        write_zip(build / "autograder.zip", config)
-        os.chmod(build / "autograder.zip", 0o600)  # (the reference is in it)
-        root = build / "root"
-        root.mkdir()
-        yield root, set_up_root(root, build / "autograder.zip", base_python())
+        yield build / "root", set_up_config_root(build, extra)
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def set_up_config_root(build: Path, extra: str) -> subprocess.CompletedProcess:
+    """In `build` (open to the sandbox user): a zip built with the repository's grading.toml, bubblewrap
+    off, and `extra` appended, and root/ set up from it by setup.sh; setup.sh's run."""
+    config = build / "grading.toml"
+    config.write_text(without_bubblewrap((REPO / "grading.toml").read_text()) + extra)
+    write_zip(build / "autograder.zip", config)
+    os.chmod(build / "autograder.zip", 0o600)  # (the reference is in it)
+    (build / "root").mkdir()
+    return set_up_root(build / "root", build / "autograder.zip", base_python())
+
+
+# The packages the rehearsed root with extra packages lists (each test of one of them uses it)
+EXTRA_PACKAGES = ("torch", "matplotlib")
+
+
+@pytest.fixture(scope="session")
+def packages_root() -> Path:
+    """A root set up by setup.sh (once per test run) from a zip whose grading.toml lists torch and
+    matplotlib in [runtime] packages: one venv for the tests of both (torch's install is the slow one)."""
+    with made_once("packages") as (build, make):
+        if make:
+            setup = set_up_config_root(build, f"\n[runtime]\npackages = {json.dumps(list(EXTRA_PACKAGES))}\n")
+            (build / "root" / "setup.log").write_text(setup.stdout)
+    return build / "root"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from autograder.grading.grade import grade_submission
 from autograder.instructor.bundle import build_zip, copy_grading_files
 from autograder.instructor.handout import build_handout
 
-from .conftest import EXAMPLES, REPO, root_with_config, run_autograder
+from .conftest import EXAMPLES, EXTRA_PACKAGES, REPO, run_autograder
 
 CONFIGS = REPO / "examples" / "configs"
 NO_BUBBLEWRAP = '\n[sandbox]\nbubblewrap = "off"\n'  # as in Gradescope's Docker (the example configs say nothing)
@@ -95,20 +95,14 @@ def test_a_mean_loss_titles_its_parts_with_the_division():
     assert "Loss gradient dl/dy_hat = 2 (y_hat - y) / k" in out.stdout
 
 
-@pytest.fixture(scope="module")
-def torch_root():
-    """A root set up by setup.sh from a zip built with examples/configs/torch (bubblewrap off)."""
-    with root_with_config("\n" + (CONFIGS / "torch" / "grading.toml").read_text()) as (root, setup):
-        assert "student code may also import: torch" in setup.stdout
-        yield root
-
-
 @pytest.mark.slow
-def test_torch_solutions_get_full_marks_where_the_config_allows_torch(torch_root, tmp_path):
-    """examples/submissions/torch_tensors, the torch config's solution; a numpy-only runtime refuses it
-    by name (test_end_to_end.test_a_package_the_grader_lacks_is_named_with_what_it_has)."""
-    run = run_autograder(tmp_path / "gs", EXAMPLES / "torch_tensors", source=torch_root / "source",
-                         python=str(torch_root / "venv" / "bin" / "python"))
+def test_torch_solutions_get_full_marks_where_the_config_allows_torch(packages_root, tmp_path):
+    """examples/submissions/torch_tensors, the torch config's solution, in a root whose config lists torch
+    (and matplotlib) as examples/configs/torch does; a numpy-only runtime refuses it by name
+    (test_end_to_end.test_a_package_the_grader_lacks_is_named_with_what_it_has)."""
+    assert "torch" in EXTRA_PACKAGES and 'packages = ["torch"]' in (CONFIGS / "torch" / "grading.toml").read_text()
+    run = run_autograder(tmp_path / "gs", EXAMPLES / "torch_tensors", source=packages_root / "source",
+                         python=str(packages_root / "venv" / "bin" / "python"))
     assert run.results["score"] == 20, run.results["output"]
 
 

@@ -6,18 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXAMPLES, root_with_config, run_autograder
+from .conftest import EXAMPLES, EXTRA_PACKAGES, run_autograder
 
 PLOTTING = ("import matplotlib\nimport matplotlib.pyplot as plt\n"
             "plt.plot([1, 2], [3, 4])\nplt.savefig('never-shown.png')\nplt.show()\n")  # harmless: no display
 
 
-@pytest.fixture(scope="module")
-def matplotlib_root():
-    """A root set up by setup.sh from a zip whose grading.toml lists matplotlib."""
-    with root_with_config('\n[runtime]\npackages = ["matplotlib"]\n') as (root, setup):
-        assert "student code may also import: matplotlib" in setup.stdout
-        yield root
+def test_setup_installs_the_listed_packages_and_says_so(packages_root):
+    said = (packages_root / "setup.log").read_text()
+    assert "student code may also import: " + " ".join(sorted(EXTRA_PACKAGES)) in said, said
 
 
 def test_the_default_runtime_names_no_extra_package(runtime):
@@ -34,9 +31,9 @@ def plotting_submission(folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_listed_package_imports_and_plotting_costs_nothing(matplotlib_root, tmp_path):
-    run = run_autograder(tmp_path / "gs", plotting_submission(tmp_path / "upload"), source=matplotlib_root / "source",
-                         python=str(matplotlib_root / "venv" / "bin" / "python"))
+def test_a_listed_package_imports_and_plotting_costs_nothing(packages_root, tmp_path):
+    run = run_autograder(tmp_path / "gs", plotting_submission(tmp_path / "upload"), source=packages_root / "source",
+                         python=str(packages_root / "venv" / "bin" / "python"))
     assert run.results["score"] == 20, run.results["output"]
 
 
