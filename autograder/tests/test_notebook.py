@@ -141,6 +141,17 @@ def test_a_stop_turned_into_another_error_is_still_a_stop():
     assert ns["f"] == 6 and [(e["line"], e["outcome"]) for e in events] == [(1, "stopped")]
 
 
+def test_a_stop_turned_into_another_error_is_a_stop_whatever_process_time_says(monkeypatch):
+    """On a loaded machine the kernel's CPU count, which fires the stop, can run ahead of process_time's:
+    the stop having been raised is what says the time was up (process_time frozen here: it never is)."""
+    from autograder.sandbox import toplevel
+
+    monkeypatch.setattr(toplevel.time, "process_time", lambda: 0.0)
+    source = "try:\n    while True:\n        pass\nexcept BaseException:\n    raise ValueError('mine')\nf = 6\n"
+    events, ns = run_source(source, budget=0.4)
+    assert ns["f"] == 6 and [(e["line"], e["outcome"]) for e in events] == [(1, "stopped")]
+
+
 def test_a_file_whose_top_level_fails_is_run_again_from_scratch_forgetting_its_first_output():
     """A .py runs whole first; where that fails it runs again one statement at a time, in a fresh
     namespace (restart: the worker forgets what the first try printed)."""
