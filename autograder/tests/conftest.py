@@ -178,7 +178,8 @@ SHARED_FOLDER_VARIABLE = "AG_TESTS_SHARED_FOLDER"
 
 
 def pytest_configure(config):
-    if not hasattr(config, "workerinput"):
+    # (a pytest run inside a test, as the plugin agreement's, keeps the outer run's folder)
+    if not hasattr(config, "workerinput") and SHARED_FOLDER_VARIABLE not in os.environ:
         shared = Path(tempfile.mkdtemp(prefix="autograder-tests-"))
         os.chmod(shared, 0o755)  # (the runtime's venv below it is run by the sandbox user)
         os.environ[SHARED_FOLDER_VARIABLE] = str(shared)
