@@ -195,8 +195,10 @@ def class_copy_home(input_path: Path) -> str | None:
         free = os.statvfs(MEMORY_FOLDER)
     except OSError:
         return None
-    room = free.f_bavail * free.f_frsize >= 2 * input_bytes(input_path) + _MEMORY_SPARE
-    return MEMORY_FOLDER if room and on_tmpfs(Path(MEMORY_FOLDER)) else None
+    free_bytes = free.f_bavail * free.f_frsize
+    if free_bytes < _MEMORY_SPARE or not on_tmpfs(Path(MEMORY_FOLDER)):  # (then the input is not walked)
+        return None
+    return MEMORY_FOLDER if free_bytes >= 2 * input_bytes(input_path) + _MEMORY_SPARE else None
 
 
 def _handed_out(config: Config, folder: Path) -> list[str | None]:

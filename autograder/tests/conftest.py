@@ -406,7 +406,7 @@ def gradescope(tmp_path, runtime):
     def run(submission: Path | None, dev_python: bool = False, fresh: bool = False, **options) -> Run:
         if dev_python or options:
             return grade(submission, dev_python, options)
-        with made_once(f"run-{content_key(submission)}") as (folder, make):
+        with made_once(f"run-{content_key(submission)}", mode=0o700) as (folder, make):  # (results: ours alone)
             record = folder / "run.json"
             if make or fresh:
                 graded = grade(submission, dev_python, options)
