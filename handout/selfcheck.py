@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+import numpy.random  # (numpy loads it on first use: here, once, not in each check's process)
 
 PARTS = [  # (part id, title, function, dict key)
     ("affine", "affine(x, W, b)", "affine", None),
@@ -372,19 +373,19 @@ def property_checks(module, function):
 GROUPS = ["affine", "relu", "forward", "mse_loss", "relu_jacobian", "output_jacobian", "mse_grad", "backward"]
 
 
-def _isolate(path):
-    """In a child process, before your code runs: only what the autograder has may be imported, and
-    plots are drawn off screen."""
+def _isolate(path, allowed):
+    """In a child process, before your code runs: only what the autograder has (`allowed`: the
+    runtime's top-level modules) may be imported, and plots are drawn off screen."""
     os.environ["MPLBACKEND"] = "Agg"
-    install_guard(importable_modules(RUNTIME_PACKAGES), os.path.dirname(os.path.abspath(path)))
+    install_guard(allowed, os.path.dirname(os.path.abspath(path)))
 
 
-def _top_level_child(path, connection):
+def _top_level_child(path, allowed, connection):
     """Run your file's top-level code once; send what did not run as written, or why it cannot run."""
     import io
     from contextlib import redirect_stdout
 
-    _isolate(path)
+    _isolate(path, allowed)
     try:
         with redirect_stdout(io.StringIO()):
             _, events = _load(path)
@@ -394,13 +395,13 @@ def _top_level_child(path, connection):
     connection.close()
 
 
-def _child(path, function, trusted, oracle, skip, connection):
+def _child(path, allowed, function, trusted, oracle, skip, connection):
     import io
     from contextlib import redirect_stdout
 
     sink = io.StringIO()  # the student's prints stay out of the report
     try:
-        _isolate(path)
+        _isolate(path, allowed)
         with redirect_stdout(sink):
             module, _ = _load(path, skip)
             checks = public_checks(module, function) + property_checks(module, function)
@@ -476,20 +477,28 @@ def _watched(parent, target, *args):
     target(*args)
 
 
-def run_top_level(path, timeout=CALL_TIMEOUT):
+def runtime_modules():
+    """The top-level modules the autograder's runtime offers, as installed here (importable_modules:
+    read from the installed packages' metadata, so found once a run and handed to every check)."""
+    return importable_modules(RUNTIME_PACKAGES)
+
+
+def run_top_level(path, timeout=CALL_TIMEOUT, allowed=None):
     """{"events": [...]} (what of your file's top-level code did not run as written: toplevel's run),
-    or {"error": ..., "hint": ...} when it cannot run at all."""
-    result, code = _in_child(_top_level_child, (path,), timeout + TOPLEVEL_SECONDS * WALL_CLOCK_FACTOR)
+    or {"error": ..., "hint": ...} when it cannot run at all. allowed: runtime_modules()."""
+    allowed = runtime_modules() if allowed is None else allowed
+    result, code = _in_child(_top_level_child, (path, allowed), timeout + TOPLEVEL_SECONDS * WALL_CLOCK_FACTOR)
     if result is None:
         reason = "did not finish" if code in (None, -9) else f"the process died (exit code {code})"
         return {"error": f"running your file's top-level code {reason}", "hint": "look for code that kills the process"}
     return result
 
 
-def run_group(path, function, trusted, timeout=CALL_TIMEOUT, oracle=None, skip=()):
-    """All checks of one function, in a child process with a time limit."""
+def run_group(path, function, trusted, timeout=CALL_TIMEOUT, oracle=None, skip=(), allowed=None):
+    """All checks of one function, in a child process with a time limit. allowed: runtime_modules()."""
     parts = [p for p, _, fn, _ in PARTS if fn == function]
-    result, code = _in_child(_child, (path, function, trusted, oracle, skip), timeout + TOPLEVEL_SECONDS)
+    allowed = runtime_modules() if allowed is None else allowed
+    result, code = _in_child(_child, (path, allowed, function, trusted, oracle, skip), timeout + TOPLEVEL_SECONDS)
     if result is not None:
         return [Check(**c) for c in result]
     reason = (f"did not finish within {timeout:g} s" if code in (None, -9)
@@ -539,12 +548,13 @@ def main(argv):
         print(terminal(f"warning: your file imports {', '.join(foreign)}, which the autograder does not have (it "
                        f"has {', '.join(RUNTIME_PACKAGES)} and Python's standard library): on Gradescope that "
                        "import fails, and so does everything that uses it. Remove the import.\n"))
-    top = run_top_level(path, options.timeout)
+    allowed = runtime_modules()
+    top = run_top_level(path, options.timeout, allowed)
     skip = {(e["cell"], e["line"]) for e in top.get("events", []) if e["outcome"] == "stopped"}
     checks, trusted = [], set()
     for function in GROUPS:
         oracle = _torch_oracle() if function == "backward" else None
-        group = run_group(path, function, trusted, options.timeout, oracle, skip)
+        group = run_group(path, function, trusted, options.timeout, oracle, skip, allowed)
         checks += group
         trusted |= {p for p, _, fn, _ in PARTS if fn == function and all(c.passed for c in checks_of(group, p))}
     if options.json:
