@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
-from .core.parts import PARTS
 from .diagnosis import diagnoser_for
 from .escape import one_line, terminal
 from .grading.grade import Grader, GradingReport, grade_submission, runtime_not_installed
@@ -394,14 +393,15 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
     header = f"{'Part':<{width}}  {'Visible':^13}  {'Hidden':^13}  {'Points':^13}"
     lines += [header, "-" * len(header)]
     mistakes_by_part = {title: mistakes for title, _, _, mistakes in part_summary(report.tests)}
-    for part in PARTS:
-        tests = [t for t in report.tests if t.part == part.id]
+    parts = list(dict.fromkeys(t.part for t in report.tests))  # (in the grader's order)
+    for part in parts:
+        tests = [t for t in report.tests if t.part == part]
         if not tests:
             continue
         visible, hidden = [t for t in tests if not t.hidden], [t for t in tests if t.hidden]
         mark = paint("ok  ", "32") if all(t.score == t.max_score for t in tests) else paint("FAIL", "31")
-        mistakes = mistakes_by_part[title_of[part.id]]  # (diagnosed on visible cases only)
-        lines.append(f"{title_of[part.id]:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
+        mistakes = mistakes_by_part[title_of[part]]  # (diagnosed on visible cases only)
+        lines.append(f"{title_of[part]:<{width}}  {cell(visible)}  {cell(hidden)}  {cell(tests)} {mark}"
                      + (f" {mistakes}" if mistakes else ""))
     lines.append("-" * len(header))
     visible, hidden = [t for t in report.tests if not t.hidden], [t for t in report.tests if t.hidden]
@@ -416,13 +416,13 @@ def render_table(report: GradingReport, verbose: bool = False, color: bool = Fal
             lines.append(paint(f"{t.number} {t.name}: {t.score:g}/{t.max_score:g}", "1"))
             lines += ["    " + terminal(line) for line in t.output.splitlines()]
     else:
-        failing = [part for part in PARTS if any(not t.passed for t in report.tests if t.part == part.id)]
+        failing = [part for part in parts if any(not t.passed for t in report.tests if t.part == part)]
         if failing:
             lines += ["", "What went wrong (-v shows every case in full):"]
         said: dict[str, list[str]] = {}  # the same words for several parts are said once
         for part in failing:
-            words = terminal(_what_went_wrong([t for t in report.tests if t.part == part.id]))
-            said.setdefault(words, []).append(title_of[part.id])
+            words = terminal(_what_went_wrong([t for t in report.tests if t.part == part]))
+            said.setdefault(words, []).append(title_of[part])
         for words, titles in said.items():
             who = titles[0] if len(titles) == 1 else f"{len(titles)} parts ({titles[0]}, ...)" if len(titles) > 3 \
                 else " and ".join(titles)

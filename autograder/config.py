@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, RUNTIME_PACKAGES, Conventions
+from .core.homework import DEFAULT_HOMEWORK, HOMEWORKS, Homework, homework_named
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,6 +81,7 @@ class SubmissionPolicy:
 @dataclass(frozen=True)
 class Config:
     parts: dict[str, PartConfig]
+    homework: Homework = field(default_factory=lambda: homework_named(DEFAULT_HOMEWORK))  # [assignment] homework
     limits: Limits = field(default_factory=Limits)
     hidden_share: float = 0.5
     hidden_cases: int = 4
@@ -92,24 +93,18 @@ class Config:
     # grade even where student code would run with the grader's own privileges (no sandbox user, no bwrap)
     unsafe_run_as_grader: bool = False
     runtime_packages: tuple[str, ...] = ()  # what student code may import besides numpy ([runtime] packages)
-    conventions: Conventions = field(default_factory=Conventions)  # [assignment]
+    # [assignment]: the answer key's conventions, an instance of homework.conventions
+    conventions: Any = field(default_factory=lambda: homework_named(DEFAULT_HOMEWORK).conventions())
     submissions: SubmissionPolicy = field(default_factory=SubmissionPolicy)  # [submissions]
 
     @property
     def student_packages(self) -> tuple[str, ...]:
-        """What student code may import besides the standard library: numpy and [runtime] packages."""
-        return RUNTIME_PACKAGES + self.runtime_packages
+        """What student code may import besides the standard library: the homework's (numpy) and [runtime] packages."""
+        return self.homework.runtime_packages + self.runtime_packages
 
     @property
     def total_points(self) -> float:
         return sum(p.points for p in self.parts.values())
-
-
-DEFAULT_POINTS = {
-    "affine": 1, "relu": 1, "forward.z1": 1, "forward.z2": 1, "forward.z3": 1, "forward.y_hat": 1,
-    "loss": 1, "relu_jacobian": 2, "output_jacobian": 1, "mse_grad": 2,
-    "grad.W1": 2, "grad.b1": 2, "grad.W2": 2, "grad.b2": 2,
-}
 
 
 def default_config() -> Config:
@@ -138,14 +133,12 @@ def parse_config(raw: dict[str, Any]) -> Config:
     """Validate a config given as a dict (the parsed TOML)."""
     _only_keys(raw, "", ("assignment", "grading", "limits", "tolerance", "parts", "sandbox", "runtime", "submissions"))
     assignment = _table(raw, "assignment")
-    _only_keys(assignment, "assignment.", tuple(Conventions.__dataclass_fields__))
-    c = Conventions()
-    conventions = Conventions(
-        jacobians=_choice(assignment, "assignment.jacobians", c.jacobians, JACOBIAN_FORMS),
-        relu_derivative_at_zero=_choice(assignment, "assignment.relu_derivative_at_zero",
-                                        c.relu_derivative_at_zero, DERIVATIVES_AT_ZERO),
-        loss=_choice(assignment, "assignment.loss", c.loss, LOSSES),
-    )
+    homework = homework_named(_choice(assignment, "assignment.homework", DEFAULT_HOMEWORK, tuple(HOMEWORKS)))
+    _only_keys(assignment, "assignment.", ("homework", *homework.convention_choices))
+    handout = homework.conventions()  # the defaults: the handout's conventions
+    conventions = homework.conventions(**{
+        name: _choice(assignment, f"assignment.{name}", getattr(handout, name), choices)
+        for name, choices in homework.convention_choices.items()})
     grading = _table(raw, "grading")
     _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
                                      "hidden_cases_visibility", "secret"))
@@ -174,23 +167,25 @@ def parse_config(raw: dict[str, Any]) -> Config:
     _only_keys(submissions, "submissions.", tuple(SubmissionPolicy.__dataclass_fields__))
 
     parts_raw = _table(raw, "parts")
-    unknown = [k for k in parts_raw if k not in PART_IDS]
+    unknown = [k for k in parts_raw if k not in homework.part_ids]
     if unknown:
-        raise ConfigError(f"unknown part id {unknown[0]!r} in [parts]; the part ids are: {', '.join(PART_IDS)}")
+        raise ConfigError(f"unknown part id {unknown[0]!r} in [parts]; the part ids of {homework.name} are: "
+                          f"{', '.join(homework.part_ids)}")
     parts = {}
-    for pid in PART_IDS:
+    for pid in homework.part_ids:
         entry = parts_raw.get(pid, {})
         where = f'parts."{pid}".'
         if not isinstance(entry, dict):
             raise ConfigError(f"{where[:-1]} must be a table such as {{ points = 1 }}, got {entry!r}")
         _only_keys(entry, where, ("points", "rtol", "atol"))
         parts[pid] = PartConfig(
-            points=_number(entry, where + "points", float(DEFAULT_POINTS[pid]), low=0, high=1e6),
+            points=_number(entry, where + "points", float(homework.default_points[pid]), low=0, high=1e6),
             tolerance=_tolerance(entry, where, base_tol),
         )
     d = Config(parts={})  # the defaults
     return Config(
         parts=parts,
+        homework=homework,
         limits=limits,
         hidden_share=_number(grading, "grading.hidden_share", d.hidden_share, low=0, high=1),
         hidden_cases=_integer(grading, "grading.hidden_cases", d.hidden_cases, low=0, high=50),

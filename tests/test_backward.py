@@ -2,7 +2,9 @@
 
 from gradescope_utils.autograder_utils.decorators import tags
 
-from autograder.core.parts import DICT_KEYS
+from autograder.homeworks.two_layer_net import HOMEWORK
+
+DICT_KEYS = HOMEWORK.dict_keys
 
 
 def check_backward(case, student, reference, check, key):

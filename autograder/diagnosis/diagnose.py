@@ -26,8 +26,8 @@ import numpy as np
 from ..config import Tolerance
 from ..core.cases import Inputs, all_dead, negative_outputs, zeros_in_z1
 from ..core.compare import agrees
+from ..core.conventions import Conventions
 from ..core.explain import Explanation, Observation
-from ..core.parts import Conventions
 from .evidence import (
     Claim,
     Seen,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.cases import Inputs
-from ..core.parts import Conventions
+from ..core.conventions import Conventions
 from .relations import RELATIONS
 
 HANDOUT = Conventions()

@@ -19,7 +19,7 @@ from reference import two_layer_net as ref
 from ..config import Tolerance
 from ..core.call import OK, CallOutcome
 from ..core.compare import nearest
-from ..core.parts import Conventions
+from ..core.conventions import Conventions
 
 
 class Accepted(tuple):

@@ -20,7 +20,7 @@ from .runner import FixedCases, load_grading_tests
 class CaseBook:
     def __init__(self, config: Config, tests_dir: Path):
         self.secret = config.secret
-        self.tests = load_grading_tests(tests_dir)
+        self.tests = load_grading_tests(tests_dir, config.homework.part_ids)
         self.visible = visible_cases()  # fixed inputs (read-only arrays): made once
         self.diagnostic = diagnostic_cases()
         self.fixed = FixedCases()  # the plan and reference answers of those two sets of cases

@@ -17,7 +17,6 @@ from ..core.call import CRASH, OOM, TIMEOUT, Words
 from ..core.cases import Case
 from ..core.compare import Failure
 from ..core.explain import Diagnoser, DiagnoserFactory, Observation
-from ..core.parts import FUNCTIONS
 from ..sandbox.calls import Sandbox
 from ..sandbox.host import Isolation, SandboxHost
 from ..sandbox.runtime import importable_modules, not_installed
@@ -151,10 +150,11 @@ class Grader:
         cases = self.cases(submission_id)
         outcomes: dict = {}
         replay = None
-        located = locate(path)
+        located = locate(path, config.homework.submission_file)
         report = partial(_report, config=config, started=started, stamp=book.stamp)
         if located.relative is None:
-            results = complete([], cases, "not graded: no submission file", Failure.NOT_GRADED)
+            results = complete([], cases, "not graded: no submission file", Failure.NOT_GRADED,
+                               config.homework.part_ids)
             return report(results, status=Status.NO_SUBMISSION, notes=[located.error])
         report = partial(report, graded_file=str(located.relative), isolation=host.isolation)
         scratch = None
@@ -163,7 +163,8 @@ class Grader:
             try:
                 staged = stage(located, scratch)
             except NotebookError as e:
-                results = complete([], cases, "not graded: your notebook could not be read", Failure.NOT_GRADED)
+                results = complete([], cases, "not graded: your notebook could not be read", Failure.NOT_GRADED,
+                                   config.homework.part_ids)
                 return report(results, status=Status.IMPORT_ERROR, notes=[str(e)])
             host.hand_over(scratch / "submission")
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
@@ -189,10 +190,11 @@ class Grader:
                                                _own_modules(located)))
                 if imported.stdout:
                     notes.append("Your file printed this while being imported:\n" + imported.stdout)
-                missing = [name for name in FUNCTIONS if name not in imported.functions]
-                if len(missing) == len(FUNCTIONS):
+                functions = config.homework.functions
+                missing = [name for name in functions if name not in imported.functions]
+                if len(missing) == len(functions):
                     notes.append(f"Your file defines none of the functions the autograder calls "
-                                 f"({', '.join(FUNCTIONS)}).")
+                                 f"({', '.join(functions)}).")
                 elif missing:
                     notes.append(f"Not defined in your file: {', '.join(missing)}.")
                 kept, in_full = (outcomes, []) if keep_calls else (None, None)
@@ -202,7 +204,8 @@ class Grader:
                 explanations = self._explain(seen, sandbox)
                 unseen, hidden_log = run_grading_tests(book.tests, hidden, sandbox, config, hidden_plan, kept,
                                                        in_full=in_full)
-                results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON, Failure.GRADER)
+                results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON, Failure.GRADER,
+                                   config.homework.part_ids)
                 log = "\n".join(x for x in (log, hidden_log) if x)
                 # what was written while hidden cases ran could show their inputs: the student sees
                 # it only where the hidden tests are shown at once; instructors always (in the log)

@@ -16,7 +16,6 @@ from ..config import Config
 from ..core.call import OK, CallStatus
 from ..core.compare import Failure, shape_text
 from ..core.explain import Explanation
-from ..core.parts import PARTS, part_title
 from ..escape import markdown_block, markdown_span
 
 
@@ -59,7 +58,7 @@ class ScoredTest:
     failures: tuple[str, ...] = ()  # each failing case in a line (one line when one reason fails them all)
     shared_reason: str = ""  # the one reason every failing case failed for, when they were merged ("" else)
     failing_cases: tuple[str, ...] = ()  # the titles of its failing cases
-    title: str = ""  # the part's title under the course's conventions (parts.part_title)
+    title: str = ""  # the part's title under the course's conventions (Homework.part_title)
 
     @property
     def mistakes(self) -> tuple[str, ...]:
@@ -75,14 +74,14 @@ def score_tests(results: list[CaseResult], config: Config,
     """
     explanations = explanations or {}
     tests = []
-    for index, part in enumerate(PARTS, start=1):
+    for index, part in enumerate(config.homework.parts, start=1):
         points = config.parts[part.id].points
         groups = [(False, [r for r in results if r.part == part.id and not r.hidden]),
                   (True, [r for r in results if r.part == part.id and r.hidden])]
         groups = [(hidden, rs) for hidden, rs in groups if rs]
         has_hidden = any(hidden for hidden, _ in groups)
         has_visible = any(not hidden for hidden, _ in groups)
-        title = part_title(part, config.conventions)
+        title = config.homework.part_title(part.id, config.conventions)
         for hidden, rs in groups:
             share = (config.hidden_share if hidden else 1 - config.hidden_share) if has_hidden and has_visible else 1.0
             max_score = points * share
@@ -212,10 +211,10 @@ def summary(tests: list[ScoredTest]) -> str:
 
 
 def complete(results: list[CaseResult], cases: list, reason: str, failure: Failure,
-             parts: tuple[str, ...] | None = None) -> list[CaseResult]:
+             parts: tuple[str, ...]) -> list[CaseResult]:
     """Add a failed result, with `reason` and `failure`, for every (part, case) that has none: nothing
-    goes missing. parts: the order to add them in (the grading tests'; default the contract's)."""
+    goes missing. parts: the part ids, in the order to add them in (the grading tests' or the homework's)."""
     seen = {(r.part, r.case_id) for r in results}
     missing = [CaseResult(part, case.id, case.title, case.hidden, False, reason, failure=failure)
-               for part in parts or [p.id for p in PARTS] for case in cases if (part, case.id) not in seen]
+               for part in parts for case in cases if (part, case.id) not in seen]
     return list(results) + missing

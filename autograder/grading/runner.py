@@ -34,7 +34,7 @@ from ..config import Config
 from ..core.call import OK, Call, CallOutcome
 from ..core.cases import Case
 from ..core.compare import Failure, judge
-from ..core.parts import ARGUMENTS, PART_IDS, Conventions
+from ..core.conventions import Conventions
 from ..escape import markdown_block
 from ..sandbox.calls import Sandbox
 from .answer_key import Accepted, reference_answer, resolve
@@ -57,8 +57,9 @@ class GradingTest:
     fixtures: tuple[str, ...]  # the names among FIXTURES it takes
 
 
-def load_grading_tests(folder: Path) -> tuple[GradingTest, ...]:
-    """The test_* functions of folder/test_*.py, in file then definition order."""
+def load_grading_tests(folder: Path, part_ids: tuple[str, ...]) -> tuple[GradingTest, ...]:
+    """The test_* functions of folder/test_*.py, in file then definition order, each tagged with one
+    of `part_ids` (the homework's)."""
     tests = []
     for path in sorted(folder.glob("test_*.py")):
         spec = importlib.util.spec_from_file_location(f"_autograder_grading_tests.{path.stem}", path)
@@ -67,14 +68,14 @@ def load_grading_tests(folder: Path) -> tuple[GradingTest, ...]:
         spec.loader.exec_module(module)
         for name, function in vars(module).items():
             if name.startswith("test_") and inspect.isfunction(function) and function.__module__ == spec.name:
-                tests.append(_grading_test(f"{path.stem}::{name}", function))
+                tests.append(_grading_test(f"{path.stem}::{name}", function, part_ids))
     if not tests:
         raise GraderError(f"no grading tests (test_* functions) in {folder}/test_*.py")
     return tuple(tests)
 
 
-def _grading_test(name: str, function: Callable) -> GradingTest:
-    parts = [t for t in getattr(function, "__tags__", ()) if t in PART_IDS]
+def _grading_test(name: str, function: Callable, part_ids: tuple[str, ...]) -> GradingTest:
+    parts = [t for t in getattr(function, "__tags__", ()) if t in part_ids]
     if len(parts) != 1:
         raise GraderError(f"grading test {name} must carry exactly one part id in @tags(...), found {parts}")
     fixtures = tuple(inspect.signature(function).parameters)
@@ -334,6 +335,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong.
     full: where to record a hidden case's verdict in full too (its values even where it passes)."""
     tolerance = config.parts[part].tolerance
+    arguments = config.homework.arguments
 
     def check(outcome: CallOutcome, expected, function: str, key: str = "return") -> None:
         """expected: an array, or an Accepted (judged against the answer nearest to the student's)."""
@@ -343,7 +345,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
         answered = not case.hidden and outcome.status == OK and key in outcome.values
         values = ""
         if not verdict.passed and answered and show:
-            values = show_values(function, outcome.arguments, expected, outcome.values[key])
+            values = show_values(function, arguments[function], outcome.arguments, expected, outcome.values[key])
         # a hidden case keeps none of the student's text (its prints, its messages): with it, code could
         # publish the hidden inputs once the hidden tests are shown (staff see it: staff.py)
         visible = not case.hidden
@@ -358,7 +360,8 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
             full.append(CaseResult(
                 part, case.id, case.title, True, verdict.passed, verdict.reason, seen.detail, seen.reshaped,
                 seen.worst, outcome.stdout,
-                show_values(function, outcome.arguments, expected, outcome.values[key]) if answered else "",
+                show_values(function, arguments[function], outcome.arguments, expected, outcome.values[key])
+                if answered else "",
                 outcome.status, said=seen.said, failure=verdict.failure))
         if not verdict.passed:
             raise CaseFailed(verdict.reason)
@@ -366,9 +369,11 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
     return check
 
 
-def show_values(function: str, args: tuple[np.ndarray, ...], expected: np.ndarray, received: np.ndarray) -> str:
-    """Markdown: what the function was given, what was expected, what it returned (summarised if large)."""
-    given = "\n".join(f"{name} = {array_text(a)}" for name, a in zip(ARGUMENTS[function], args))
+def show_values(function: str, names: tuple[str, ...], args: tuple[np.ndarray, ...], expected: np.ndarray,
+                received: np.ndarray) -> str:
+    """Markdown: what the function was given (its arguments' `names`, in order), what was expected, what it
+    returned (summarised if large)."""
+    given = "\n".join(f"{name} = {array_text(a)}" for name, a in zip(names, args))
     return (f"Called `{function}` with:\n{markdown_block(given)}\n"
             f"Expected:\n{markdown_block(array_text(expected))}\nReceived:\n{markdown_block(array_text(received))}")
 

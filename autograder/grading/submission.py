@@ -8,7 +8,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.parts import SUBMISSION_FILE
 from ..sandbox.toplevel import NotebookError, too_large
 
 IGNORED = {"__MACOSX", "__pycache__", ".DS_Store", ".git", ".ipynb_checkpoints"}
@@ -39,19 +38,20 @@ def uploaded_files(root: Path) -> list[Path]:
     return out
 
 
-def locate(path: Path) -> Located:
-    """Pick the file to grade: two_layer_net.py (shallowest), else the only .py file uploaded."""
+def locate(path: Path, submission_file: str) -> Located:
+    """Pick the file to grade: `submission_file` (the homework's, e.g. two_layer_net.py; the shallowest),
+    else the only .py file uploaded."""
     path = Path(path)
     if path.is_file():
         return Located(path.parent, Path(path.name), single_file=True)
     if not path.is_dir():
         return Located(path, None, error=f"no submission found at {path}")
     files = uploaded_files(path)
-    named = sorted((f for f in files if f.name == SUBMISSION_FILE), key=lambda f: (len(f.parts), str(f)))
+    named = sorted((f for f in files if f.name == submission_file), key=lambda f: (len(f.parts), str(f)))
     if named:
         chosen = named[0]
         if len(named) > 1 and len(named[1].parts) == len(chosen.parts):
-            return Located(path, None, error=f"several files are named {SUBMISSION_FILE}: "
+            return Located(path, None, error=f"several files are named {submission_file}: "
                                              f"{', '.join(map(str, named[:MAX_LISTED]))}. Upload only one.")
         note = f"Graded {chosen} (found in a subfolder)." if len(chosen.parts) > 1 else ""
         return Located(path, chosen, note=note)
@@ -60,17 +60,17 @@ def locate(path: Path) -> Located:
         chosen = candidates[0]
         what = "the only Python file" if chosen.suffix == ".py" else "the only notebook; its code cells"
         return Located(path, chosen, note=(
-            f"No file named {SUBMISSION_FILE} was uploaded, so {chosen} ({what}) was graded instead. "
-            f"Please name your file {SUBMISSION_FILE}."))
+            f"No file named {submission_file} was uploaded, so {chosen} ({what}) was graded instead. "
+            f"Please name your file {submission_file}."))
     listing = ", ".join(map(str, files[:MAX_LISTED])) + (" ..." if len(files) > MAX_LISTED else "")
     if len(candidates) > 1:
         return Located(path, None, error=(
-            f"No {SUBMISSION_FILE} found, and several files could be it: "
-            f"{', '.join(map(str, candidates[:MAX_LISTED]))}. Upload only your {SUBMISSION_FILE} "
+            f"No {submission_file} found, and several files could be it: "
+            f"{', '.join(map(str, candidates[:MAX_LISTED]))}. Upload only your {submission_file} "
             f"(or a single notebook). Uploaded: {listing}."))
     return Located(path, None, error=(
-        f"No {SUBMISSION_FILE} found in your submission. Uploaded: {listing or 'nothing'}. "
-        f"Please upload your completed {SUBMISSION_FILE}."))
+        f"No {submission_file} found in your submission. Uploaded: {listing or 'nothing'}. "
+        f"Please upload your completed {submission_file}."))
 
 
 @dataclass(frozen=True)

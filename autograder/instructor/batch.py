@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
-from ..core.parts import SUBMISSION_FILE
 from ..escape import one_line, terminal
 from ..grading.grade import Grader, runtime_not_installed, secret_files
 from ..sandbox.isolation import on_tmpfs, readable_by_others, running_as_root, unreadable_runtime_path
@@ -31,7 +30,7 @@ from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
 from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mistakes_csv
-from .handout import NOTEBOOK_FILE, notebook_source, template_source
+from .handout import notebook_file, notebook_source, template_source
 from .insight import Insight
 from .intake import Entry, check_found, discover, input_bytes
 from .integrity import rare_answers, same_sources, source_print
@@ -178,7 +177,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         insight = Insight(hard_parts(rows, config), rare_answers(groups, rows),
                           same_sources(rows, _handed_out(config, Path(tmp) / "handout")))
         if not interrupted:
-            write_csv(out / "grades.csv", rows, mistakes_by_student(rows, groups))
+            part_ids = config.homework.part_ids
+            write_csv(out / "grades.csv", rows, part_ids, mistakes_by_student(rows, groups, part_ids))
             write_mistakes_csv(out / "mistakes.csv", groups, rows)
             write_report(out / "report.html", rows, config, comparison, groups, insight)
     if interrupted:  # pool processes may have finished a submission or two after the parent stopped counting
@@ -206,11 +206,12 @@ def _handed_out(config: Config, folder: Path) -> list[str | None]:
     where the handout's source is not here (a Gradescope root: its zip holds no handout)."""
     folder.mkdir()
     try:
-        (folder / SUBMISSION_FILE).write_text(template_source(config.conventions), encoding="utf-8")
-        (folder / NOTEBOOK_FILE).write_text(notebook_source(config.conventions), encoding="utf-8")
+        (folder / config.homework.submission_file).write_text(template_source(config), encoding="utf-8")
+        (folder / notebook_file(config.homework)).write_text(notebook_source(config), encoding="utf-8")
     except FileNotFoundError:
         return []
-    return [source_print(folder / name) for name in (SUBMISSION_FILE, NOTEBOOK_FILE)]
+    return [source_print(folder / name, config.homework.submission_file)
+            for name in (config.homework.submission_file, notebook_file(config.homework))]
 
 
 def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.cases import visible_cases
 from ..core.compare import Tolerance, compare
-from ..core.parts import PART_IDS, Conventions
+from ..core.conventions import Conventions
 from ..diagnosis.diagnose import upstream_root
 from ..grading.answer_key import Accepted, expected_answers
 from ..grading.runner import array_text
@@ -38,9 +38,11 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     most one group per part: the first whose answer agrees with theirs on every visible case (within
     the part's tolerance; calls that gave no answer agree when they ended alike). Groups sharing their
     members and cause across parts (a mistake carried into the gradients), or whose members the grader
-    found wrong only because of a part they share a group for (an "upstream" mistake), are one group."""
+    found wrong only because of a part they share a group for (an "upstream" mistake), are one group.
+    tolerances: {part id: its tolerance}, for every part, in the homework's order."""
+    part_ids = list(tolerances)
     by_part: dict[str, list[list[Row]]] = {}
-    for part in PART_IDS:
+    for part in part_ids:
         groups = _Groups(tolerances[part])
         for row in rows:
             answers = row.answers.get(part)
@@ -50,7 +52,7 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     merged: dict[tuple[tuple[str, ...], str], list[str]] = {}
     first_member: dict[tuple[tuple[str, ...], str], Row] = {}
     home: dict[tuple[tuple[str, ...], str], tuple[tuple[str, ...], str]] = {}  # (students, part) -> its key
-    for part in PART_IDS:
+    for part in part_ids:
         for group in by_part[part]:
             students = tuple(sorted(r.submission_id for r in group))
             roots = {_root(r, part) for r in group}
@@ -67,7 +69,7 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
     out = [MistakeGroup(tuple(parts), students, cause,
                         "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions))
            for (students, cause), parts in merged.items()]
-    return sorted(out, key=lambda g: (-len(g.students), PART_IDS.index(g.parts[0]), g.students))
+    return sorted(out, key=lambda g: (-len(g.students), part_ids.index(g.parts[0]), g.students))
 
 
 def _root(row: Row, part: str) -> str:
@@ -169,11 +171,12 @@ def write_mistakes_csv(path, groups: list[MistakeGroup], rows: list[Row]) -> Non
     write_spreadsheet(path, MISTAKES_COLUMNS, lines)
 
 
-def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup]) -> dict[str, str]:
+def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup], part_ids: tuple[str, ...]) -> dict[str, str]:
     """Submission id -> what it got wrong, in a few words (grades.csv's mistakes column): for each
     failing part, the likely cause the grader named, else the mistakes.csv group whose wrong answer it
     shares, parts with the same words together ("grad.W1: transposed; relu, forward.z2: shared wrong
-    answer, group 3"). Parts wrong in neither way are not listed: their failures are in the results."""
+    answer, group 3"). Parts wrong in neither way are not listed: their failures are in the results.
+    part_ids: the homework's, in its order."""
     shared: dict[tuple[str, str], int] = {}
     for number, g in enumerate(groups, start=1):
         for part in g.parts:
@@ -182,7 +185,7 @@ def mistakes_by_student(rows: list[Row], groups: list[MistakeGroup]) -> dict[str
     out = {}
     for r in rows:
         said: dict[str, list[str]] = {}  # words -> the parts they are said of, in the grader's order
-        for part in PART_IDS:
+        for part in part_ids:
             cause = r.causes.get(part)
             if isinstance(cause, str) and cause:
                 said.setdefault(cause, []).append(part)

@@ -26,7 +26,8 @@ from .. import escape
 from ..config import Config
 from ..core import compare
 from ..core.cases import diagnostic_cases, visible_cases
-from ..core.parts import PART_IDS, PARTS, SUBMISSION_FILE, Conventions
+from ..core.conventions import Conventions
+from ..core.homework import Homework
 from ..diagnosis import evidence, relations, upstream
 from ..diagnosis.diagnose import Diagnoser, answer_functions, magnitude
 from ..diagnosis.evidence import right_of
@@ -56,13 +57,13 @@ RUNTIME_SLOT = "# === what your code may import, the autograder's own rule (fill
 TOPLEVEL_SLOT = "# === how your file's top-level code runs, the autograder's own rule (filled in likewise) ==="
 
 
-def public_cases(diagnoser: Diagnoser) -> list[dict]:
+def public_cases(diagnoser: Diagnoser, part_ids: tuple[str, ...]) -> list[dict]:
     """The visible cases, then the diagnostic ones, as plain data: inputs, the values the grader hands
     functions, expected values, and what a diagnosis needs (see claims_data)."""
     conventions = diagnoser.conventions
     cases = [(case, False) for case in visible_cases()] + [(case, True) for case in diagnostic_cases()]
-    functions = {part: answer_functions(part, conventions) for part in PART_IDS}
-    shipped = {part: [key for key in functions[part] if diagnoser.classes(part)[key] == key] for part in PART_IDS}
+    functions = {part: answer_functions(part, conventions) for part in part_ids}
+    shipped = {part: [key for key in functions[part] if diagnoser.classes(part)[key] == key] for part in part_ids}
     out = []
     for case, diagnostic in cases:
         i = case.inputs
@@ -70,14 +71,14 @@ def public_cases(diagnoser: Diagnoser) -> list[dict]:
         answers = expected_answers(i, conventions)
         # where the course accepts two answers, the first is the handout's form (the claims' reference)
         expected = {part: np.asarray(v[0] if isinstance(v, Accepted) else v) for part, v in answers.items()}
-        assert set(expected) == {p.id for p in PARTS}
+        assert set(expected) == set(part_ids)
         data = {
             "title": case.title, "diagnostic": diagnostic,
             "inputs": {name: getattr(i, name).tolist() for name in ("x", "W1", "b1", "W2", "b2", "y")},
             "given": {name: s[name].tolist() for name in ("z1", "z3")} | {"y_hat": s["z3"].tolist()},
             "expected": {part: value.tolist() for part, value in expected.items()},
-            "magnitude": {part: _numbers(magnitude(part, s, conventions)) for part in PART_IDS},
-            "answers": {part: _answers(functions[part], s, expected[part], shipped[part]) for part in PART_IDS},
+            "magnitude": {part: _numbers(magnitude(part, s, conventions)) for part in part_ids},
+            "answers": {part: _answers(functions[part], s, expected[part], shipped[part]) for part in part_ids},
         }
         accepted = {part: [a.tolist() for a in v] for part, v in answers.items() if isinstance(v, Accepted)}
         if accepted:
@@ -102,13 +103,13 @@ def _numbers(a: np.ndarray):
     return as_lists(a, 9)
 
 
-def claims_data(diagnoser: Diagnoser) -> dict:
+def claims_data(diagnoser: Diagnoser, part_ids: tuple[str, ...]) -> dict:
     """Per part, the claims a diagnosis may make (their words; answers are in each case's data) and
     which claims are the same function (evidence.one_of_each)."""
     out = {}
     conventions = diagnoser.conventions
     said = messages(conventions)
-    for part in PART_IDS:
+    for part in part_ids:
         classes = diagnoser.classes(part)
         shape = right_of(part, conventions.as_dict())[1]
         out[part] = {
@@ -131,9 +132,9 @@ def selfcheck_source(config: Config) -> str:
              TOPLEVEL_SLOT: _shared(TOPLEVEL_SOURCE),
              "TOPLEVEL_SECONDS = None": f"TOPLEVEL_SECONDS = {TOPLEVEL_SHARE * config.limits.import_timeout!r}",
              "WALL_CLOCK_FACTOR = None": f"WALL_CLOCK_FACTOR = {config.limits.wall_clock_factor!r}",
-             "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser)),
+             "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser, config.homework.part_ids)),
              "TOLERANCES = None": "TOLERANCES = " + json.dumps(tolerances),
-             "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser)),
+             "CLAIMS = None": "CLAIMS = " + repr(claims_data(diagnoser, config.homework.part_ids)),
              "FINGERPRINT = None": "FINGERPRINT = " + repr(fingerprint(config)),
              "RUNTIME_PACKAGES = None": "RUNTIME_PACKAGES = " + repr(list(config.student_packages)),
              "CONVENTIONS = None": "CONVENTIONS = " + repr(config.conventions.as_dict())}
@@ -161,12 +162,13 @@ def _jacobian_words(c: Conventions) -> tuple[str, str]:
             f"Return dy_hat/dz3 for the identity output: {identity[c.jacobians]}.")
 
 
-def template_source(conventions: Conventions) -> str:
+def template_source(config: Config) -> str:
     """handout/two_layer_net.py with the docstrings of the course's conventions."""
+    conventions = config.conventions
     loss, grad = _loss_words(conventions)
     relu, identity = _jacobian_words(conventions)
     mean = conventions.loss == "mean"
-    text = (HANDOUT_SOURCE / SUBMISSION_FILE).read_text()
+    text = (HANDOUT_SOURCE / config.homework.submission_file).read_text()
     for old, new in (
         ("Loss: l = ||y_hat - y||^2 (a sum of squares, not a mean).",
          f"Loss: l = {loss} " + ("(the mean of the squares, as torch.nn.functional.mse_loss)." if mean else
@@ -182,21 +184,23 @@ def template_source(conventions: Conventions) -> str:
     return text
 
 
-NOTEBOOK_FILE = Path(SUBMISSION_FILE).with_suffix(".ipynb").name
+def notebook_file(homework: Homework) -> str:
+    """The handout's notebook: the submission file's name, as a notebook (two_layer_net.ipynb)."""
+    return Path(homework.submission_file).with_suffix(".ipynb").name
 
 
-def notebook_source(conventions: Conventions) -> str:
+def notebook_source(config: Config) -> str:
     """The template (template_source) as a Jupyter notebook: the homework's statement in a markdown
     cell, the imports, each function in a cell of its own under a heading, and a last cell that runs
     the self-check on the notebook. Its code cells are exactly the template's code."""
-    source = template_source(conventions)
+    source = template_source(config)
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
     statement = ast.get_docstring(tree) or ""
     title, _, rest = statement.partition("\n")
     cells = [_markdown(f"# {title}\n\n{rest.strip()}\n\nWrite your code in the cells below, then run the "
                        "last cell to check it (save the notebook first). Upload this notebook (or your "
-                       f"{SUBMISSION_FILE}) to Gradescope.")]
+                       f"{config.homework.submission_file}) to Gradescope.")]
     body = [node for node in tree.body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
     imports = [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
     cells.append(_code("".join(lines[imports[0].lineno - 1:imports[-1].end_lineno])))
@@ -206,7 +210,7 @@ def notebook_source(conventions: Conventions) -> str:
             cells.append(_code("".join(lines[node.lineno - 1:node.end_lineno])))
     cells.append(_markdown("## Check your work\n\nSave the notebook, then run this cell (it runs `selfcheck.py` "
                            "from the handout on this notebook; the autograder skips it)."))
-    cells.append(_code(f"%run selfcheck.py {NOTEBOOK_FILE}"))
+    cells.append(_code(f"%run selfcheck.py {notebook_file(config.homework)}"))
     notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}}, "cells": cells}
@@ -274,12 +278,13 @@ def build_handout(out: Path, config: Config) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / SUBMISSION_FILE).write_text(template_source(config.conventions))
-    (out / NOTEBOOK_FILE).write_text(notebook_source(config.conventions))
+    files = (config.homework.submission_file, notebook_file(config.homework), "selfcheck.py", "README.md")
+    (out / files[0]).write_text(template_source(config))
+    (out / files[1]).write_text(notebook_source(config))
     (out / "selfcheck.py").write_text(selfcheck_source(config))
     (out / "README.md").write_text(readme_source(config))
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in (SUBMISSION_FILE, NOTEBOOK_FILE, "selfcheck.py", "README.md"):
+        for name in files:
             zf.write(out / name, f"{out.name}/{name}")
     return archive

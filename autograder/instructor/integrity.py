@@ -74,11 +74,11 @@ def _telling(answers: dict) -> bool:
     return False
 
 
-def normalised_source(submission: Path) -> str | None:
+def normalised_source(submission: Path, submission_file: str) -> str | None:
     """The code of the file a submission is graded on (a .py, or a notebook's code cells) as tokens,
     one space apart, without comments, blank lines or spacing; None where there is none to compare
     (nothing found, too large, not Python)."""
-    located = locate(submission)
+    located = locate(submission, submission_file)
     if located.relative is None:
         return None
     path = located.root / located.relative
@@ -105,11 +105,11 @@ def _tokens(text: str) -> str | None:
     return " ".join(kept).replace(" \n ", "\n").strip() or None
 
 
-def source_print(submission: Path) -> dict | None:
+def source_print(submission: Path, submission_file: str) -> dict | None:
     """What same_sources compares of a submission, kept in its results (extra_data.batch_source, made
     where it is graded): {"digest": of its normalised source, "lines": of code}; None where there is no
     source to compare."""
-    text = normalised_source(submission)
+    text = normalised_source(submission, submission_file)
     if not text:
         return None
     return {"digest": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), "lines": text.count("\n") + 1}

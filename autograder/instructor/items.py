@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Config
-from ..core.parts import PARTS
 from ..grading.grade import Status
 from .rows import Row
 
@@ -35,11 +34,10 @@ class PartRate:
 def part_rates(rows: list[Row], config: Config) -> list[PartRate]:
     """Each part's rate of full points, in the grader's order."""
     out = []
-    for part in PARTS:
-        points = config.parts[part.id].points
-        full = [float(r.parts.get(part.id, 0.0)) >= points - 1e-9 for r in rows]
+    for part, settings in config.parts.items():  # (in the homework's order)
+        full = [float(r.parts.get(part, 0.0)) >= settings.points - 1e-9 for r in rows]
         graded = [f for f, r in zip(full, rows) if r.status == Status.OK]
-        out.append(PartRate(part.id, sum(full), len(rows), graded.count(False), len(graded)))
+        out.append(PartRate(part, sum(full), len(rows), graded.count(False), len(graded)))
     return out
 
 

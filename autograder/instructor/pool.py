@@ -88,7 +88,7 @@ def grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
             # the cache key travels inside the results it stands for: one atomic write; so does what
             # the class's integrity signals compare of the source (made here, in parallel)
             results["extra_data"][CACHE_KEY] = cache_key
-            results["extra_data"][SOURCE_KEY] = source_print(entry.path)
+            results["extra_data"][SOURCE_KEY] = source_print(entry.path, _grader.config.homework.submission_file)
         except _Stopped:
             raise
         except BaseException as e:  # noqa: BLE001 - the batch goes on

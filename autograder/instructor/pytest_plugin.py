@@ -27,9 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from ..config import load_config
+from ..config import Config, load_config
 from ..core.compare import Failure, shape_note
-from ..core.parts import PARTS_BY_ID, part_title
 from ..diagnosis import diagnoser_for
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
@@ -61,7 +60,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" in metafunc.fixturenames and _part_of(metafunc.function):
+    if "case" in metafunc.fixturenames and _part_of(metafunc.function, metafunc.config.stash[_SESSION]):
         cases = metafunc.config.stash[_SESSION].cases()
         metafunc.parametrize("case", cases, ids=[_case_id(i, case) for i, case in enumerate(cases, start=1)])
 
@@ -114,15 +113,22 @@ class GradingSession:
     def __init__(self, config: pytest.Config):
         self.options = config
         self.report: GradingReport | None = None
+        self._config: Config | None = None
         self._grader: Grader | None = None
         self._results: dict | None = None  # (part, case id) -> its verdict, once graded
         self._scratch: tempfile.TemporaryDirectory | None = None
+
+    def config(self) -> Config:
+        """The grading configuration (--config, or the repository's), read once."""
+        if self._config is None:
+            self._config = load_config(self.options.getoption("--config"))
+        return self._config
 
     def grader(self) -> Grader:
         if self._grader is None:
             path = self.options.getoption("--config")
             try:
-                self._grader = Grader(load_config(path), [path] if path else [], diagnoser=diagnoser_for)
+                self._grader = Grader(self.config(), [path] if path else [], diagnoser=diagnoser_for)
             except SandboxRefused as e:
                 raise pytest.UsageError(str(e)) from None
         return self._grader
@@ -152,7 +158,8 @@ class GradingSession:
     def message(self, r: CaseResult, outcome=None, expected=None, function: str = "", key: str = "return") -> str:
         """What the student reads for this case (the reason, the likely cause, the values); for a hidden
         case, the reason and the part's likely cause (found on its visible cases): pytest is run by staff."""
-        title = part_title(PARTS_BY_ID[r.part], self.grader().config.conventions)
+        config = self.grader().config
+        title = config.homework.part_title(r.part, config.conventions)
         lines = [f"{title}; {r.case_title}: {r.reason}" + (f": {r.said}" if r.said else "")
                  + (f", {r.worst}" if r.worst else "")]
         explanation = next((t.explanation for t in self.graded().tests if t.part == r.part and not t.hidden
@@ -162,7 +169,8 @@ class GradingSession:
         if r.hidden:
             return terminal("\n".join(lines))
         if outcome is not None and outcome.status == "ok" and key in outcome.values:
-            lines.append(_plain(show_values(function, outcome.arguments, expected, outcome.values[key])))
+            lines.append(_plain(show_values(function, config.homework.arguments[function], outcome.arguments, expected,
+                                            outcome.values[key])))
         lines += [text for text in (r.detail, shape_note(*r.reshaped) if r.reshaped else "") if text]
         if r.failure is Failure.NOT_GRADED:  # why: the import error, in the notes
             lines += self.graded().notes[:2]
@@ -203,7 +211,7 @@ def _recorded(request: pytest.FixtureRequest) -> CaseResult:
     """The verdict grading recorded for this item's (part, case)."""
     item = request.node
     if _RECORDED not in item.stash:
-        part = _part_of(item.function)
+        part = _part_of(item.function, request.config.stash[_SESSION])
         item.stash[_RECORDED] = request.config.stash[_SESSION].result(part, item.callspec.params["case"].id)
     return item.stash[_RECORDED]
 
@@ -219,8 +227,10 @@ def _plain(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def _part_of(function) -> str | None:
-    return next((tag for tag in getattr(function, "__tags__", ()) if tag in PARTS_BY_ID), None)
+def _part_of(function, session: GradingSession) -> str | None:
+    """The part id a grading test is tagged with (of the homework the session grades), if any."""
+    part_ids = session.config().homework.part_ids
+    return next((tag for tag in getattr(function, "__tags__", ()) if tag in part_ids), None)
 
 
 def _case_id(index: int, case) -> str:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Config
-from ..core.parts import PARTS, PARTS_BY_ID, Conventions, part_title
 from ..diagnosis.diagnose import describe
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
@@ -82,16 +81,16 @@ footer {{ color: #666; font-size: .9em; margin-top: 3em; }}
 </style></head><body>
 <h1>Two-layer network: class report</h1>
 {warning}
-{_hard(insight.hard, config.conventions)}
+{_hard(insight.hard, config)}
 <p>{len(rows)} submissions; mean {mean:.2f} / {total_max:g}, median {median:.2f}. Status: {status_text or "none"}.</p>
 {_attention(rows, median)}
-{_changes(comparison, config.conventions)}
+{_changes(comparison, config)}
 <h2>Scores</h2>
 {_histogram(scores, total_max)}
 <h2>Parts: submissions with full points</h2>
-{_parts(part_rates(rows, config), config.conventions)}
+{_parts(part_rates(rows, config), config)}
 <h2>Mistakes several students share</h2>
-{_groups(groups, rows, config.conventions)}
+{_groups(groups, rows, config)}
 <h2>Named mistakes: how many students made each</h2>
 {_mistakes(rows)}
 <h2>Every student</h2>
@@ -132,20 +131,20 @@ def _attention(rows: list[Row], median: float) -> str:
                                                                           "graded normally.</p>"))
 
 
-def _parts(rates: list[PartRate], conventions: Conventions) -> str:
-    lines = "".join(f"<tr><td>{html.escape(part_title(PARTS_BY_ID[r.part], conventions))}</td>"
+def _parts(rates: list[PartRate], config: Config) -> str:
+    lines = "".join(f"<tr><td>{html.escape(config.homework.part_title(r.part, config.conventions))}</td>"
                     f"<td>{r.full}/{r.submissions}</td>"
                     f"<td><div class=bar style='width:{r.rate * 200:.0f}px'></div> {r.rate:.0%}</td></tr>"
                     for r in rates)
     return f"<table><tr><th>part</th><th>full points</th><th>rate</th></tr>{lines}</table>"
 
 
-def _hard(hard: list[PartRate], conventions: Conventions) -> str:
+def _hard(hard: list[PartRate], config: Config) -> str:
     """The parts nearly everyone loses points on, flagged first: a wrong test or unclear instructions
     look like this."""
     if not hard:
         return ""
-    items = "".join(f"<li>{html.escape(part_title(PARTS_BY_ID[r.part], conventions))}: {r.failing_graded} of "
+    items = "".join(f"<li>{html.escape(config.homework.part_title(r.part, config.conventions))}: {r.failing_graded} of "
                     f"{r.graded} submissions graded normally lose points on it</li>" for r in hard)
     return (f"<div class=warn><b>Nearly everyone loses points on {len(hard)} part{'s' * (len(hard) > 1)}</b>: "
             f"worth checking the test and the instructions before the students.<ul>{items}</ul></div>")
@@ -158,7 +157,7 @@ def _mistakes(rows: list[Row]) -> str:
             "</table>")
 
 
-def _groups(groups: list[MistakeGroup], rows: list[Row], conventions: Conventions) -> str:
+def _groups(groups: list[MistakeGroup], rows: list[Row], config: Config) -> str:
     """The groups of students whose wrong answers agree, largest first, each with its parts, its cause
     (or its answer) and its students, linked."""
     if not groups:
@@ -166,7 +165,7 @@ def _groups(groups: list[MistakeGroup], rows: list[Row], conventions: Convention
     names = {r.submission_id: r.name for r in rows}
     lines = []
     for g in groups:
-        parts = ", ".join(part_title(PARTS_BY_ID[p], conventions) for p in g.parts)
+        parts = ", ".join(config.homework.part_title(p, config.conventions) for p in g.parts)
         what = (html.escape(g.cause) if g.cause else
                 "<i>not named</i>" + (f": <code>{html.escape(g.answer)}</code>" if g.answer else ""))
         students = ", ".join(page_link(s, names.get(s) or s) for s in g.students)
@@ -181,9 +180,9 @@ def _students(rows: list[Row], config: Config) -> str:
     """Every student, lowest total first: the name (or id) linked to their page and kept in sight, the
     status, the total, each part's points (short headings, the full title on hover; points lost in red)."""
     heads = ["<th class=sort>student</th>", "<th class=sort>status</th>", "<th class=sort>total</th>"]
-    for part in PARTS:
+    for part in config.homework.parts:
         group, _, label = part.id.rpartition(".")
-        title = html.escape(part_title(part, config.conventions))
+        title = html.escape(config.homework.part_title(part.id, config.conventions))
         heads.append(f"<th class=sort title='{title}'>" + (f"<small>{html.escape(group)}</small>" if group else "")
                      + html.escape(label).replace("_", "_<wbr>") + "</th>")
 
@@ -196,7 +195,7 @@ def _students(rows: list[Row], config: Config) -> str:
         f"<tr><td title='{html.escape(r.name + ' ' * bool(r.name) + r.submission_id)}'>"
         f"{page_link(r.submission_id, r.name or r.submission_id)}</td>"
         f"<td>{html.escape(str(r.status))}</td><td class=num title='{float(r.total):g}'>{float(r.total):.4g}</td>"
-        + "".join(points(r, p.id) for p in PARTS) + "</tr>"
+        + "".join(points(r, p.id) for p in config.homework.parts) + "</tr>"
         for r in sorted(rows, key=lambda r: (float(r.total), r.submission_id)))
     return ("<p>Lowest total first; click a heading to sort by it, point at one for the part's title; points "
             f"lost are in red.</p><div class=scroll><table id=students><tr>{''.join(heads)}</tr>{body}</table></div>")
@@ -236,7 +235,7 @@ document.querySelectorAll("#students th.sort").forEach((th, col) => th.addEventL
 </script>"""
 
 
-def _changes(comparison: Comparison | None, conventions: Conventions) -> str:
+def _changes(comparison: Comparison | None, config: Config) -> str:
     """What-if: the submissions whose score changed against an earlier batch, biggest loss first."""
     if comparison is None:
         return ""
@@ -244,7 +243,7 @@ def _changes(comparison: Comparison | None, conventions: Conventions) -> str:
         f"<tr><td>{html.escape(c.submission_id)}</td><td>{html.escape(c.name)}</td>"
         + (f"<td>{c.before:g}/{c.max_before:g}</td><td>{c.after:g}/{c.max_after:g}</td><td>{c.delta:+g} % points</td>"
            if c.max_changed else f"<td>{c.before:g}</td><td>{c.after:g}</td><td>{c.delta:+g}</td>") + "<td>"
-        + html.escape(", ".join(f"{part_title(PARTS_BY_ID[pid], conventions)}: {b:g} -> {a:g}"
+        + html.escape(", ".join(f"{config.homework.part_title(pid, config.conventions)}: {b:g} -> {a:g}"
                                 for pid, b, a in c.parts)) + "</td></tr>"
         for c in comparison.changes) or "<tr><td colspan=6>no score changes</td></tr>"
     extra = (f" {len(comparison.new)} new, {len(comparison.gone)} no longer there."

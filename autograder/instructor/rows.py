@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.parts import PART_IDS
 from ..escape import csv_cell
 from ..grading.grade import Status
 from ..grading.results import atomic_write_text
@@ -21,9 +20,9 @@ from .intake import Submitter
 
 PRIVATE_FILE = 0o600  # what a batch writes: the instructor's alone
 SOURCE_KEY = "batch_source"  # in results.json's extra_data, written by a batch: integrity.source_print
-# grades.csv's columns: the row's fields, then one per part ("part:<id>": its points)
-CSV_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds",
-               *[f"part:{pid}" for pid in PART_IDS], "mistakes"]
+# grades.csv's columns: the row's fields, then one per part ("part:<id>": its points), then "mistakes"
+ROW_COLUMNS = ["submission_id", "name", "email", "sid", "status", "total", "max", "seconds"]
+PART_COLUMN = "part:"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Row:
     total: float = 0.0
     max: float = 0.0
     seconds: float = 0.0
-    parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (every part)
+    parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (each its results list)
     # not in grades.csv (a row read back from one has them empty):
     mistakes: dict[str, list[str]] = field(default_factory=dict)  # part id -> the ids of what was named
     causes: dict[str, str] = field(default_factory=dict)  # part id -> the likely cause named, in a few words
@@ -53,12 +52,12 @@ class Row:
 def from_results(submission_id: str, submitters: tuple[Submitter, ...], results: dict) -> Row:
     """The row of a results.json document (as written: nothing in it is trusted to be well formed) and of
     the people who submitted it."""
-    parts = {pid: 0.0 for pid in PART_IDS}
+    parts: dict[str, float] = {}
     tests = [t for t in _list(results.get("tests")) if isinstance(t, dict)]
     for test in tests:
         for tag in _list(test.get("tags")):
-            if tag in parts:
-                parts[tag] += _number(test.get("score"))
+            if isinstance(tag, str):  # (a test's tags are its part's id)
+                parts[tag] = parts.get(tag, 0.0) + _number(test.get("score"))
     extra = _dict(results.get("extra_data"))
     status = extra.get("status")
     return Row(
@@ -110,15 +109,17 @@ def write_spreadsheet(path: Path, header: list[str], lines: list[list]) -> None:
     atomic_write_text(path, buffer.getvalue(), mode=PRIVATE_FILE)
 
 
-def write_csv(path: Path, rows: list[Row], mistakes: dict[str, str] | None = None) -> None:
-    """grades.csv: a line per student (write_spreadsheet). A group submission gives each of its
-    submitters a line of their own, with the group's submission id and scores (a gradebook is keyed by
-    student); a submission no export names gives one line with empty name, email and sid.
-    mistakes: submission id -> its mistakes in a few words (groups.mistakes_by_student), the last column."""
+def write_csv(path: Path, rows: list[Row], part_ids: tuple[str, ...], mistakes: dict[str, str] | None = None) -> None:
+    """grades.csv: a line per student (write_spreadsheet), a column per part of `part_ids` (the homework's).
+    A group submission gives each of its submitters a line of their own, with the group's submission id
+    and scores (a gradebook is keyed by student); a submission no export names gives one line with empty
+    name, email and sid. mistakes: submission id -> its mistakes in a few words
+    (groups.mistakes_by_student), the last column."""
     mistakes = mistakes or {}
-    write_spreadsheet(path, CSV_COLUMNS, [
+    header = ROW_COLUMNS + [PART_COLUMN + pid for pid in part_ids] + ["mistakes"]
+    write_spreadsheet(path, header, [
         [r.submission_id, person.name, person.email, person.sid, str(r.status), r.total, r.max, r.seconds,
-         *(r.parts.get(pid, 0.0) for pid in PART_IDS), mistakes.get(r.submission_id, "")]
+         *(r.parts.get(pid, 0.0) for pid in part_ids), mistakes.get(r.submission_id, "")]
         for r in rows for person in r.submitters or [Submitter()]])
 
 
@@ -126,7 +127,9 @@ def read_csv(path: Path) -> list[Row]:
     """The rows of a grades.csv (an earlier batch's, with a byte-order mark or without): a row per
     submission, its lines (one per submitter) joined; a missing or unreadable number reads as 0."""
     with path.open(newline="", encoding="utf-8-sig") as f:
-        lines = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        lines = list(reader)
+    part_ids = [c[len(PART_COLUMN):] for c in reader.fieldnames or () if c.startswith(PART_COLUMN)]
     people: dict[str, list[Submitter]] = {}
     for line in lines:
         person = Submitter(line.get("name") or "", line.get("email") or "", line.get("sid") or "")
@@ -137,7 +140,7 @@ def read_csv(path: Path) -> list[Row]:
         submitters = tuple(p for p in people[sid] if p != Submitter())
         rows.setdefault(sid, Row(sid, *_joined(submitters), r.get("status") or "", _number(r.get("total")),
                                  _number(r.get("max")), _number(r.get("seconds")),
-                                 {pid: _number(r.get(f"part:{pid}")) for pid in PART_IDS}, submitters=submitters))
+                                 {pid: _number(r.get(PART_COLUMN + pid)) for pid in part_ids}, submitters=submitters))
     return list(rows.values())
 
 

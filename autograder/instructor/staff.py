@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from ..core.parts import PARTS_BY_ID, part_title
 from ..escape import markdown_block, markdown_span
 from ..grading.grade import GradingReport
 
@@ -44,7 +43,7 @@ def hidden_cases_in_full(report: GradingReport, config) -> list[StaffCase]:
     out = []
     for result in (r for r in report.results if r.hidden):
         full = in_full.get((result.part, result.case_id))  # (none where the file did not import)
-        title = part_title(PARTS_BY_ID[result.part], config.conventions)
+        title = config.homework.part_title(result.part, config.conventions)
         out.append(StaffCase(result.part, title, result.case_title, result.passed, result.reason,
                              full.values if full else "", full.detail if full else "",
                              causes.get(result.part, ""), full.said if full else "", full.stdout if full else ""))

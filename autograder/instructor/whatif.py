@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.parts import PART_IDS
 from .rows import Row, read_csv
 
 EPSILON = 1e-9
@@ -61,8 +60,9 @@ def compare_rows(earlier: list[Row], now: list[Row], folder: Path) -> Comparison
     after = {r.submission_id: r for r in now}
     changes = []
     for sid in sorted(set(before) & set(after)):
+        part_ids = dict.fromkeys([*after[sid].parts, *before[sid].parts])  # (in the grader's order)
         parts = tuple((pid, float(before[sid].parts.get(pid, 0.0)), float(after[sid].parts.get(pid, 0.0)))
-                      for pid in PART_IDS)
+                      for pid in part_ids)
         changed = tuple(p for p in parts if abs(p[2] - p[1]) > EPSILON)
         total_before, total_after = float(before[sid].total), float(after[sid].total)
         change = Change(sid, after[sid].name, total_before, total_after, changed, float(before[sid].max),

@@ -3,7 +3,10 @@ import itertools
 import pytest
 
 from autograder.config import ConfigError, default_config, load_config, parse_config
-from autograder.core.parts import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, PART_IDS, Conventions
+from autograder.core.conventions import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, Conventions
+from autograder.homeworks.two_layer_net import HOMEWORK
+
+PART_IDS = HOMEWORK.part_ids
 
 
 def test_shipped_config_is_valid_and_covers_every_part():
@@ -39,7 +42,8 @@ def test_part_override():
      "assignment.relu_derivative_at_zero must be one of 0, 1, either; got 0.5"),
     ({"assignment": {"relu_derivative_at_zero": True}}, "must be one of 0, 1, either; got True"),
     ({"assignment": {"loss": "average"}}, "assignment.loss must be one of sum, mean; got 'average'"),
-    ({"assignment": {"loss_kind": "sum"}}, "unknown setting assignment.loss_kind; allowed here: jacobians, "
+    ({"assignment": {"homework": "nyu"}}, "assignment.homework must be one of two-layer-net; got 'nyu'"),
+    ({"assignment": {"loss_kind": "sum"}}, "unknown setting assignment.loss_kind; allowed here: homework, jacobians, "
                                            "relu_derivative_at_zero, loss"),
     ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
     ({"tolerance": {"rtol": float("nan")}}, "tolerance.rtol must be a number"),

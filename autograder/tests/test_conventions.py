@@ -16,14 +16,17 @@ from pathlib import Path
 import pytest
 
 from autograder.config import load_config
-from autograder.core.parts import PART_IDS, Conventions
+from autograder.core.conventions import Conventions
 from autograder.diagnosis import diagnoser_for
 from autograder.grading.fingerprint import fingerprint
 from autograder.grading.grade import grade_submission
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.instructor.bundle import build_zip, copy_grading_files
 from autograder.instructor.handout import build_handout
 
 from .conftest import EXAMPLES, EXTRA_PACKAGES, REPO, run_autograder
+
+PART_IDS = HOMEWORK.part_ids
 
 CONFIGS = REPO / "examples" / "configs"
 NO_BUBBLEWRAP = '\n[sandbox]\nbubblewrap = "off"\n'  # as in Gradescope's Docker (the example configs say nothing)

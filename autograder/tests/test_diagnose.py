@@ -15,11 +15,14 @@ from autograder.core.cases import (
     zeros_in_z1,
 )
 from autograder.core.compare import agrees
-from autograder.core.parts import PART_IDS, Conventions
+from autograder.core.conventions import Conventions
 from autograder.diagnosis.diagnose import Diagnoser, Observation, describe
 from autograder.diagnosis.evidence import DOWNSTREAM_OF_DZ3
 from autograder.diagnosis.mistakes import CATALOGUE, HANDOUT, MESSAGES, TITLES, catalogue, signals
 from autograder.grading.answer_key import expected_answers
+from autograder.homeworks.two_layer_net import HOMEWORK
+
+PART_IDS = HOMEWORK.part_ids
 
 TOL = Tolerance(1e-4, 1e-4)
 CASES = visible_cases() + diagnostic_cases()

@@ -6,12 +6,14 @@ import json
 
 import pytest
 
-from autograder.core.parts import PART_IDS
 from autograder.diagnosis.mistakes import CATALOGUE, RELATIONS
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.instructor.bundle import copy_grading_files
 from autograder.sandbox.isolation import running_as_root
 
 from .conftest import EXAMPLES, REPO, zygotes_and_workers
+
+PART_IDS = HOMEWORK.part_ids
 
 GRADIENTS = {"grad.W1", "grad.b1", "grad.W2", "grad.b2"}
 

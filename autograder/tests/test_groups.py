@@ -52,7 +52,7 @@ def test_students_whose_wrong_answers_agree_form_one_group_per_mistake():
     assert group_words(groups[0]) == "3 students, mse_grad (and 1 more parts): missing factor 2"
     assert group_words(groups[1]).startswith("2 students, relu: not named: on ")
     # grades.csv's mistakes column: the named cause, else the group whose wrong answer the student shares
-    said = mistakes_by_student(rows, groups)
+    said = mistakes_by_student(rows, groups, CONFIG.homework.part_ids)
     assert said["a"] == "mse_grad, grad.b2: missing factor 2"
     assert said["d"] == "relu: shared wrong answer, group 2" and said["h"] == "loss: shared wrong answer, group 3"
     assert "f" not in said and "i" not in said  # a lone unnamed answer is in f's results, not here

@@ -13,11 +13,13 @@ import pytest
 
 from autograder.config import Tolerance
 from autograder.core.compare import agrees
-from autograder.core.parts import PART_IDS
 from autograder.diagnosis.mistakes import candidates
 from autograder.grading.answer_key import expected_answers
 from autograder.grading.hidden import TEMPLATES, design, far_from_half_precision, hidden_bases, hidden_cases, relabel
+from autograder.homeworks.two_layer_net import HOMEWORK
 from reference import two_layer_net as ref
+
+PART_IDS = HOMEWORK.part_ids
 
 SECRETS = [f"term-{i}" for i in range(60)]
 BASES = [(template, base) for secret in SECRETS for template, base in zip(TEMPLATES, hidden_bases(secret, 4))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from autograder.config import load_config
-from autograder.core.parts import PART_IDS
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.instructor.groups import MistakeGroup
 from autograder.instructor.handout import notebook_source, template_source
 from autograder.instructor.integrity import normalised_source, rare_answers, same_sources, source_print
@@ -14,6 +14,8 @@ from autograder.instructor.items import hard_parts, part_rates
 from autograder.instructor.rows import Row
 
 from .conftest import EXAMPLES
+
+PART_IDS = HOMEWORK.part_ids
 
 CONFIG = load_config()
 CORRECT = (EXAMPLES / "correct" / "two_layer_net.py").read_text()
@@ -40,7 +42,7 @@ def test_identical_files_are_found_whatever_their_comments_and_spacing_and_the_t
     def submit(name: str, text: str, file: str = "two_layer_net.py") -> Row:
         (tmp_path / name).mkdir()
         (tmp_path / name / file).write_text(text)
-        return Row(name, source=source_print(tmp_path / name) or {})
+        return Row(name, source=source_print(tmp_path / name, "two_layer_net.py") or {})
 
     relaid = ("# my solution\n" + CORRECT.replace("\n\n", "\n\n\n").replace("W @ x + b", "W@x  +  b")
               .replace("    return", "    # done\n    return"))
@@ -48,15 +50,16 @@ def test_identical_files_are_found_whatever_their_comments_and_spacing_and_the_t
                                      {"cell_type": "code", "source": CORRECT.splitlines(keepends=True)}]})
     handout = tmp_path / "handout"
     handout.mkdir()
-    (handout / "two_layer_net.py").write_text(template_source(CONFIG.conventions))
-    (handout / "two_layer_net.ipynb").write_text(notebook_source(CONFIG.conventions))
-    handed_out = [source_print(handout / name) for name in ("two_layer_net.py", "two_layer_net.ipynb")]
+    (handout / "two_layer_net.py").write_text(template_source(CONFIG))
+    (handout / "two_layer_net.ipynb").write_text(notebook_source(CONFIG))
+    handed_out = [source_print(handout / name, "two_layer_net.py")
+                  for name in ("two_layer_net.py", "two_layer_net.ipynb")]
     rows = [submit("a", CORRECT), submit("b", relaid), submit("nb", notebook, "work.ipynb"),
             submit("renamed", CORRECT.replace("dl_dz1", "delta1")),
-            submit("t1", template_source(CONFIG.conventions)), submit("t2", template_source(CONFIG.conventions)),
+            submit("t1", template_source(CONFIG)), submit("t2", template_source(CONFIG)),
             submit("broken", "def f(:\n"), submit("broken2", "def f(:\n"),  # (unclosed: not compared)
             Row("nothing")]
-    assert rows[6].source == {} and normalised_source(tmp_path / "broken") is None
+    assert rows[6].source == {} and normalised_source(tmp_path / "broken", "two_layer_net.py") is None
     (same,) = same_sources(rows, handed_out)
     assert same.students == ("a", "b", "nb") and same.lines > 20  # the unchanged template is no signal
 

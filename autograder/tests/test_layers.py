@@ -16,6 +16,8 @@ LAYERS = (
     ("diagnosis, behind core.explain's interface", ("autograder.diagnosis",)),
     ("instructor tools", ("autograder.instructor",)),
     ("the command line", ("autograder.cli", "autograder.__main__")),
+    # above everything: the engine reaches a homework only by its name, through core.homework's interface
+    ("the homeworks, one package each, loaded by name", ("autograder.homeworks",)),
 )
 
 
@@ -74,3 +76,17 @@ def test_the_check_sees_an_upward_import_anywhere(tmp_path):
 def test_every_module_is_in_a_layer():
     for path in modules():
         layer_of(module_name(path))
+
+
+def test_the_engine_reaches_a_homework_only_through_the_interface():
+    """core.homework loads the package grading.toml names; no other module of the engine names one."""
+    from autograder.core.homework import HOMEWORKS, homework_named
+
+    for name, package in HOMEWORKS.items():
+        homework = homework_named(name)
+        assert homework.name == name and package.startswith("autograder.homeworks.")
+        assert set(homework.default_points) == set(homework.part_ids)
+        assert set(homework.arguments) == set(homework.functions)
+    engine = [p for p in modules() if "homeworks" not in p.relative_to(PACKAGE).parts]
+    assert not [(module_name(p), t) for p in engine for t in imports_of(p, module_name(p))
+                if t.startswith("autograder.homeworks")]

@@ -30,15 +30,18 @@ from autograder.core.cases import (
     zeros_in_z1,
 )
 from autograder.core.compare import agrees
-from autograder.core.parts import PART_IDS, Conventions
+from autograder.core.conventions import Conventions
 from autograder.diagnosis import diagnoser_for
 from autograder.diagnosis.diagnose import Explanation, holds, holds_upstream
 from autograder.diagnosis.mistakes import signals
 from autograder.diagnosis.upstream import computed_from
 from autograder.grading.answer_key import Accepted, expected_answers
 from autograder.grading.grade import Grader
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.tests.conftest import EXAMPLES, REPO
 from autograder.tests.mutants import mutants
+
+PART_IDS = HOMEWORK.part_ids
 
 # (the correct solution mutated, the config it is graded under)
 SOLUTIONS = {"handout": (EXAMPLES / "correct", None),

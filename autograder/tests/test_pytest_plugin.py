@@ -24,13 +24,14 @@ from autograder.diagnosis import diagnoser_for
 from autograder.grading.grade import TESTS_DIR, grade_submission
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.runner import load_grading_tests
+from autograder.homeworks.two_layer_net import HOMEWORK
 
 from .conftest import EXAMPLES, REPO, without_the_lease
 
 HOSTILE = REPO / "examples" / "hostile"
 HONEST = EXAMPLES / "correct" / "two_layer_net.py"
 SUBMISSION_ID = "123456"  # the gradescope fixture's submission id
-PARTS_OF = {test.name.split("::")[1]: test.part for test in load_grading_tests(TESTS_DIR)}
+PARTS_OF = {test.name.split("::")[1]: test.part for test in load_grading_tests(TESTS_DIR, HOMEWORK.part_ids)}
 
 
 def run_pytest(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

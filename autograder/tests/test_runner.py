@@ -9,12 +9,14 @@ import pytest
 
 from autograder.config import load_config
 from autograder.core.cases import visible_cases
-from autograder.core.parts import PART_IDS
 from autograder.grading.grade import TESTS_DIR
 from autograder.grading.hidden import hidden_cases
 from autograder.grading.runner import GraderError, load_grading_tests, run_grading_tests
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.sandbox.calls import OK, CallOutcome
 from reference import two_layer_net as ref
+
+PART_IDS = HOMEWORK.part_ids
 
 
 class FakeSandbox:
@@ -42,7 +44,7 @@ class FakeSandbox:
 
 
 def test_the_real_grading_tests_cover_every_part_with_distinct_calls_in_few_batches():
-    tests = load_grading_tests(TESTS_DIR)
+    tests = load_grading_tests(TESTS_DIR, PART_IDS)
     assert sorted({t.part for t in tests}) == sorted(PART_IDS)
     cases, sandbox = visible_cases(), FakeSandbox()
     results, log = run_grading_tests(tests, cases, sandbox, load_config())
@@ -71,7 +73,7 @@ def test_calls_are_sealed_no_answer_can_be_read_ahead_and_no_hidden_input_comes_
     """Four batches, each sent once the one before is all read: the visible cases' calls on their
     own inputs, then their calls carrying reference values (relu(z1), mse_loss(y_hat, y), ...),
     then the same two for the hidden cases."""
-    tests = load_grading_tests(TESTS_DIR)
+    tests = load_grading_tests(TESTS_DIR, PART_IDS)
     visible, hidden = visible_cases(), hidden_cases("secret", "7", 4)
     sandbox = FakeSandbox()
     results, _ = run_grading_tests(tests, visible + hidden, sandbox, load_config())
@@ -95,7 +97,7 @@ def test_calls_are_sealed_no_answer_can_be_read_ahead_and_no_hidden_input_comes_
 
 def write_tests(tmp_path, body: str):
     (tmp_path / "test_custom.py").write_text(textwrap.dedent(body))
-    return load_grading_tests(tmp_path)
+    return load_grading_tests(tmp_path, PART_IDS)
 
 
 def test_a_broken_grading_test_is_an_internal_error_with_its_traceback_in_the_log(tmp_path):
@@ -158,7 +160,7 @@ def test_a_transposed_gradient_fails_where_one_of_its_axes_is_1():
     """With h = 1 or k = 1 the transpose of dl/dW2 holds the same numbers in the same order: its shape
     still says transposed. Only the 1 x 1 case, where transposing changes nothing, passes."""
     cases = visible_cases()
-    results, _ = run_grading_tests(load_grading_tests(TESTS_DIR), cases, TransposedW2(), load_config())
+    results, _ = run_grading_tests(load_grading_tests(TESTS_DIR, PART_IDS), cases, TransposedW2(), load_config())
     verdicts = {r.case_id: r for r in results if r.part == "grad.W2"}
     shapes = {c.id: c.inputs.shape for c in cases}
     assert {"h1", "k1"} <= {i for i, (_, h, k) in shapes.items() if 1 in (h, k) and (h, k) != (1, 1)}

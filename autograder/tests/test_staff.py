@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from autograder.core.parts import PARTS
+from autograder.homeworks.two_layer_net import PARTS
 
 from .conftest import EXAMPLES, REPO, without_the_lease
 from .test_pytest_plugin import results_verdicts

@@ -18,46 +18,46 @@ def write(root: Path, *names: str) -> None:
 
 def test_top_level_file_is_graded_without_note(tmp_path):
     write(tmp_path, "two_layer_net.py", "notes.txt")
-    found = locate(tmp_path)
+    found = locate(tmp_path, "two_layer_net.py")
     assert found.relative == Path("two_layer_net.py") and not found.note and not found.error
 
 
 def test_nested_file_is_found_and_said(tmp_path):
     write(tmp_path, "hw2/two_layer_net.py", "__MACOSX/hw2/._two_layer_net.py")
-    found = locate(tmp_path)
+    found = locate(tmp_path, "two_layer_net.py")
     assert found.relative == Path("hw2/two_layer_net.py") and "subfolder" in found.note
 
 
 def test_only_python_file_is_graded_with_a_note(tmp_path):
     write(tmp_path, "my_hw.py", "README.md")
-    found = locate(tmp_path)
+    found = locate(tmp_path, "two_layer_net.py")
     assert found.relative == Path("my_hw.py")
     assert "my_hw.py" in found.note and "two_layer_net.py" in found.note
 
 
 def test_several_candidates_list_what_was_uploaded(tmp_path):
     write(tmp_path, "a.py", "b.py", "data.csv")
-    found = locate(tmp_path)
+    found = locate(tmp_path, "two_layer_net.py")
     assert found.relative is None
     assert "a.py" in found.error and "b.py" in found.error and "data.csv" in found.error
 
 
 def test_empty_upload(tmp_path):
-    found = locate(tmp_path)
+    found = locate(tmp_path, "two_layer_net.py")
     assert found.relative is None and "Uploaded: nothing" in found.error
 
 
 def test_stage_copies_helpers_beside_the_file(tmp_path):
     upload = tmp_path / "upload"
     write(upload, "two_layer_net.py", "helpers.py")
-    module = stage(locate(upload), tmp_path / "scratch").module
+    module = stage(locate(upload, "two_layer_net.py"), tmp_path / "scratch").module
     assert module == tmp_path / "scratch" / "submission" / "two_layer_net.py"
     assert (module.parent / "helpers.py").exists()
 
 
 def test_stage_of_a_single_file_copies_only_it(tmp_path):
     write(tmp_path, "folder/hw.py", "folder/other_big_thing.bin")
-    module = stage(locate(tmp_path / "folder" / "hw.py"), tmp_path / "scratch").module
+    module = stage(locate(tmp_path / "folder" / "hw.py", "two_layer_net.py"), tmp_path / "scratch").module
     assert sorted(p.name for p in module.parent.iterdir()) == ["hw.py"]
 
 
@@ -78,7 +78,7 @@ def test_a_notebook_upload_never_writes_through_a_link_named_like_the_module(tmp
     shutil.copy(NOTEBOOK, upload / "homework2.ipynb")
     link = victim if absolute else os.path.relpath(victim, upload)
     (upload / "two_layer_net.py").symlink_to(link)
-    staged = stage(locate(upload), tmp_path / "scratch")
+    staged = stage(locate(upload, "two_layer_net.py"), tmp_path / "scratch")
     assert staged.module == tmp_path / "scratch" / "submission" / "homework2.ipynb"
     assert not (tmp_path / "scratch" / "submission" / "two_layer_net.py").exists()
     assert (victim.read_text() == "precious = True\n") if existing else not victim.exists()
@@ -98,7 +98,7 @@ def test_links_are_kept_only_where_they_stay_inside_the_upload(tmp_path):
     (upload / "lib" / "deep" / "escape").symlink_to("root/..")  # through a kept link, out: not
     (upload / "dangling").symlink_to("nowhere")
     (upload / "loop").symlink_to("loop")
-    staged = stage(locate(upload), tmp_path / "scratch")
+    staged = stage(locate(upload, "two_layer_net.py"), tmp_path / "scratch")
     copy = tmp_path / "scratch" / "submission"
     assert (copy / "helpers.py").read_text() == "x = 1\n" and (copy / "lib" / "up.py").is_symlink()
     assert (copy / "lib" / "deep" / "root").is_symlink()
@@ -116,7 +116,7 @@ def test_devices_fifos_and_sockets_are_left_out_and_setuid_bits_dropped(tmp_path
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(upload / "sock"))
     try:
-        staged = stage(locate(upload), tmp_path / "scratch")
+        staged = stage(locate(upload, "two_layer_net.py"), tmp_path / "scratch")
     finally:
         server.close()
     copy = tmp_path / "scratch" / "submission"

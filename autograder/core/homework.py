@@ -1,0 +1,91 @@
+"""The homework interface: what the engine knows of the homework it grades, whichever it is.
+
+Each homework is a package under autograder/homeworks/ holding a `HOMEWORK` (a Homework), named in
+grading.toml's `[assignment] homework` and found here by that name (HOMEWORKS). The engine reads
+the contract from the Homework the config carries (config.homework), never from a homework's
+package: what students submit (the file, what it may import), the functions it defines and their
+arguments, the graded parts (fixed ids, titles, default points) and the conventions where courses
+differ. docs/homeworks.md says how to add one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_HOMEWORK = "two-layer-net"
+# [assignment] homework -> the package holding its HOMEWORK
+HOMEWORKS: dict[str, str] = {
+    "two-layer-net": "autograder.homeworks.two_layer_net",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str  # fixed: carried in every Gradescope test's tags
+    title: str  # what a student reads
+    function: str  # the student function this part calls
+    key: str | None = None  # for functions returning a dict: the entry graded here
+
+
+def _plain_title(part: Part, conventions: Any) -> str:
+    return part.title
+
+
+@dataclass(frozen=True, eq=False)
+class Homework:
+    """One homework's contract.
+
+    parts: in the order they are graded and shown; a part with a key grades that entry of the dict
+        its function returns. default_points: {part id: points} where grading.toml gives none.
+    arguments: {function: its arguments' names, in order} (for showing a visible case's inputs).
+    conventions: a frozen dataclass of the answer key's conventions, its defaults the handout's;
+        convention_choices: {field: its accepted values} ([assignment] in grading.toml).
+    title_under: a part's title under the course's conventions (a formula may change with them).
+    """
+
+    name: str
+    title: str
+    submission_file: str
+    runtime_packages: tuple[str, ...]  # what student code may import besides the standard library
+    parts: tuple[Part, ...]
+    default_points: dict[str, float]
+    arguments: dict[str, tuple[str, ...]]
+    conventions: type
+    convention_choices: dict[str, tuple]
+    title_under: Callable[[Part, Any], str] = field(default=_plain_title)
+
+    @property
+    def part_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.parts)
+
+    @property
+    def parts_by_id(self) -> dict[str, Part]:
+        return {p.id: p for p in self.parts}
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The functions students define, in the parts' order."""
+        return tuple(dict.fromkeys(p.function for p in self.parts))
+
+    @property
+    def dict_keys(self) -> dict[str, tuple[str, ...]]:
+        """{function returning a dict: the keys that dict must hold, in the parts' order}."""
+        keys: dict[str, list[str]] = {}
+        for p in self.parts:
+            if p.key is not None:
+                keys.setdefault(p.function, []).append(p.key)
+        return {function: tuple(k) for function, k in keys.items()}
+
+    def part_title(self, part_id: str, conventions: Any) -> str:
+        """The part's title under the course's conventions."""
+        return self.title_under(self.parts_by_id[part_id], conventions)
+
+
+def homework_named(name: str) -> Homework:
+    """The Homework of `name` ([assignment] homework); ValueError naming the known ones if none."""
+    if name not in HOMEWORKS:
+        raise ValueError(f"no homework named {name!r}; the grader knows: {', '.join(HOMEWORKS)}")
+    return importlib.import_module(HOMEWORKS[name]).HOMEWORK
