@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 DEFAULT_HOMEWORK = "two-layer-net"
@@ -44,6 +45,14 @@ class Homework:
     conventions: a frozen dataclass of the answer key's conventions, its defaults the handout's;
         convention_choices: {field: its accepted values} ([assignment] in grading.toml).
     title_under: a part's title under the course's conventions (a formula may change with them).
+
+    The cases and the answers (core.cases.Case, its inputs the homework's own):
+    visible_cases(), diagnostic_cases(): the fixed cases, shown to students (the diagnostic ones only
+        feed the diagnosis), the same objects' values on every call;
+    hidden_bases(secret, count): the term's hidden problems; relabel(bases, secret, submission_id):
+        the hidden cases of one upload (docs/hidden-cases.md: the same score on every upload);
+    reference_answer(function, args, conventions): the reference's answer to a call of `function`;
+    tests_dir: the grading tests (test_* functions tagged with part ids, runner.py).
     """
 
     name: str
@@ -55,6 +64,12 @@ class Homework:
     arguments: dict[str, tuple[str, ...]]
     conventions: type
     convention_choices: dict[str, tuple]
+    visible_cases: Callable[[], list]
+    diagnostic_cases: Callable[[], list]
+    hidden_bases: Callable[[str, int], list]
+    relabel: Callable[[list, str, str], list]
+    reference_answer: Callable[[str, tuple, Any], Any]
+    tests_dir: Path
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 
     @property

@@ -15,10 +15,10 @@ import hashlib
 import json
 import re
 import zipfile
+from dataclasses import asdict
 from pathlib import Path
 
 from ..config import Config
-from ..core.cases import diagnostic_cases, visible_cases
 
 STAMP = re.compile(r"""FINGERPRINT\s*=\s*["']([0-9a-f]{12})["']""")
 
@@ -26,14 +26,16 @@ STAMP = re.compile(r"""FINGERPRINT\s*=\s*["']([0-9a-f]{12})["']""")
 def fingerprint(config: Config, cases: list | None = None) -> str:
     """cases: the visible then diagnostic cases, if already made (a Grader has them)."""
     digest = hashlib.sha256()
-    for case in cases if cases is not None else visible_cases() + diagnostic_cases():
+    if cases is None:
+        cases = config.homework.visible_cases() + config.homework.diagnostic_cases()
+    for case in cases:
         digest.update(f"{case.id}\0{case.title}\0".encode())
         for array in case.inputs.arrays:
             digest.update(repr(array.shape).encode() + array.tobytes())
     digest.update(json.dumps({
         "hidden_cases": config.hidden_cases,
         "tolerances": {part: [p.tolerance.rtol, p.tolerance.atol] for part, p in sorted(config.parts.items())},
-        "conventions": config.conventions.as_dict(),
+        "conventions": asdict(config.conventions),
         "packages": list(config.student_packages),
     }, sort_keys=True).encode())
     return digest.hexdigest()[:12]

@@ -114,7 +114,7 @@ class Grader:
                                 GRADER_FILES + [Path(p).absolute() for p in config_files], secret_files(config_files),
                                 SOURCE_DIR, config.unsafe_run_as_grader, scratch_parent)
         try:
-            self.casebook = CaseBook(config, TESTS_DIR)
+            self.casebook = CaseBook(config)
         except BaseException:
             self.host.close()
             raise
@@ -170,8 +170,8 @@ class Grader:
             visible, hidden = [c for c in cases if not c.hidden], [c for c in cases if c.hidden]
             with host.sandbox(staged.module, scratch / "run", deadline, self.importable) as sandbox:
                 # planned while the worker imports; one reference for both (the replay reads it)
-                plan = plan_calls(book.tests, visible, config.conventions, book.fixed)
-                hidden_plan = plan_calls(book.tests, hidden, config.conventions, book.fixed, plan.reference)
+                plan = plan_calls(book.tests, visible, config, book.fixed)
+                hidden_plan = plan_calls(book.tests, hidden, config, book.fixed, plan.reference)
                 replay = Replay(cases, plan.reference, outcomes) if keep_calls else None
                 imported = sandbox.import_report()
                 notes = [located.note, *staged.notes, _stale_handout(scratch / "submission", book.stamp)]

@@ -34,10 +34,9 @@ from ..config import Config
 from ..core.call import OK, Call, CallOutcome
 from ..core.cases import Case
 from ..core.compare import Failure, judge
-from ..core.conventions import Conventions
 from ..escape import markdown_block
 from ..sandbox.calls import Sandbox
-from .answer_key import Accepted, reference_answer, resolve
+from .answer_key import Accepted, resolve
 from .rubric import MAX_VALUE_BLOCKS, CaseResult
 
 FIXTURES = ("case", "student", "reference", "check")
@@ -181,10 +180,12 @@ class ReferenceCalls:
     each distinct call computed once. An answer is an array, or an Accepted where a convention
     is "either" and the answers differ (`check` judges against the nearest)."""
 
-    def __init__(self, conventions: Conventions, fixed: dict | None = None):
-        """fixed: where to keep the answers of calls on the fixed (not hidden) cases, shared by every
-        submission a Grader grades (their arguments are the cases' arrays or answers kept there)."""
-        self.conventions = conventions
+    def __init__(self, config: Config, fixed: dict | None = None):
+        """The answers of config.homework's reference under config's conventions. fixed: where to keep
+        the answers of calls on the fixed (not hidden) cases, shared by every submission a Grader grades
+        (their arguments are the cases' arrays or answers kept there)."""
+        self.conventions = config.conventions
+        self._answer = config.homework.reference_answer
         self._own: dict[tuple, tuple] = {}  # memo key -> (arguments, kept alive; answer)
         self._fixed = self._own if fixed is None else fixed
 
@@ -196,7 +197,7 @@ class ReferenceCalls:
         fixed = not case.hidden and all(type(a) is np.ndarray and not a.flags.writeable for a in args)
         memo = self._fixed if fixed else self._own
         if memo_key not in memo:
-            answer = reference_answer(function, args, self.conventions)
+            answer = self._answer(function, args, self.conventions)
             for value in answer.values() if isinstance(answer, dict) else [answer]:
                 for array in value if isinstance(value, Accepted) else [value]:
                     if isinstance(array, np.ndarray):
@@ -255,13 +256,13 @@ class FixedCases:
         self.phases: dict[tuple, tuple[Phase, ...]] = {}  # (test names, case ids) -> their phases
 
 
-def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], conventions: Conventions,
+def plan_calls(tests: tuple[GradingTest, ...], cases: list[Case], config: Config,
                fixed: FixedCases | None = None, reference: ReferenceCalls | None = None) -> Plan:
     """The planning pass. It needs no worker, so it runs while the worker imports the submission.
 
     fixed: the fixed cases' plan and answers, reused and extended (None: plan every case here);
     reference: the reference answers to extend (another plan's, of the same submission)."""
-    reference = reference or ReferenceCalls(conventions, fixed.answers if fixed else None)
+    reference = reference or ReferenceCalls(config, fixed.answers if fixed else None)
     if fixed is None:
         return Plan(_plan(tests, cases, reference), reference)
     key = (tuple(t.name for t in tests), tuple(c.id for c in cases if not c.hidden))
@@ -294,7 +295,7 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
     each hidden case's verdict with everything a visible one shows (the staff view's, never the
     student's), in the same order.
     """
-    plan = plan or plan_calls(tests, cases, config.conventions, fixed)
+    plan = plan or plan_calls(tests, cases, config, fixed)
     student, reference = StudentCalls(sandbox, plan, outcomes), plan.reference
     results, log = [], []
     for test in tests:

@@ -148,7 +148,7 @@ class GradingSession:
 
     def replay(self) -> Replay:
         report = self.graded()
-        return report.replay or Replay(self.cases(), ReferenceCalls(self.grader().config.conventions), {})
+        return report.replay or Replay(self.cases(), ReferenceCalls(self.grader().config), {})
 
     def result(self, part: str, case_id: str) -> CaseResult:
         if self._results is None:

@@ -3,8 +3,16 @@ identity, squared-error loss (the default homework)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ...core.cases import diagnostic_cases, visible_cases
 from ...core.conventions import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, Conventions
 from ...core.homework import Homework, Part
+from ...grading.answer_key import reference_answer
+from ...grading.hidden import hidden_bases, relabel
+
+# the grading tests, beside the package as installed (and in the Gradescope zip)
+TESTS_DIR = Path(__file__).absolute().parents[3] / "tests"
 
 PARTS: tuple[Part, ...] = (
     Part("affine", "Affine layer: affine(x, W, b) = W x + b", "affine"),
@@ -49,5 +57,11 @@ HOMEWORK = Homework(
     },
     conventions=Conventions,
     convention_choices={"jacobians": JACOBIAN_FORMS, "relu_derivative_at_zero": DERIVATIVES_AT_ZERO, "loss": LOSSES},
+    visible_cases=visible_cases,
+    diagnostic_cases=diagnostic_cases,
+    hidden_bases=hidden_bases,
+    relabel=relabel,
+    reference_answer=reference_answer,
+    tests_dir=TESTS_DIR,
     title_under=part_title,
 )
