@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import __version__
 from .config import PLACEHOLDER_SECRET, ConfigError, load_config
-from .diagnosis import diagnoser_for
 from .escape import one_line, terminal
 from .grading.grade import Grader, GradingReport, grade_submission, runtime_not_installed
 from .grading.limits import OVER_LIMIT, attempts, attempts_line, within_limits
@@ -286,7 +285,7 @@ def _grade(args) -> int:
     reports = []
 
     def graded() -> dict:
-        with Grader(config, [args.config] if args.config else [], diagnoser=diagnoser_for) as grader:
+        with Grader(config, [args.config] if args.config else [], diagnoser=config.homework.diagnoser) as grader:
             if grader.isolation.missing:  # said before any student code runs, not after
                 print(f"warning: the sandbox is incomplete. {isolation_text(grader.isolation)}", file=sys.stderr)
             if gap := runtime_not_installed(config):
@@ -329,7 +328,7 @@ def _gradescope(args) -> int:
 
         def graded() -> dict:
             report = grade_submission(args.root / "submission", config, str(metadata.get("id", "unknown")),
-                                      [args.config] if args.config else [], diagnoser=diagnoser_for)
+                                      [args.config] if args.config else [], diagnoser=config.homework.diagnoser)
             if report.log:
                 print(terminal(report.log))
             print(f"graded {one_line(report.graded_file) or '(nothing)'}: {report.score:g}/{report.max_score:g} "

@@ -42,7 +42,6 @@ def memory_probe(count: int) -> tuple[float, float]:
     parents) after grading one submission, then after `count` more with the same Grader.
     Workers run student code and are not counted (none is alive when this measures)."""
     from autograder.config import load_config
-    from autograder.diagnosis import diagnoser_for
     from autograder.grading.grade import Grader
 
     def peak() -> float:
@@ -50,7 +49,8 @@ def memory_probe(count: int) -> tuple[float, float]:
         return own + sum(_peak_rss_mb(pid) for pid in _descendants(os.getpid()))
 
     examples = REPO / "examples" / "submissions"
-    with Grader(load_config(), diagnoser=diagnoser_for) as grader:
+    config = load_config()
+    with Grader(config, diagnoser=config.homework.diagnoser) as grader:
         grader.grade(examples / "correct")
         one = peak()
         for i in range(count):

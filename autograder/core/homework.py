@@ -53,6 +53,8 @@ class Homework:
         the hidden cases of one upload (docs/hidden-cases.md: the same score on every upload);
     reference_answer(function, args, conventions): the reference's answer to a call of `function`;
     tests_dir: the grading tests (test_* functions tagged with part ids, runner.py).
+    diagnoser: what names the likely cause of a failing part (a core.explain.DiagnoserFactory, which
+        the drivers hand their Grader); None: failing parts are graded without one.
     """
 
     name: str
@@ -70,6 +72,7 @@ class Homework:
     relabel: Callable[[list, str, str], list]
     reference_answer: Callable[[str, tuple, Any], Any]
     tests_dir: Path
+    diagnoser: Callable[[Any], Any] | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 
     @property

@@ -1,7 +1,8 @@
 """Explaining a failing part: the known mistakes, the network's quantities, the evidence rule.
 
 Grading reaches this package only through the interface in core/explain.py: a driver (the command
-line, batch, the pytest plugin) hands a Grader `diagnoser_for`.
+line, batch, the pytest plugin) hands a Grader the homework's diagnoser, the two-layer-net homework's
+`diagnoser_for`.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class Grader:
                  diagnoser: DiagnoserFactory | None):
         """config_files: where the config was read from, hidden from student code with the grader's files;
         scratch_parent: where to make the scratch folder (default: the system's temporary folder);
-        diagnoser: makes what names the likely cause of a failing part (diagnosis.diagnoser_for), when
+        diagnoser: makes what names the likely cause of a failing part (config.homework.diagnoser), when
         a part first fails; None: failing parts are graded without one."""
         self.config = config
         # what student code may import: the course's runtime, as Gradescope's image holds it, whatever

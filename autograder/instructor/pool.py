@@ -15,7 +15,6 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 
 from ..config import Config
-from ..diagnosis import diagnoser_for
 from ..grading.grade import Grader, Status
 from ..grading.limits import attempts, within_limits
 from ..grading.results import failure_results, report_to_results, write_results
@@ -49,7 +48,7 @@ def start_grader(config: Config, config_files: list[Path], scratch_parent: Path,
     die_with_parent(signal.SIGTERM)
     if os.getppid() != parent:  # it died before the line above
         os._exit(143)
-    _grader = Grader(config, config_files, scratch_parent=scratch_parent, diagnoser=diagnoser_for)
+    _grader = Grader(config, config_files, scratch_parent=scratch_parent, diagnoser=config.homework.diagnoser)
     Finalize(_grader, _grader.close, exitpriority=10)  # runs when the pool shuts the process down
 
 

@@ -29,7 +29,6 @@ import pytest
 
 from ..config import Config, load_config
 from ..core.compare import Failure, shape_note
-from ..diagnosis import diagnoser_for
 from ..escape import terminal
 from ..grading.answer_key import reference_source, resolve
 from ..grading.grade import Grader, GradingReport
@@ -128,7 +127,8 @@ class GradingSession:
         if self._grader is None:
             path = self.options.getoption("--config")
             try:
-                self._grader = Grader(self.config(), [path] if path else [], diagnoser=diagnoser_for)
+                config = self.config()
+                self._grader = Grader(config, [path] if path else [], diagnoser=config.homework.diagnoser)
             except SandboxRefused as e:
                 raise pytest.UsageError(str(e)) from None
         return self._grader

@@ -8,6 +8,7 @@ from pathlib import Path
 from ...core.cases import diagnostic_cases, visible_cases
 from ...core.conventions import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, Conventions
 from ...core.homework import Homework, Part
+from ...diagnosis import diagnoser_for
 from ...grading.answer_key import reference_answer
 from ...grading.hidden import hidden_bases, relabel
 
@@ -63,5 +64,6 @@ HOMEWORK = Homework(
     relabel=relabel,
     reference_answer=reference_answer,
     tests_dir=TESTS_DIR,
+    diagnoser=diagnoser_for,
     title_under=part_title,
 )
