@@ -55,6 +55,10 @@ class Homework:
     tests_dir: the grading tests (test_* functions tagged with part ids, runner.py).
     diagnoser: what names the likely cause of a failing part (a core.explain.DiagnoserFactory, which
         the drivers hand their Grader); None: failing parts are graded without one.
+    worker_contract: a Python file run in the worker (sandbox/worker.py) whose resolve(module, name)
+        gives what a call of `name` runs on the submission's imported module, or None where the
+        submission lacks it (a class's method, say); None: a call names a module-level function.
+        It runs beside student code: it reads the module, it never trusts what it finds there.
     """
 
     name: str
@@ -73,6 +77,7 @@ class Homework:
     reference_answer: Callable[[str, tuple, Any], Any]
     tests_dir: Path
     diagnoser: Callable[[Any], Any] | None = None
+    worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 
     @property

@@ -112,7 +112,8 @@ class Grader:
         # nothing secret should exist anywhere while it starts.
         self.host = SandboxHost(config.limits, config.sandbox_user, config.bubblewrap,
                                 GRADER_FILES + [Path(p).absolute() for p in config_files], secret_files(config_files),
-                                SOURCE_DIR, config.unsafe_run_as_grader, scratch_parent)
+                                SOURCE_DIR, config.unsafe_run_as_grader, scratch_parent,
+                                contract=config.homework.worker_contract)
         try:
             self.casebook = CaseBook(config)
         except BaseException:

@@ -58,12 +58,15 @@ class WorkerSpec:
 
 class ForkServer:
     def __init__(self, workdir: Path, wrapper: list[str] | None = None, private_tmp: bool = False,
-                 control_socket: int = CONTROL_SOCKET, memory: MemoryCgroup | None = None):
+                 control_socket: int = CONTROL_SOCKET, memory: MemoryCgroup | None = None,
+                 contract: Path | None = None):
         """workdir: a fresh folder for the zygote's files and log; wrapper: a command prefix to run it
         under (bubblewrap.zygote_wrapper()), whose /tmp is then private to it (private_tmp); memory: a
         memory cgroup the zygote joins as it starts, so every worker it forks is born in it (moving
-        each worker in would cost a cgroup migration, about 12 ms, per worker)."""
+        each worker in would cost a cgroup migration, about 12 ms, per worker); contract: the
+        homework's worker-side calling convention, shipped as contract.py (worker.py)."""
         self.memory = memory
+        self.contract = contract
         self._own: set[int] = set()  # the cgroup's members that are the zygote's, not a student's
         self.control_socket = control_socket
         self.workdir = Path(workdir)
@@ -79,8 +82,11 @@ class ForkServer:
         self.code_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.workdir, 0o711)
         os.chmod(self.code_dir, 0o755)
-        for name in SERVER_FILES:
-            shutil.copyfile(Path(__file__).with_name(name), self.code_dir / name)
+        shipped = {name: Path(__file__).with_name(name) for name in SERVER_FILES}
+        if self.contract is not None:
+            shipped["contract.py"] = Path(self.contract)
+        for name, source in shipped.items():
+            shutil.copyfile(source, self.code_dir / name)
             os.chmod(self.code_dir / name, 0o644)
         ours, theirs = socket.socketpair(socket.AF_UNIX, self.control_socket)
         log = os.open(self.workdir / "zygote.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

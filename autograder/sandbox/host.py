@@ -63,12 +63,13 @@ class SandboxHost:
     hidden: files and folders student code must never see (bubblewrap covers them); secrets: the
     files whose readability by other users is a missing guarantee where only permissions keep
     them from student code; source_dir: where the grader's files lie (named in the chmod that
-    closes them); unsafe_run_as_grader: grade even where student code would run as the grader.
+    closes them); unsafe_run_as_grader: grade even where student code would run as the grader;
+    contract: the homework's worker-side calling convention (worker.py), if it has one.
     """
 
     def __init__(self, limits: Limits, sandbox_user: str, bubblewrap_mode: str, hidden: Sequence[Path],
                  secrets: Sequence[Path], source_dir: Path, unsafe_run_as_grader: bool = False,
-                 scratch_parent: Path | None = None):
+                 scratch_parent: Path | None = None, contract: Path | None = None):
         self.limits = limits
         protect_from_oom()  # before the zygote starts: it inherits the low score, its workers raise theirs
         # every page of the workers (one at a time), files in tmpfs and memfd included; None where
@@ -117,7 +118,7 @@ class SandboxHost:
             # Started now, before the grader has made a single case: the zygote is a fresh interpreter,
             # but nothing secret should exist anywhere while it starts.
             self.forkserver = ForkServer(self.scratch / "forkserver", wrapper, private_tmp=self.bubblewrapped,
-                                         memory=self.memory)
+                                         memory=self.memory, contract=contract)
             self.forkserver.start()
         except BaseException:
             self.close()

@@ -10,12 +10,13 @@ every score itself.
 Usage: python -I worker.py REQUEST_FD RESPONSE_FD MODULE_PATH MAX_OUTPUT_CHARS MAX_RESULT_BYTES IMPORTABLE
 WRITABLE TOPLEVEL_SECONDS WALL_CLOCK_FACTOR [SECCOMP_HEX]
 Imports only the standard library and numpy (protocol.py, seccomp.py, runtime.py, landlock.py and
-toplevel.py are loaded by file path). MODULE_PATH: a .py file or a notebook, whose top-level code is
-run one statement at a time within TOPLEVEL_SECONDS of CPU time (toplevel.py). IMPORTABLE: the
-top-level modules besides the standard library and the submission's own files that it may import,
-comma-separated ("-": whatever is installed; runtime.py). WRITABLE: a JSON list of the folders beneath
-which it may write files ("-": anywhere its user may; landlock.py). With SECCOMP_HEX, that filter is
-installed. All of it before the submission is imported.
+toplevel.py are loaded by file path; so is contract.py, where the homework has one: how a call's name
+reaches the submission, for a contract other than module-level functions). MODULE_PATH: a .py file or
+a notebook, whose top-level code is run one statement at a time within TOPLEVEL_SECONDS of CPU time
+(toplevel.py). IMPORTABLE: the top-level modules besides the standard library and the submission's own
+files that it may import, comma-separated ("-": whatever is installed; runtime.py). WRITABLE: a JSON
+list of the folders beneath which it may write files ("-": anywhere its user may; landlock.py). With
+SECCOMP_HEX, that filter is installed. All of it before the submission is imported.
 """
 
 import importlib.machinery
@@ -52,6 +53,13 @@ def preload():
     _load("runtime")
     _load("landlock")
     _load("toplevel")
+    _contract()
+
+
+def _contract():
+    """The homework's contract.py (its resolve(module, name): what a call of `name` runs, None where the
+    submission lacks it), where the grader shipped one; None: a call names a module-level function."""
+    return _load("contract") if os.path.exists(os.path.join(HERE, "contract.py")) else None
 
 
 class CappedText(io.TextIOBase):
@@ -172,6 +180,7 @@ def main(argv):
         _load("seccomp").install(bytes.fromhex(argv[10]))
     import numpy as np
 
+    contract = _contract()  # (before student code runs)
     if argv[6] != "-":  # the course's runtime, not this machine's: what Gradescope's image would import
         _load("runtime").install_guard(argv[6].split(",") if argv[6] else [], SUBMISSION_DIR)
 
@@ -221,14 +230,22 @@ def main(argv):
         arrays = protocol.decode_arrays(header["arrays"], payload, max_bytes=1 << 30)
         for call in header["calls"]:
             args, arrays = arrays[:call["nargs"]], arrays[call["nargs"]:]
-            reply, results = _call(module, call["function"], call.get("keys"), args, np, max_chars, max_bytes)
+            reply, results = _call(module, call["function"], call.get("keys"), args, np, max_chars, max_bytes,
+                                   contract)
             reply["id"] = call["id"]  # lets the grader tell this answer from anything student code wrote
             send(reply, results)
 
 
-def _call(module, function, keys, args, np, max_chars, max_bytes):
-    """Call module.function(*args); return (header, arrays) describing what it gave back."""
-    fn = getattr(module, function, None)
+def _call(module, function, keys, args, np, max_chars, max_bytes, contract=None):
+    """Call module.function(*args) (or what the homework's contract resolves `function` to); return
+    (header, arrays) describing what it gave back."""
+    if contract is None:
+        fn = getattr(module, function, None)
+    else:
+        try:
+            fn = contract.resolve(module, function)
+        except Exception:  # noqa: BLE001 - student code can make resolving fail (a property that raises)
+            fn = None
     if fn is None:
         return {"status": "missing"}, ()
     capture = CappedText(max_chars)

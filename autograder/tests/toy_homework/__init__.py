@@ -1,5 +1,7 @@
-"""A homework of one function, dot(a, b) = a . b, that the engine knows only through the homework
-interface (test_homework.py registers it under the name "toy-dot" and grades with it)."""
+"""A homework of one class, Dot, whose method dot(a, b) returns a . b, that the engine knows only
+through the homework interface (test_homework.py registers it under the name "toy-dot" and grades
+with it): its cases, hidden cases, reference and grading test, and how a call reaches the class in
+the worker (worker_contract.py)."""
 
 from __future__ import annotations
 
@@ -69,9 +71,9 @@ HOMEWORK = Homework(
     title="Dot product",
     submission_file="dot.py",
     runtime_packages=("numpy",),
-    parts=(Part("dot", "Dot product: dot(a, b)", "dot"),),
+    parts=(Part("dot", "Dot product: Dot().dot(a, b)", "Dot"),),
     default_points={"dot": 3},
-    arguments={"dot": ("a", "b")},
+    arguments={"Dot": ("a", "b")},
     conventions=NoConventions,
     convention_choices={},
     visible_cases=visible_cases,
@@ -80,4 +82,5 @@ HOMEWORK = Homework(
     relabel=relabel,
     reference_answer=reference_answer,
     tests_dir=Path(__file__).absolute().parent / "grading_tests",
+    worker_contract=Path(__file__).absolute().parent / "worker_contract.py",
 )
