@@ -2,10 +2,11 @@
 
 Each homework is a package under autograder/homeworks/ holding a `HOMEWORK` (a Homework), named in
 grading.toml's `[assignment] homework` and found here by that name (HOMEWORKS). The engine reads
-the contract from the Homework the config carries (config.homework), never from a homework's
-package: what students submit (the file, what it may import), the functions it defines and their
-arguments, the graded parts (fixed ids, titles, default points) and the conventions where courses
-differ. docs/homeworks.md says how to add one.
+the homework from the Homework the config carries (config.homework), never from a homework's
+package: what students submit (the file, what it may import, what it defines), the graded parts
+(fixed ids, titles, default points), the conventions where courses differ, the cases and the
+reference's answers, the grading tests, the diagnoser, and how a call reaches the submission in
+the worker. docs/homeworks.md says how to add one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ HOMEWORKS: dict[str, str] = {
 class Part:
     id: str  # fixed: carried in every Gradescope test's tags
     title: str  # what a student reads
-    function: str  # the student function this part calls
+    function: str  # what the submission defines for it: a function, or a class its worker contract reaches
     key: str | None = None  # for functions returning a dict: the entry graded here
 
 
