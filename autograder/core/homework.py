@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,20 +82,21 @@ class Homework:
     worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 
-    @property
+    # (derived once: read for every part of every submission)
+    @cached_property
     def part_ids(self) -> tuple[str, ...]:
         return tuple(p.id for p in self.parts)
 
-    @property
+    @cached_property
     def parts_by_id(self) -> dict[str, Part]:
         return {p.id: p for p in self.parts}
 
-    @property
+    @cached_property
     def functions(self) -> tuple[str, ...]:
         """The functions students define, in the parts' order."""
         return tuple(dict.fromkeys(p.function for p in self.parts))
 
-    @property
+    @cached_property
     def dict_keys(self) -> dict[str, tuple[str, ...]]:
         """{function returning a dict: the keys that dict must hold, in the parts' order}."""
         keys: dict[str, list[str]] = {}

@@ -101,7 +101,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
     """Grade every submission under input_path into out/ (results/, grades.csv, report.html).
 
     compare: an earlier batch's out folder: whose scores change against it (whatif.py)."""
-    earlier = read_earlier(compare) if compare is not None else None  # (before out/ may be written over)
+    # (read before out/ may be written over)
+    earlier = read_earlier(compare, config.homework.part_ids) if compare is not None else None
     protect_from_oom()  # a student's hog must never take the class's grades.csv down with it
 
     def warn(message: str) -> None:
@@ -136,7 +137,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         paths = {e.id: out / "results" / f"{e.id}.json" for e in entries}
         # (cache key, CSV row) of each results file there is, read once; the documents are not kept
         # (a class's outputs add up to hundreds of MB)
-        done = {e.id: _summary(e, paths[e.id]) for e in entries if paths[e.id].exists()}
+        done = {e.id: _summary(e, paths[e.id], config.homework.part_ids) for e in entries if paths[e.id].exists()}
         todo = [e for e in entries if done.get(e.id, (None,))[0] != keys[e.id]]
         bar = Progress(len(todo)) if progress and todo else None
         graded, interrupted = 0, False
@@ -170,7 +171,7 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
             pool.shutdown(wait=True, cancel_futures=True)
             if bar:
                 bar.finish()
-        done.update({e.id: _summary(e, paths[e.id]) for e in todo if paths[e.id].exists()})
+        done.update({e.id: _summary(e, paths[e.id], config.homework.part_ids) for e in todo if paths[e.id].exists()})
         rows = [done[e.id][1] for e in entries if e.id in done]
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
         groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
@@ -214,12 +215,12 @@ def _handed_out(config: Config, folder: Path) -> list[str | None]:
             for name in (config.homework.submission_file, notebook_file(config.homework))]
 
 
-def _summary(entry: Entry, path: Path) -> tuple[str | None, Row]:
+def _summary(entry: Entry, path: Path, part_ids: tuple[str, ...]) -> tuple[str | None, Row]:
     """(the cache key stored in a results file, its row); the submission's page (students/<id>.html)
     is written from the same reading where it is missing or older than the results."""
     results = _read_json(path)
     results = results if isinstance(results, dict) else {}
-    row = from_results(entry.id, entry.submitters, results)
+    row = from_results(entry.id, entry.submitters, results, part_ids)
     page = page_path(path)
     if not page.exists() or page.stat().st_mtime < path.stat().st_mtime:  # (written with the results, as a rule)
         write_student_page(page, row, results)

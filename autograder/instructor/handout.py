@@ -278,13 +278,13 @@ def build_handout(out: Path, config: Config) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    files = (config.homework.submission_file, notebook_file(config.homework), "selfcheck.py", "README.md")
-    (out / files[0]).write_text(template_source(config))
-    (out / files[1]).write_text(notebook_source(config))
+    template, notebook = config.homework.submission_file, notebook_file(config.homework)
+    (out / template).write_text(template_source(config))
+    (out / notebook).write_text(notebook_source(config))
     (out / "selfcheck.py").write_text(selfcheck_source(config))
     (out / "README.md").write_text(readme_source(config))
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in files:
+        for name in (template, notebook, "selfcheck.py", "README.md"):
             zf.write(out / name, f"{out.name}/{name}")
     return archive

@@ -94,7 +94,8 @@ def grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
             results = failure_results(f"internal error ({type(e).__name__}: {e})")
             results["extra_data"] = {"status": Status.GRADER_ERROR}
         write_results(results_path, results, durable=False, mode=PRIVATE_FILE)
-        write_student_page(page_path(results_path), from_results(entry.id, entry.submitters, results), results)
+        row = from_results(entry.id, entry.submitters, results, _grader.config.homework.part_ids)
+        write_student_page(page_path(results_path), row, results)
     except _Stopped:
         _leave()  # grade() and the writer have cleaned up (raising would only fail this task)
     finally:

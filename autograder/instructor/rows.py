@@ -35,7 +35,7 @@ class Row:
     total: float = 0.0
     max: float = 0.0
     seconds: float = 0.0
-    parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (each its results list)
+    parts: dict[str, float] = field(default_factory=dict)  # part id -> its points (every part of the homework)
     # not in grades.csv (a row read back from one has them empty):
     mistakes: dict[str, list[str]] = field(default_factory=dict)  # part id -> the ids of what was named
     causes: dict[str, str] = field(default_factory=dict)  # part id -> the likely cause named, in a few words
@@ -49,15 +49,16 @@ class Row:
     source: dict = field(default_factory=dict)  # what integrity.same_sources compares (batch_source)
 
 
-def from_results(submission_id: str, submitters: tuple[Submitter, ...], results: dict) -> Row:
+def from_results(submission_id: str, submitters: tuple[Submitter, ...], results: dict,
+                 part_ids: tuple[str, ...]) -> Row:
     """The row of a results.json document (as written: nothing in it is trusted to be well formed) and of
-    the people who submitted it."""
-    parts: dict[str, float] = {}
+    the people who submitted it; part_ids: the homework's (each part a column, 0 where no test has its tag)."""
+    parts = {pid: 0.0 for pid in part_ids}
     tests = [t for t in _list(results.get("tests")) if isinstance(t, dict)]
     for test in tests:
         for tag in _list(test.get("tags")):
-            if isinstance(tag, str):  # (a test's tags are its part's id)
-                parts[tag] = parts.get(tag, 0.0) + _number(test.get("score"))
+            if tag in parts:
+                parts[tag] += _number(test.get("score"))
     extra = _dict(results.get("extra_data"))
     status = extra.get("status")
     return Row(
@@ -123,13 +124,12 @@ def write_csv(path: Path, rows: list[Row], part_ids: tuple[str, ...], mistakes: 
         for r in rows for person in r.submitters or [Submitter()]])
 
 
-def read_csv(path: Path) -> list[Row]:
+def read_csv(path: Path, part_ids: tuple[str, ...]) -> list[Row]:
     """The rows of a grades.csv (an earlier batch's, with a byte-order mark or without): a row per
-    submission, its lines (one per submitter) joined; a missing or unreadable number reads as 0."""
+    submission, its lines (one per submitter) joined; a missing or unreadable number reads as 0, and so
+    does a part of `part_ids` (the homework's) the file has no column for."""
     with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        lines = list(reader)
-    part_ids = [c[len(PART_COLUMN):] for c in reader.fieldnames or () if c.startswith(PART_COLUMN)]
+        lines = list(csv.DictReader(f))
     people: dict[str, list[Submitter]] = {}
     for line in lines:
         person = Submitter(line.get("name") or "", line.get("email") or "", line.get("sid") or "")

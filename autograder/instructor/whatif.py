@@ -47,12 +47,12 @@ class Comparison:
     gone: tuple[str, ...]  # ids only in the earlier one
 
 
-def read_earlier(folder: Path) -> list[Row]:
-    """The rows of an earlier batch's grades.csv."""
+def read_earlier(folder: Path, part_ids: tuple[str, ...]) -> list[Row]:
+    """The rows of an earlier batch's grades.csv (a column for each of `part_ids`, the homework's)."""
     path = Path(folder) / "grades.csv"
     if not path.is_file():
         raise ValueError(f"--compare {folder}: no grades.csv there (the --out folder of an earlier batch?)")
-    return read_csv(path)
+    return read_csv(path, part_ids)
 
 
 def compare_rows(earlier: list[Row], now: list[Row], folder: Path) -> Comparison:

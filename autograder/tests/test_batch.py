@@ -20,12 +20,15 @@ import jsonschema
 import pytest
 
 from autograder.config import load_config
+from autograder.homeworks.two_layer_net import HOMEWORK
 from autograder.instructor.batch import CLASS_COPY_PREFIX, MEMORY_FOLDER, class_copy_home
 from autograder.instructor.intake import Submitter
 from autograder.instructor.report import missing_guarantees, render_report
 from autograder.instructor.rows import from_results
 
 from .conftest import EXAMPLES, REPO, SCHEMA, alive, descendants, without_bubblewrap, without_the_lease
+
+PART_IDS = HOMEWORK.part_ids
 
 STUDENTS = {  # submission id -> (example, name)
     "1001": ("correct", "Ada Lovelace"),
@@ -517,7 +520,8 @@ def test_the_report_lists_the_guarantees_a_submission_was_graded_without_from_th
     text; a guarantee two submissions lacked is said once, in the grader's words, escaped."""
     lacked = ["network access is not blocked (no seccomp filter on this machine)", "a <b>bold</b> claim"]
     rows = [from_results(f"s{i}", (), {"score": 1, "tests": [], "extra_data": {
-        "status": "ok", "isolation": "whatever it says", "missing_guarantees": lacked[:i + 1]}}) for i in range(2)]
+        "status": "ok", "isolation": "whatever it says", "missing_guarantees": lacked[:i + 1]}}, PART_IDS)
+        for i in range(2)]
     assert missing_guarantees(rows) == lacked
     page = render_report(rows, load_config())
     assert "The sandbox was incomplete" in page and html.escape(lacked[1]) in page and lacked[1] not in page
@@ -531,7 +535,7 @@ def test_an_attention_entry_says_its_score_and_what_failed(tmp_path):
         {"tags": ["loss"], "score": 0.0, "max_score": 1.0, "extra_data": {"hidden": False, "failures": [
             "all 12 failing cases: crash: mse_loss the process crashed with SIGSEGV (segmentation fault) <b>"]}}],
         "extra_data": {"status": "crash"}}
-    row = from_results("s1", (Submitter("Ada"),), crash)
+    row = from_results("s1", (Submitter("Ada"),), crash, PART_IDS)
     assert row.failures == {"loss": crash["tests"][1]["extra_data"]["failures"][0]}
     page = render_report([row], load_config())
     entry = page[page.index("<h2>Needs attention</h2>"):page.index("<h2>Scores</h2>")]
