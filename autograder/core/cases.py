@@ -53,7 +53,12 @@ class Case:
     id: str  # stable, used in pytest ids: "small", "hidden-2"
     title: str  # what a student reads (hidden cases say nothing of their inputs)
     hidden: bool
-    inputs: Inputs
+    inputs: Inputs  # (a homework's own type: the engine reads only its `arrays`)
+    parts: frozenset[str] | None = None  # the parts graded on this case; None: every part
+
+    def grades(self, part: str) -> bool:
+        """Whether the grading tests of `part` run on this case."""
+        return self.parts is None or part in self.parts
 
 
 def grid(rng: np.random.Generator, *shape: int, nonzero: bool = False) -> np.ndarray:

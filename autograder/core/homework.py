@@ -54,7 +54,16 @@ class Homework:
     hidden_bases(secret, count): the term's hidden problems; relabel(bases, secret, submission_id):
         the hidden cases of one upload (docs/hidden-cases.md: the same score on every upload);
     reference_answer(function, args, conventions): the reference's answer to a call of `function`;
+    expected_answers(inputs, conventions): {part id: the reference's answer} on a case's inputs, for
+        each part graded on it (what a class's shared wrong answer is set beside);
     tests_dir: the grading tests (test_* functions tagged with part ids, runner.py).
+    reference_solution(config): the source of a submission that scores full marks under config's
+        conventions (build-zip's smoke test, `pytest tests/` without --submission);
+    handout_files(config): {file name: text} of what the handout gives students to fill in, the
+        submission file's template first (the smoke test's "untouched template" scores 0; a class's
+        submissions identical to one are no integrity signal); FileNotFoundError where the handout's
+        sources are not at hand (a Gradescope root);
+    secret_files: files student code must never read (the reference solution, what computes answers).
     diagnoser: what names the likely cause of a failing part (a core.explain.DiagnoserFactory, which
         the drivers hand their Grader); None: failing parts are graded without one.
     worker_contract: a Python file run in the worker (sandbox/worker.py) whose resolve(module, name)
@@ -77,7 +86,11 @@ class Homework:
     hidden_bases: Callable[[str, int], list]
     relabel: Callable[[list, str, str], list]
     reference_answer: Callable[[str, tuple, Any], Any]
+    expected_answers: Callable[[Any, Any], dict]
     tests_dir: Path
+    reference_solution: Callable[[Any], str]
+    handout_files: Callable[[Any], dict[str, str]]
+    secret_files: tuple[Path, ...]
     diagnoser: Callable[[Any], Any] | None = None
     worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)

@@ -30,6 +30,8 @@ def fingerprint(config: Config, cases: list | None = None) -> str:
         cases = config.homework.visible_cases() + config.homework.diagnostic_cases()
     for case in cases:
         digest.update(f"{case.id}\0{case.title}\0".encode())
+        if case.parts is not None:
+            digest.update(("\0".join(sorted(case.parts)) + "\0").encode())
         for array in case.inputs.arrays:
             digest.update(repr(array.shape).encode() + array.tobytes())
     digest.update(json.dumps({

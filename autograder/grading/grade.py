@@ -111,7 +111,8 @@ class Grader:
         # Set up before this process has made a single case: the zygote is a fresh interpreter, but
         # nothing secret should exist anywhere while it starts.
         self.host = SandboxHost(config.limits, config.sandbox_user, config.bubblewrap,
-                                GRADER_FILES + [Path(p).absolute() for p in config_files], secret_files(config_files),
+                                GRADER_FILES + [Path(p).absolute() for p in config_files],
+                                secret_files(config, config_files),
                                 SOURCE_DIR, config.unsafe_run_as_grader, scratch_parent,
                                 contract=config.homework.worker_contract)
         try:
@@ -249,10 +250,10 @@ class Grader:
         return self._diagnoser.explain(observed)
 
 
-def secret_files(config_files) -> list[Path]:
-    """The files student code must never read: the reference, the grading tests' inputs, the config."""
-    return [SOURCE_DIR / "reference" / "two_layer_net.py", TESTS_DIR / "conftest.py", DEFAULT_CONFIG_PATH,
-            *(Path(p) for p in config_files)]
+def secret_files(config: Config, config_files) -> list[Path]:
+    """The files student code must never read: the homework's (its reference, what computes its answers),
+    the config."""
+    return [*config.homework.secret_files, DEFAULT_CONFIG_PATH, *(Path(p) for p in config_files)]
 
 
 def runtime_not_installed(config: Config) -> str:

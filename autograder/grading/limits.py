@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..config import SubmissionPolicy
-from ..core.cases import visible_cases
 
 GRADER_ERROR = "grader error"  # (grade.Status.GRADER_ERROR: a results document of ours whose grading failed)
 OVER_LIMIT = "over limit"  # extra_data.status of the results of a submission not graded for it
@@ -101,29 +100,31 @@ def attempts(policy: SubmissionPolicy, metadata) -> Attempts | None:
                     details_for=policy.details_for)
 
 
-def within_limits(found: Attempts | None, grade: Callable[[], dict]) -> dict:
+def within_limits(found: Attempts | None, grade: Callable[[], dict], visible_cases: Callable[[], list]) -> dict:
     """A submission's results.json under the policy: over the limit, the kept submission's (grade is
-    never called: no student code runs); else grade()'s, the count said first in its output."""
+    never called: no student code runs); else grade()'s, the count said first in its output.
+    visible_cases: the homework's (a test past `details_for` says how many of its part's pass)."""
     if found is None:
         return grade()
     if not found.allowed:
         return over_limit_results(found)
     results = grade()
     if not found.in_full:
-        results["tests"] = [_pass_fail_only(t) for t in results.get("tests", [])]
+        cases = visible_cases()
+        results["tests"] = [_pass_fail_only(t, cases) for t in results.get("tests", [])]
     results["output"] = attempts_line(found) + "\n\n" + str(results.get("output") or "")
     results.setdefault("extra_data", {})["submissions"] = found.as_data()
     return results
 
 
-def _pass_fail_only(test: dict) -> dict:
+def _pass_fail_only(test: dict, visible_cases: list) -> dict:
     """A visible test as a submission past `details_for` sees it: how many cases pass and which fail, by
     their titles (the grader's words), without the inputs, the values or the likely cause."""
     extra = test.get("extra_data") if isinstance(test.get("extra_data"), dict) else {}
     if extra.get("hidden") is not False:
         return test
     failing = [str(title) for title in extra.get("failing_cases") or []]
-    total = len(visible_cases())
+    total = sum(1 for case in visible_cases if any(case.grades(part) for part in test.get("tags") or ()))
     lines = [f"{total - len(failing)}/{total} cases passed."]
     if failing:
         lines += ["", "Failing cases (their inputs and values are shown on the first submissions of a window "

@@ -277,6 +277,8 @@ def _plan(tests: tuple[GradingTest, ...], cases: list[Case], reference: Referenc
     planner = _Planner()
     for test in tests:
         for case in cases:
+            if not case.grades(test.part):
+                continue
             try:
                 test.function(**_fixtures(test, case, planner, reference, _refuse))
             except Exception:  # noqa: BLE001 - _Planned, or a grader bug the real pass reports
@@ -301,6 +303,8 @@ def run_grading_tests(tests: tuple[GradingTest, ...], cases: list[Case], sandbox
     for test in tests:
         values_left = MAX_VALUE_BLOCKS  # rubric.py shows the values of this many failing visible cases
         for case in cases:
+            if not case.grades(test.part):
+                continue
             recorded: list[CaseResult] = []
             full: list[CaseResult] | None = [] if in_full is not None and case.hidden else None
             check = _checker(test.part, case, config, recorded, values_left > 0, full)

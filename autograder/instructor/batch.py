@@ -30,7 +30,6 @@ from ..sandbox.memcg import protect_from_oom
 from ..sandbox.seccomp import available_filter
 from .cache import cached_key, grader_version, submission_key
 from .groups import MistakeGroup, mistake_groups, mistakes_by_student, write_mistakes_csv
-from .handout import notebook_file, notebook_source, template_source
 from .insight import Insight
 from .intake import Entry, check_found, discover, input_bytes
 from .integrity import rare_answers, same_sources, source_print
@@ -90,7 +89,7 @@ def _missing_guarantees(config: Config, config_path: Path | None) -> list[str]:
     with a Python the sandbox user can run, a seccomp filter and the grader's files closed, nothing is):
     it costs 150 ms."""
     if running_as_root() and unreadable_runtime_path(None) is None and available_filter() is not None and \
-            readable_by_others(secret_files([config_path] if config_path else [])) is None:
+            readable_by_others(secret_files(config, [config_path] if config_path else [])) is None:
         return []
     with Grader(config, [config_path] if config_path else [], diagnoser=None) as grader:  # (it grades nothing)
         return list(grader.isolation.missing)
@@ -174,7 +173,8 @@ def run_batch(input_path: Path, out: Path, config: Config, jobs: int | None = No
         done.update({e.id: _summary(e, paths[e.id], config.homework.part_ids) for e in todo if paths[e.id].exists()})
         rows = [done[e.id][1] for e in entries if e.id in done]
         comparison = compare_rows(earlier, rows, compare) if earlier is not None else None
-        groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions)
+        groups = mistake_groups(rows, {pid: p.tolerance for pid, p in config.parts.items()}, config.conventions,
+                                config.homework)
         insight = Insight(hard_parts(rows, config), rare_answers(groups, rows),
                           same_sources(rows, _handed_out(config, Path(tmp) / "handout")))
         if not interrupted:
@@ -207,12 +207,12 @@ def _handed_out(config: Config, folder: Path) -> list[str | None]:
     where the handout's source is not here (a Gradescope root: its zip holds no handout)."""
     folder.mkdir()
     try:
-        (folder / config.homework.submission_file).write_text(template_source(config), encoding="utf-8")
-        (folder / notebook_file(config.homework)).write_text(notebook_source(config), encoding="utf-8")
+        files = config.homework.handout_files(config)
     except FileNotFoundError:
         return []
-    return [source_print(folder / name, config.homework.submission_file)
-            for name in (config.homework.submission_file, notebook_file(config.homework))]
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return [source_print(folder / name, config.homework.submission_file) for name in files]
 
 
 def _summary(entry: Entry, path: Path, part_ids: tuple[str, ...]) -> tuple[str | None, Row]:

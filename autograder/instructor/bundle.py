@@ -20,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 from ..config import load_config
-from ..grading.answer_key import reference_source
 from ..grading.fingerprint import fingerprint
 
 REPO = Path(__file__).absolute().parents[2]
@@ -89,13 +88,14 @@ def smoke_test(archive: Path, python: str = sys.executable) -> list[str]:
             os.chmod(root / "source" / name, 0o755)
         shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
         # the reference, following the conventions of the config in the zip
-        conventions = load_config(root / "source" / "grading.toml").conventions
-        template = (REPO / "handout" / "two_layer_net.py").read_text()
-        for label, source, expected in (("the reference solution", reference_source(conventions), "full"),
+        config = load_config(root / "source" / "grading.toml")
+        homework = config.homework
+        template = homework.handout_files(config)[homework.submission_file]
+        for label, source, expected in (("the reference solution", homework.reference_solution(config), "full"),
                                         ("the untouched template", template, 0)):
             shutil.rmtree(root / "submission", ignore_errors=True)
             (root / "submission").mkdir()
-            (root / "submission" / "two_layer_net.py").write_text(source)
+            (root / "submission" / homework.submission_file).write_text(source)
             (root / "submission_metadata.json").write_text(json.dumps({"id": "smoke-test"}))
             env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOGRADER")}
             # (trusted code only: it may run as the grader where this machine has no sandbox for it)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.cases import visible_cases
 from ..core.compare import Tolerance, compare
-from ..core.conventions import Conventions
+from ..core.homework import Homework
 from ..diagnosis.diagnose import upstream_root
-from ..grading.answer_key import Accepted, expected_answers
+from ..grading.answer_key import Accepted
 from ..grading.runner import array_text
 from .rows import Row, write_spreadsheet
 
@@ -33,13 +32,15 @@ class MistakeGroup:
     answer: str  # where no cause is named: one case's answer against the expected one, in words
 
 
-def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], conventions: Conventions) -> list[MistakeGroup]:
+def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], conventions,
+                   homework: Homework) -> list[MistakeGroup]:
     """Every group of two or more students sharing a wrong answer, largest first. A student belongs to at
     most one group per part: the first whose answer agrees with theirs on every visible case (within
     the part's tolerance; calls that gave no answer agree when they ended alike). Groups sharing their
     members and cause across parts (a mistake carried into the gradients), or whose members the grader
     found wrong only because of a part they share a group for (an "upstream" mistake), are one group.
-    tolerances: {part id: its tolerance}, for every part, in the homework's order."""
+    tolerances: {part id: its tolerance}, for every part, in the homework's order; conventions: the
+    homework's, as the course sets them."""
     part_ids = list(tolerances)
     by_part: dict[str, list[list[Row]]] = {}
     for part in part_ids:
@@ -65,9 +66,10 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
             merged.setdefault(key, []).append(part)
             first_member.setdefault(key, group[0])
             home[students, part] = key
-    cases = {case.id: case for case in visible_cases()}
+    cases = {case.id: case for case in homework.visible_cases()}
     out = [MistakeGroup(tuple(parts), students, cause,
-                        "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions))
+                        "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions,
+                                                       homework.expected_answers))
            for (students, cause), parts in merged.items()]
     return sorted(out, key=lambda g: (-len(g.students), part_ids.index(g.parts[0]), g.students))
 
@@ -140,12 +142,12 @@ def answer_array(value) -> np.ndarray:
         return np.array(np.nan)
 
 
-def _answer_words(row: Row, part: str, cases: dict, conventions: Conventions) -> str:
+def _answer_words(row: Row, part: str, cases: dict, conventions, expected_answers) -> str:
     """One failing visible case of the row's (`cases`: the visible ones by id): what it answered and
-    what was expected."""
+    what was expected (expected_answers: the homework's)."""
     for case_id, answer in row.answers[part].items():
         case = cases.get(case_id)
-        if case is None:
+        if case is None or not case.grades(part):
             continue
         expected = expected_answers(case.inputs, conventions)[part]
         expected = expected[0] if isinstance(expected, Accepted) else expected

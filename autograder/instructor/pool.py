@@ -83,7 +83,8 @@ def grade_one(entry: Entry, results_path: Path, cache_key: str) -> None:
     try:
         try:
             found = attempts(_grader.config.submissions, entry.metadata) if entry.metadata is not None else None
-            results = within_limits(found, lambda: report_to_results(_grader.grade(entry.path, entry.id)))
+            results = within_limits(found, lambda: report_to_results(_grader.grade(entry.path, entry.id)),
+                                    lambda: _grader.casebook.visible)
             # the cache key travels inside the results it stands for: one atomic write; so does what
             # the class's integrity signals compare of the source (made here, in parallel)
             results["extra_data"][CACHE_KEY] = cache_key

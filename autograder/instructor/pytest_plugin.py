@@ -30,7 +30,7 @@ import pytest
 from ..config import Config, load_config
 from ..core.compare import Failure, shape_note
 from ..escape import terminal
-from ..grading.answer_key import reference_source, resolve
+from ..grading.answer_key import resolve
 from ..grading.grade import Grader, GradingReport
 from ..grading.results import report_to_results, write_results
 from ..grading.rubric import CaseResult
@@ -59,9 +59,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" in metafunc.fixturenames and _part_of(metafunc.function, metafunc.config.stash[_SESSION]):
-        cases = metafunc.config.stash[_SESSION].cases()
-        metafunc.parametrize("case", cases, ids=[_case_id(i, case) for i, case in enumerate(cases, start=1)])
+    part = _part_of(metafunc.function, metafunc.config.stash[_SESSION]) if "case" in metafunc.fixturenames else None
+    if part:
+        # (numbered among every case, so a case's id is the same in each test that grades on it)
+        numbered = [(i, case) for i, case in enumerate(metafunc.config.stash[_SESSION].cases(), start=1)
+                    if case.grades(part)]
+        metafunc.parametrize("case", [case for _, case in numbered], ids=[_case_id(i, case) for i, case in numbered])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -179,8 +182,9 @@ class GradingSession:
     def _reference(self) -> Path:
         """The reference solution, following the config's conventions, staged as a submission."""
         self._scratch = tempfile.TemporaryDirectory(prefix="autograder-reference-")
-        path = Path(self._scratch.name) / "two_layer_net.py"
-        path.write_text(reference_source(self.grader().config.conventions))
+        config = self.grader().config
+        path = Path(self._scratch.name) / config.homework.submission_file
+        path.write_text(config.homework.reference_solution(config))
         return path
 
     def close(self) -> None:

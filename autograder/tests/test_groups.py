@@ -40,7 +40,7 @@ def test_students_whose_wrong_answers_agree_form_one_group_per_mistake():
         row("g", {"loss": {c.id: "timeout" for c in CASES}}), row("h", {"loss": {c.id: "timeout" for c in CASES}}),
         row("i", {}), row("j", {}),  # correct: in no group
     ]
-    groups = mistake_groups(rows, TOLERANCES, CONFIG.conventions)
+    groups = mistake_groups(rows, TOLERANCES, CONFIG.conventions, CONFIG.homework)
     assert [(g.students, g.parts, g.cause) for g in groups] == [
         (("a", "b", "c"), ("mse_grad", "grad.b2"), "missing factor 2"),  # one group across its parts
         (("d", "e"), ("relu",), ""),
@@ -63,12 +63,13 @@ def test_a_group_needs_every_case_to_agree():
     last = CASES[-1].id
     differs_on_one[last] = (np.asarray(differs_on_one[last]) * 2 + 1).tolist()
     rows = [row("d", {"relu": answers("relu", lambda a: a + 0.1)}), row("e", {"relu": differs_on_one})]
-    assert mistake_groups(rows, TOLERANCES, CONFIG.conventions) == []
+    assert mistake_groups(rows, TOLERANCES, CONFIG.conventions, CONFIG.homework) == []
 
 
 def test_mistakes_csv_lists_every_group_with_its_students_and_keeps_their_text_text(tmp_path):
     rows = [Row("a", name="=HYPERLINK(\"x\")", answers=HALF, causes=HALF_CAUSES), row("b", HALF, HALF_CAUSES)]
-    write_mistakes_csv(tmp_path / "mistakes.csv", mistake_groups(rows, TOLERANCES, CONFIG.conventions), rows)
+    groups = mistake_groups(rows, TOLERANCES, CONFIG.conventions, CONFIG.homework)
+    write_mistakes_csv(tmp_path / "mistakes.csv", groups, rows)
     with (tmp_path / "mistakes.csv").open(newline="", encoding="utf-8-sig") as f:
         lines = list(csv.DictReader(f))
     assert lines == [{"group": "1", "students": "2", "parts": "mse_grad grad.b2", "cause": "missing factor 2",

@@ -9,11 +9,11 @@ from ...core.cases import diagnostic_cases, visible_cases
 from ...core.conventions import DERIVATIVES_AT_ZERO, JACOBIAN_FORMS, LOSSES, Conventions
 from ...core.homework import Homework, Part
 from ...diagnosis import diagnoser_for
-from ...grading.answer_key import reference_answer
+from ...grading.answer_key import expected_answers, reference_answer, reference_source
 from ...grading.hidden import hidden_bases, relabel
 
-# the grading tests, beside the package as installed (and in the Gradescope zip)
-TESTS_DIR = Path(__file__).absolute().parents[3] / "tests"
+SOURCE_DIR = Path(__file__).absolute().parents[3]  # beside the package as installed (and in the Gradescope zip)
+TESTS_DIR = SOURCE_DIR / "tests"  # the grading tests
 
 PARTS: tuple[Part, ...] = (
     Part("affine", "Affine layer: affine(x, W, b) = W x + b", "affine"),
@@ -40,6 +40,19 @@ def part_title(part: Part, conventions: Conventions) -> str:
     return part.title
 
 
+def reference_solution(config) -> str:
+    """reference/two_layer_net.py with the course's conventions as its defaults."""
+    return reference_source(config.conventions)
+
+
+def handout_files(config) -> dict[str, str]:
+    """The template and its notebook, under the course's conventions."""
+    # (the handout's module is loaded only here: grading a submission never needs it)
+    from ...instructor.handout import notebook_file, notebook_source, template_source
+
+    return {HOMEWORK.submission_file: template_source(config), notebook_file(HOMEWORK): notebook_source(config)}
+
+
 HOMEWORK = Homework(
     name="two-layer-net",
     title="Two-Layer Neural Network",
@@ -63,7 +76,12 @@ HOMEWORK = Homework(
     hidden_bases=hidden_bases,
     relabel=relabel,
     reference_answer=reference_answer,
+    expected_answers=expected_answers,
     tests_dir=TESTS_DIR,
+    reference_solution=reference_solution,
+    handout_files=handout_files,
+    # the reference, and the grading tests' inputs
+    secret_files=(SOURCE_DIR / "reference" / "two_layer_net.py", TESTS_DIR / "conftest.py"),
     diagnoser=diagnoser_for,
     title_under=part_title,
 )

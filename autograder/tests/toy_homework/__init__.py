@@ -66,6 +66,13 @@ def reference_answer(function: str, args: tuple, conventions) -> np.ndarray:
     return np.asarray(float(a @ b))
 
 
+def expected_answers(inputs: Vectors, conventions) -> dict:
+    return {"dot": reference_answer("dot", inputs.arrays, conventions)}
+
+
+SOLUTION = "class Dot:\n    def dot(self, a, b):\n        return a @ b\n"
+TEMPLATE = "class Dot:\n    def dot(self, a, b):\n        raise NotImplementedError\n"
+
 HOMEWORK = Homework(
     name="toy-dot",
     title="Dot product",
@@ -81,6 +88,10 @@ HOMEWORK = Homework(
     hidden_bases=hidden_bases,
     relabel=relabel,
     reference_answer=reference_answer,
+    expected_answers=expected_answers,
     tests_dir=Path(__file__).absolute().parent / "grading_tests",
+    reference_solution=lambda config: SOLUTION,
+    handout_files=lambda config: {"dot.py": TEMPLATE},
+    secret_files=(),
     worker_contract=Path(__file__).absolute().parent / "worker_contract.py",
 )
