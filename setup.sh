@@ -27,9 +27,10 @@ if [ "$(id -u)" = 0 ]; then chmod 700 "$SOURCE"; fi
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -I -c 'import numpy, gradescope_utils, yaml; print("setup.sh: numpy", numpy.__version__)'
-# The packages grading.toml's [runtime] lets student code import, pinned in requirements-student.txt
-# (none: the file stays empty, and nothing is installed or said).
-"$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.config import load_config, student_package_pins; pins = student_package_pins(); lines = [line for name in load_config().runtime_packages for line in pins[name]]; lines and print("\n".join(lines))' "$SOURCE" > "$ROOT/student-packages.txt"
+# The packages student code may import beyond the grader's own (the homework's, e.g. nyu-hw1's torch, and
+# grading.toml's [runtime]), pinned in requirements-student.txt (none: the file stays empty, and
+# nothing is installed or said).
+"$ROOT/venv/bin/python" -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from autograder.config import load_config, student_package_pins; pins = student_package_pins(); lines = [line for name in load_config().student_packages if name in pins for line in pins[name]]; lines and print("\n".join(lines))' "$SOURCE" > "$ROOT/student-packages.txt"
 if [ -s "$ROOT/student-packages.txt" ]; then
     "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/student-packages.txt"
     echo "setup.sh: student code may also import: $(grep -o '^[A-Za-z0-9_.-]*' "$ROOT/student-packages.txt" | sort -u | tr '\n' ' ')"

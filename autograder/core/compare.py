@@ -176,10 +176,12 @@ def nearest(answers, received, tol: Tolerance):
 
 
 def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: str,
-          key: str = "return", explain: bool = True) -> Comparison:
+          key: str = "return", explain: bool = True, entry: str | None = None) -> Comparison:
     """Judge one returned value (`key` of a dict result, or the plain return value) of a call.
 
     explain=False: no detail of the values (see compare); messages about the call itself stay.
+    entry: how the student knows that value, where not as a returned value or a returned dict's entry
+    ("self.grads['dJdW1'] after MLP(...).backward": the homework's words, Homework.entry_words).
     """
     if outcome.status == IMPORT_ERROR:
         return Comparison(False, "not graded: your file could not be imported (see the top of the results)",
@@ -193,11 +195,12 @@ def judge(outcome: CallOutcome, expected: np.ndarray, tol: Tolerance, function: 
         return Comparison(False, outcome.message, failure=Failure.DIED)
     if outcome.status != OK:
         return Comparison(False, f"{outcome.status}: {function} {outcome.message}", failure=Failure.DIED)
-    what = (f"the '{key}' entry of the dict returned by {function}" if key != "return"
-            else f"the value {function} returned")
+    what = entry or (f"the '{key}' entry of the dict returned by {function}" if key != "return"
+                     else f"the value {function} returned")
     if key in outcome.problems:
         return Comparison(False, f"{what} {outcome.problems[key]}", said=outcome.problem_said.get(key, ""),
                           failure=Failure.UNUSABLE)
     if key not in outcome.values:
-        return Comparison(False, f"the dict returned by {function} has no '{key}' entry", failure=Failure.UNUSABLE)
+        missing = f"{entry} is missing" if entry else f"the dict returned by {function} has no '{key}' entry"
+        return Comparison(False, missing, failure=Failure.UNUSABLE)
     return compare(outcome.values[key], expected, tol, explain)

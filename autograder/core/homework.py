@@ -22,6 +22,7 @@ DEFAULT_HOMEWORK = "two-layer-net"
 # [assignment] homework -> the package holding its HOMEWORK
 HOMEWORKS: dict[str, str] = {
     "two-layer-net": "autograder.homeworks.two_layer_net",
+    "nyu-hw1": "autograder.homeworks.nyu_hw1",
 }
 
 
@@ -70,6 +71,9 @@ class Homework:
         gives what a call of `name` runs on the submission's imported module, or None where the
         submission lacks it (a class's method, say); None: a call names a module-level function.
         It runs beside student code: it reads the module, it never trusts what it finds there.
+    entry_words(function, key): how a student knows the value `key` of a call of `function` (shown in
+        check's `function`), where not as a returned dict's entry: "self.grads['dJdW1'] after ...";
+        None (the field or its answer): as a returned value or a returned dict's entry.
     """
 
     name: str
@@ -92,6 +96,7 @@ class Homework:
     handout_files: Callable[[Any], dict[str, str]]
     secret_files: tuple[Path, ...]
     diagnoser: Callable[[Any], Any] | None = None
+    entry_words: Callable[[str, str], str | None] | None = None
     worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 

@@ -206,8 +206,8 @@ class Grader:
                 explanations = self._explain(seen, sandbox)
                 unseen, hidden_log = run_grading_tests(book.tests, hidden, sandbox, config, hidden_plan, kept,
                                                        in_full=in_full)
-                results = complete(_by_test(seen, unseen, len(book.tests)), cases, NOT_RUN_REASON, Failure.GRADER,
-                                   config.homework.part_ids)
+                results = complete(_by_test(seen, visible, unseen, hidden, book.tests), cases, NOT_RUN_REASON,
+                                   Failure.GRADER, config.homework.part_ids)
                 log = "\n".join(x for x in (log, hidden_log) if x)
                 # what was written while hidden cases ran could show their inputs: the student sees
                 # it only where the hidden tests are shown at once; instructors always (in the log)
@@ -293,11 +293,18 @@ def _stale_handout(folder: Path, stamp: str) -> str:
             f"grader's is {stamp}): its public cases or tolerances differ from these. Download the current handout.")
 
 
-def _by_test(first: list[CaseResult], then: list[CaseResult], tests: int) -> list[CaseResult]:
-    """Two runs' results (each test's cases in a row, test after test) as one: test after test, each
-    test's cases of the first run, then of the second."""
-    a, b = len(first) // tests if tests else 0, len(then) // tests if tests else 0
-    return [r for i in range(tests) for r in first[i * a:(i + 1) * a] + then[i * b:(i + 1) * b]]
+def _by_test(first: list[CaseResult], first_cases: list[Case], then: list[CaseResult], then_cases: list[Case],
+             tests: tuple) -> list[CaseResult]:
+    """Two runs' results (each test's cases in a row, test after test: runner.run_grading_tests) as one:
+    test after test, each test's cases of the first run, then of the second."""
+    out: list[CaseResult] = []
+    i = j = 0
+    for test in tests:
+        a = sum(1 for case in first_cases if case.grades(test.part))
+        b = sum(1 for case in then_cases if case.grades(test.part))
+        out += first[i:i + a] + then[j:j + b]
+        i, j = i + a, j + b
+    return out
 
 
 def _observations(results: list[CaseResult], visible: list) -> dict[str, list[Observation]]:

@@ -212,9 +212,10 @@ def summary(tests: list[ScoredTest]) -> str:
 
 def complete(results: list[CaseResult], cases: list, reason: str, failure: Failure,
              parts: tuple[str, ...]) -> list[CaseResult]:
-    """Add a failed result, with `reason` and `failure`, for every (part, case) that has none: nothing
-    goes missing. parts: the part ids, in the order to add them in (the grading tests' or the homework's)."""
+    """Add a failed result, with `reason` and `failure`, for every (part, case graded on it) that has
+    none: nothing goes missing. parts: the part ids, in the order to add them in (the grading tests'
+    or the homework's)."""
     seen = {(r.part, r.case_id) for r in results}
     missing = [CaseResult(part, case.id, case.title, case.hidden, False, reason, failure=failure)
-               for part in parts for case in cases if (part, case.id) not in seen]
+               for part in parts for case in cases if case.grades(part) and (part, case.id) not in seen]
     return list(results) + missing

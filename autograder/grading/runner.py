@@ -340,13 +340,14 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
     """check(outcome, expected, function, key="return"): judge, record, and fail the test if wrong.
     full: where to record a hidden case's verdict in full too (its values even where it passes)."""
     tolerance = config.parts[part].tolerance
-    arguments = config.homework.arguments
+    arguments, entry_words = config.homework.arguments, config.homework.entry_words
 
     def check(outcome: CallOutcome, expected, function: str, key: str = "return") -> None:
         """expected: an array, or an Accepted (judged against the answer nearest to the student's)."""
         expected = resolve(expected, outcome, key, tolerance)
         # a hidden case's result says only pass or fail and why in a few words: nothing more is computed
-        verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden)
+        entry = entry_words(function, key) if entry_words else None
+        verdict = judge(outcome, expected, tolerance, function, key, explain=not case.hidden, entry=entry)
         answered = not case.hidden and outcome.status == OK and key in outcome.values
         values = ""
         if not verdict.passed and answered and show:
@@ -360,7 +361,7 @@ def _checker(part: str, case: Case, config: Config, recorded: list[CaseResult], 
             received=outcome.values[key] if answered else None, expected=expected if visible else None,
             said=verdict.said if visible else "", failure=verdict.failure))
         if full is not None:
-            seen = judge(outcome, expected, tolerance, function, key)
+            seen = judge(outcome, expected, tolerance, function, key, entry=entry)
             answered = outcome.status == OK and key in outcome.values
             full.append(CaseResult(
                 part, case.id, case.title, True, verdict.passed, verdict.reason, seen.detail, seen.reshaped,

@@ -42,7 +42,7 @@ def test_part_override():
      "assignment.relu_derivative_at_zero must be one of 0, 1, either; got 0.5"),
     ({"assignment": {"relu_derivative_at_zero": True}}, "must be one of 0, 1, either; got True"),
     ({"assignment": {"loss": "average"}}, "assignment.loss must be one of sum, mean; got 'average'"),
-    ({"assignment": {"homework": "nyu"}}, "assignment.homework must be one of two-layer-net; got 'nyu'"),
+    ({"assignment": {"homework": "nyu"}}, "assignment.homework must be one of two-layer-net, nyu-hw1; got 'nyu'"),
     ({"assignment": {"loss_kind": "sum"}}, "unknown setting assignment.loss_kind; allowed here: homework, jacobians, "
                                            "relu_derivative_at_zero, loss"),
     ({"grading": {"hidden_share": 1.5}}, "grading.hidden_share must be between 0 and 1"),
