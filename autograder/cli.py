@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -262,10 +263,19 @@ def _build_zip(args) -> int:
 
 
 def _handout(args) -> int:
-    from .instructor.handout import build_handout
-
     config = load_config(args.config)
-    archive = build_handout(_writable_out(args.out, "handout"), config)
+    homework = config.homework
+    out = _writable_out(args.out, "handout")
+    if homework.build_handout is None:  # its template alone (replacing the folder, as a whole handout does)
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        for name, text in homework.handout_files(config).items():
+            (out / name).write_text(text, encoding="utf-8")
+        print(f"warning: {homework.name} has no self-check or README for students yet: only its template "
+              "was written (docs/homeworks.md)", file=sys.stderr)
+        print(f"wrote {out}/ ({', '.join(sorted(p.name for p in out.iterdir()))})")
+        return 0
+    archive = homework.build_handout(out, config)
     written = ", ".join(sorted(path.name for path in Path(args.out).iterdir()))
     print(f"wrote {args.out}/ ({written}) and {archive}")
     return 0

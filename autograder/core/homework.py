@@ -65,6 +65,8 @@ class Homework:
         submissions identical to one are no integrity signal); FileNotFoundError where the handout's
         sources are not at hand (a Gradescope root);
     secret_files: files student code must never read (the reference solution, what computes answers).
+    build_handout(out, config): write the student handout folder `out` and its zip, return the zip's
+        path; None: the homework has no handout yet (`handout` says so).
     diagnoser: what names the likely cause of a failing part (a core.explain.DiagnoserFactory, which
         the drivers hand their Grader); None: failing parts are graded without one.
     worker_contract: a Python file run in the worker (sandbox/worker.py) whose resolve(module, name)
@@ -97,6 +99,7 @@ class Homework:
     secret_files: tuple[Path, ...]
     diagnoser: Callable[[Any], Any] | None = None
     entry_words: Callable[[str, str], str | None] | None = None
+    build_handout: Callable[[Path, Any], Path] | None = None
     worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 

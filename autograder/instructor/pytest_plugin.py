@@ -59,12 +59,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    part = _part_of(metafunc.function, metafunc.config.stash[_SESSION]) if "case" in metafunc.fixturenames else None
-    if part:
-        # (numbered among every case, so a case's id is the same in each test that grades on it)
-        numbered = [(i, case) for i, case in enumerate(metafunc.config.stash[_SESSION].cases(), start=1)
-                    if case.grades(part)]
-        metafunc.parametrize("case", [case for _, case in numbered], ids=[_case_id(i, case) for i, case in numbered])
+    if "case" not in metafunc.fixturenames:
+        return
+    session = metafunc.config.stash[_SESSION]
+    part = _part_of(metafunc.function, session)
+    if part is None:
+        raise pytest.UsageError(
+            f"{metafunc.function.__name__} grades none of the parts of {session.config().homework.name}, the "
+            f"homework of {session.options.getoption('--config') or 'the repository grading.toml'}: give --config "
+            f"the grading.toml of the homework these tests grade (its [assignment] homework)")
+    # (numbered among every case, so a case's id is the same in each test that grades on it)
+    numbered = [(i, case) for i, case in enumerate(session.cases(), start=1) if case.grades(part)]
+    metafunc.parametrize("case", [case for _, case in numbered], ids=[_case_id(i, case) for i, case in numbered])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -53,6 +53,13 @@ def handout_files(config) -> dict[str, str]:
     return {HOMEWORK.submission_file: template_source(config), notebook_file(HOMEWORK): notebook_source(config)}
 
 
+def build_handout(out: Path, config) -> Path:
+    """The template, its notebook, selfcheck.py and README (instructor/handout.py)."""
+    from ...instructor.handout import build_handout as build
+
+    return build(out, config)
+
+
 HOMEWORK = Homework(
     name="two-layer-net",
     title="Two-Layer Neural Network",
@@ -83,5 +90,6 @@ HOMEWORK = Homework(
     # the reference, and the grading tests' inputs
     secret_files=(SOURCE_DIR / "reference" / "two_layer_net.py", TESTS_DIR / "conftest.py"),
     diagnoser=diagnoser_for,
+    build_handout=build_handout,
     title_under=part_title,
 )

@@ -1,0 +1,197 @@
+"""nyu-hw1, NYU Deep Learning's homework 1 as the course hands it out, graded by the one engine.
+
+Its answers (numpy) against torch's autograd, the oracle; its cases (float32 numbers, none an
+untouched template's zeros answers right, the hidden ones the same problems relabelled per upload);
+then the product end to end: each example through run_autograder with torch in the runtime and
+bubblewrap off, as Gradescope runs it (the correct one full marks, each typical mistake losing
+exactly its parts), build-zip's smoke test, batch and pytest.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.config import load_config
+from autograder.core.homework import homework_named
+from autograder.homeworks.nyu_hw1 import answers
+from autograder.homeworks.nyu_hw1.cases import CONFIGURATIONS, Network, Targets
+from autograder.instructor.batch import run_batch
+from autograder.instructor.bundle import build_zip, copy_grading_files
+
+from .conftest import REPO, run_autograder
+
+HOMEWORK = homework_named("nyu-hw1")
+CONFIG_FILE = REPO / "examples" / "configs" / "nyu_hw1" / "grading.toml"
+CORRECT = REPO / "examples" / "configs" / "nyu_hw1" / "mlp.py"
+MISTAKES = REPO / "examples" / "nyu_hw1"
+NO_BUBBLEWRAP = '\n[sandbox]\nbubblewrap = "off"\n'  # as in Gradescope's Docker
+GRADS = ("mlp.backward.W1", "mlp.backward.b1", "mlp.backward.W2", "mlp.backward.b2")
+# each example's mistake and the parts it touches (and nothing else)
+LOSES = {
+    "half_mse": {"mlp.mse_loss", "mlp.mse_grad"},
+    "batch_mean_loss": {"mlp.mse_loss", "mlp.mse_grad", "mlp.bce_loss", "mlp.bce_grad"},
+    "split_normalisation": {"mlp.mse_grad", *GRADS},
+    "no_output_derivative": set(GRADS),
+    "sigmoid_derivative_from_z": set(GRADS),
+    "averaged_grads": {"mlp.backward.b1", "mlp.backward.b2"},
+    "transposed_dW1": {"mlp.backward.W1"},
+    "step_in_backward": {"mlp.repeat"},
+}
+
+
+def all_cases() -> list:
+    return HOMEWORK.visible_cases() + HOMEWORK.relabel(HOMEWORK.hidden_bases("a secret", 4), "a secret", "123")
+
+
+def by_autograd(net: Network) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """y_hat and the grads by torch's autograd, in float64."""
+    w = net.weights
+    params = {k: torch.tensor(getattr(w, k), requires_grad=True) for k in ("W1", "b1", "W2", "b2")}
+    act = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
+    x = torch.tensor(w.x)
+    y_hat = act[net.g](act[net.f](x @ params["W1"].T + params["b1"]) @ params["W2"].T + params["b2"])
+    y_hat.backward(torch.tensor(w.dJdy_hat))
+    return y_hat.detach().numpy(), {f"dJd{k}": p.grad.numpy() for k, p in params.items()}
+
+
+def test_the_answers_are_autograds_for_every_activation_and_case():
+    networks = [c.inputs for c in all_cases() if isinstance(c.inputs, Network)]
+    assert {(n.f, n.g) for n in networks} == set(CONFIGURATIONS) and len(CONFIGURATIONS) == 9
+    for net in networks:
+        y_hat, grads = by_autograd(net)
+        np.testing.assert_allclose(answers.reference_answer(net.call("forward"), net.given, answers.Conventions()),
+                                   y_hat, rtol=1e-12, atol=1e-12)
+        mine = answers.reference_answer(net.call("backward"), net.arrays, answers.Conventions())
+        for key, value in grads.items():
+            np.testing.assert_allclose(mine[key], value, rtol=1e-10, atol=1e-12, err_msg=f"{net.f}, {net.g}: {key}")
+
+
+@pytest.mark.parametrize("reduction", answers.REDUCTIONS)
+def test_the_losses_are_torchs_under_each_reduction(reduction):
+    for case in all_cases():
+        if not isinstance(case.inputs, Targets):
+            continue
+        y, y_hat = torch.tensor(case.inputs.y), torch.tensor(case.inputs.y_hat, requires_grad=True)
+        for name, loss in (("mse_loss", torch.nn.functional.mse_loss),
+                           ("bce_loss", torch.nn.functional.binary_cross_entropy)):
+            if not case.grades(f"mlp.{name}"):
+                continue  # (values outside (0, 1): the MSE's only)
+            J = loss(y_hat, y, reduction="sum") / {"mean": y.numel(), "batch_mean": y.shape[0], "sum": 1}[reduction]
+            J.backward()
+            mine = answers.reference_answer(name, case.inputs.arrays, answers.Conventions(reduction))
+            np.testing.assert_allclose(mine["J"], J.item(), rtol=1e-10, err_msg=f"{case.id}: {name}")
+            np.testing.assert_allclose(mine["dJdy_hat"], y_hat.grad.numpy(), rtol=1e-8, atol=1e-12)
+            y_hat.grad = None
+
+
+def test_cases_hold_float32_numbers_and_no_zeros_answer_is_right():
+    """What the student's float32 code is given is what the reference computes on; an untouched
+    template (grads of zeros) is wrong on every network case."""
+    for case in all_cases():
+        for array in case.inputs.arrays:
+            assert np.array_equal(array.astype(np.float32).astype(np.float64), array) and not array.flags.writeable
+        if isinstance(case.inputs, Network):
+            expected = HOMEWORK.expected_answers(case.inputs, answers.Conventions())
+            assert all(np.any(expected[part] != 0) for part in ("mlp.forward", *GRADS)), case.id
+
+
+def test_hidden_cases_are_the_terms_problems_relabelled_per_upload():
+    """Two uploads get the same problems, each relabelled: the same answers up to order and sign, other
+    values."""
+    bases = HOMEWORK.hidden_bases("a secret", 4)
+    one, two = (HOMEWORK.relabel(bases, "a secret", upload) for upload in ("123", "456"))
+    assert [c.id for c in one] == [c.id for c in two] and len(one) == 4 * 10
+    conventions = answers.Conventions()
+    for a, b in zip(one, two):
+        for part, answer in HOMEWORK.expected_answers(a.inputs, conventions).items():
+            other = HOMEWORK.expected_answers(b.inputs, conventions)[part]
+            # (an input's sign flipped flips its column of dJdW1: the same magnitudes)
+            np.testing.assert_allclose(np.sort(np.abs(np.ravel(answer))), np.sort(np.abs(np.ravel(other))),
+                                       rtol=1e-9, atol=1e-12, err_msg=f"{a.id}: {part}")
+    assert any(not np.array_equal(a.inputs.arrays[0], b.inputs.arrays[0]) for a, b in zip(one, two))
+    assert HOMEWORK.relabel(bases, "a secret", "123")[0].inputs.arrays[0].tobytes() == one[0].inputs.arrays[0].tobytes()
+    other_term = HOMEWORK.relabel(HOMEWORK.hidden_bases("another secret", 4), "another secret", "123")
+    assert not np.array_equal(other_term[0].inputs.weights.W1, one[0].inputs.weights.W1)
+
+
+# --- end to end ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nyu_source(tmp_path_factory):
+    """The grader's files with the nyu-hw1 config, bubblewrap off (as in Gradescope's Docker)."""
+    return copy_grading_files(tmp_path_factory.mktemp("nyu") / "source", CONFIG_FILE.read_text() + NO_BUBBLEWRAP)
+
+
+def graded(root, submission, nyu_source, packages_root):
+    """run_autograder's results for `submission` in a root of the nyu config, with the venv setup.sh made
+    for a config listing torch."""
+    return run_autograder(root, submission, source=nyu_source, python=str(packages_root / "venv" / "bin" / "python"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["correct", *LOSES])
+def test_through_run_autograder_each_example_loses_exactly_its_parts(example, nyu_source, packages_root, tmp_path):
+    submission = CORRECT if example == "correct" else MISTAKES / example / "mlp.py"
+    run = graded(tmp_path / "gs", submission, nyu_source, packages_root)
+    scores = run.part_scores()
+    assert set(scores) == set(HOMEWORK.part_ids) and run.results["extra_data"]["status"] == "ok"
+    assert run.failed_parts() == LOSES.get(example, set()), run.results["output"]
+    assert sum(m for _, m in scores.values()) == 15
+
+
+@pytest.mark.slow
+def test_build_zip_smoke_tests_the_nyu_reference_and_template(tmp_path):
+    """The zip's smoke test grades the reference solution (full marks) and the course's template (0)
+    as Gradescope would, here with this venv's Python (torch is in it)."""
+    config = tmp_path / "grading.toml"
+    config.write_text(CONFIG_FILE.read_text() + NO_BUBBLEWRAP + '\n[grading]\nsecret = "a term secret"\n')
+    archive = build_zip(tmp_path / "autograder.zip", config, python=sys.executable)
+    assert archive.exists()
+
+
+@pytest.mark.slow
+def test_batch_grades_a_nyu_class_and_groups_a_shared_mistake(tmp_path):
+    folder = tmp_path / "class"
+    for name in ("a", "b"):  # two students with the same mistake: one group
+        (folder / name).mkdir(parents=True)
+        shutil.copy(MISTAKES / "transposed_dW1" / "mlp.py", folder / name / "mlp.py")
+    (folder / "c").mkdir()
+    shutil.copy(CORRECT, folder / "c" / "mlp.py")
+    summary = run_batch(folder, tmp_path / "out", load_config(CONFIG_FILE), jobs=1, progress=False)
+    assert [r.total for r in sorted(summary.rows, key=lambda r: r.submission_id)] == [13, 13, 15]
+    with open(tmp_path / "out" / "grades.csv", encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f))
+    assert [c for c in header if c.startswith("part:")] == [f"part:{p}" for p in HOMEWORK.part_ids]
+    (group,) = summary.groups
+    assert group.parts == ("mlp.backward.W1",) and group.students == ("a", "b")
+    assert "where" in group.answer and "is expected" in group.answer  # its answer beside the right one
+
+
+@pytest.mark.slow
+def test_pytest_runs_the_nyu_grading_tests_with_the_graders_verdicts():
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(HOMEWORK.tests_dir), "--config", str(CONFIG_FILE),
+                           "--submission", str(MISTAKES / "transposed_dW1")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    failed = {line.split("::")[1].split("[")[0] for line in done.stdout.splitlines() if line.startswith("FAILED")}
+    assert failed == {"test_backward_W1"}, done.stdout[-3000:]
+    wrong = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HOMEWORK.tests_dir)],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert wrong.returncode != 0 and "give --config the grading.toml of the homework these tests grade" in \
+        wrong.stdout + wrong.stderr
+
+
+def test_the_handout_is_the_courses_template_and_says_what_it_lacks(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "handout", "--config", str(CONFIG_FILE),
+                           "--out", str(tmp_path / "hw1")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "has no self-check or README for students yet" in done.stderr
+    assert [p.name for p in (tmp_path / "hw1").iterdir()] == ["mlp.py"]
+    assert (tmp_path / "hw1" / "mlp.py").read_text() == HOMEWORK.handout_files(load_config(CONFIG_FILE))["mlp.py"]
