@@ -113,6 +113,9 @@ SERIAL_FIXTURES = {"grader_user": "grader_user"}
 # Module fixtures that cost seconds (a setup.sh run, a module's worth of gradings): the tests using one
 # run in one xdist worker, which makes it once; split over two workers, each made it.
 COSTLY_MODULE_FIXTURES = frozenset({"limited_root", "gradescope_runs", "class_batch", "graded_class"})
+# A session fixture that costs half a minute (setup.sh installing torch): its tests run in one xdist
+# worker, the one that makes it, instead of every worker waiting for it at once.
+COSTLY_SESSION_FIXTURES = frozenset({"packages_root"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
@@ -124,7 +127,12 @@ def pytest_collection_modifyitems(items):
         for fixture, group in SERIAL_FIXTURES.items():
             if fixture in fixtures:
                 item.add_marker(pytest.mark.xdist_group(group))
-        if COSTLY_MODULE_FIXTURES & fixtures and not SERIAL_FIXTURES.keys() & fixtures:
+        if SERIAL_FIXTURES.keys() & fixtures:
+            continue
+        costly = sorted(COSTLY_SESSION_FIXTURES & fixtures)
+        if costly:
+            item.add_marker(pytest.mark.xdist_group(costly[0]))
+        elif COSTLY_MODULE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
