@@ -33,7 +33,12 @@ CORRECT = REPO / "examples" / "configs" / "nyu_hw1" / "mlp.py"
 MISTAKES = REPO / "examples" / "nyu_hw1"
 NO_BUBBLEWRAP = '\n[sandbox]\nbubblewrap = "off"\n'  # as in Gradescope's Docker
 GRADS = ("mlp.backward.W1", "mlp.backward.b1", "mlp.backward.W2", "mlp.backward.b2")
-# each example's mistake and the parts it touches (and nothing else)
+# each example's mistake: the parts it touches (and nothing else), and the cause named for them
+CAUSES = {
+    "half_mse": "nyu:half_mse", "batch_mean_loss": "nyu:reduction:batch_mean", "no_output_derivative":
+    "nyu:no_g_derivative", "sigmoid_derivative_from_z": "nyu:sigmoid_derivative_from_z",
+    "averaged_grads": "nyu:grads_averaged", "transposed_dW1": "nyu:transposed", "step_in_backward": None,
+}
 LOSES = {
     "half_mse": {"mlp.mse_loss", "mlp.mse_grad"},
     "batch_mean_loss": {"mlp.mse_loss", "mlp.mse_grad", "mlp.bce_loss", "mlp.bce_grad"},
@@ -145,6 +150,15 @@ def test_through_run_autograder_each_example_loses_exactly_its_parts(example, ny
     assert set(scores) == set(HOMEWORK.part_ids) and run.results["extra_data"]["status"] == "ok"
     assert run.failed_parts() == LOSES.get(example, set()), run.results["output"]
     assert sum(m for _, m in scores.values()) == 15
+    named = run.results["extra_data"]["mistakes"]
+    if example == "split_normalisation":  # right end to end: its gradient and backward each named
+        assert named == {**{part: ["nyu:grads_scaled_by_n"] for part in GRADS},
+                         "mlp.mse_grad": ["nyu:gradient_without_1_over_n"]}
+    else:
+        cause = CAUSES.get(example)
+        assert named == ({part: [cause] for part in LOSES[example]} if cause else {}), named
+    if named:  # the student reads it in the part's visible test
+        assert all("**Likely cause:**" in run.output_of(part) for part in named)
 
 
 @pytest.mark.slow
@@ -158,21 +172,23 @@ def test_build_zip_smoke_tests_the_nyu_reference_and_template(tmp_path):
 
 
 @pytest.mark.slow
-def test_batch_grades_a_nyu_class_and_groups_a_shared_mistake(tmp_path):
+def test_batch_grades_a_nyu_class_and_groups_its_shared_mistakes(tmp_path):
     folder = tmp_path / "class"
-    for name in ("a", "b"):  # two students with the same mistake: one group
+    for name, example in (("a", "transposed_dW1"), ("b", "transposed_dW1"), ("c", "step_in_backward"),
+                          ("d", "step_in_backward")):
         (folder / name).mkdir(parents=True)
-        shutil.copy(MISTAKES / "transposed_dW1" / "mlp.py", folder / name / "mlp.py")
-    (folder / "c").mkdir()
-    shutil.copy(CORRECT, folder / "c" / "mlp.py")
+        shutil.copy(MISTAKES / example / "mlp.py", folder / name / "mlp.py")
+    (folder / "e").mkdir()
+    shutil.copy(CORRECT, folder / "e" / "mlp.py")
     summary = run_batch(folder, tmp_path / "out", load_config(CONFIG_FILE), jobs=1, progress=False)
-    assert [r.total for r in sorted(summary.rows, key=lambda r: r.submission_id)] == [13, 13, 15]
+    assert [r.total for r in sorted(summary.rows, key=lambda r: r.submission_id)] == [13, 13, 14, 14, 15]
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8-sig", newline="") as f:
         header = next(csv.reader(f))
     assert [c for c in header if c.startswith("part:")] == [f"part:{p}" for p in HOMEWORK.part_ids]
-    (group,) = summary.groups
-    assert group.parts == ("mlp.backward.W1",) and group.students == ("a", "b")
-    assert "where" in group.answer and "is expected" in group.answer  # its answer beside the right one
+    named, unnamed = sorted(summary.groups, key=lambda g: g.students)
+    assert (named.parts, named.students, named.cause) == (("mlp.backward.W1",), ("a", "b"), "transposed")
+    assert (unnamed.parts, unnamed.students, unnamed.cause) == (("mlp.repeat",), ("c", "d"), "")
+    assert "where" in unnamed.answer and "is expected" in unnamed.answer  # its answer beside the right one
 
 
 @pytest.mark.slow
@@ -195,3 +211,27 @@ def test_the_handout_is_the_courses_template_and_says_what_it_lacks(tmp_path):
     assert done.returncode == 0 and "has no self-check or README for students yet" in done.stderr
     assert [p.name for p in (tmp_path / "hw1").iterdir()] == ["mlp.py"]
     assert (tmp_path / "hw1" / "mlp.py").read_text() == HOMEWORK.handout_files(load_config(CONFIG_FILE))["mlp.py"]
+
+
+def test_a_cause_is_named_only_where_it_holds_on_inputs_the_student_never_saw():
+    """Half the MSE on every visible case but the right loss on the diagnostic ones is no half-MSE: a
+    cause is a claim about the code, checked where its author could not have tuned it."""
+    from autograder.core.explain import Observation
+    from autograder.homeworks.nyu_hw1.diagnosis import diagnoser_for
+
+    config = load_config(CONFIG_FILE)
+    cases = [c for c in HOMEWORK.visible_cases() + HOMEWORK.diagnostic_cases() if c.grades("mlp.mse_loss")]
+    assert any(c.id.startswith("diagnostic") for c in cases)
+
+    def observed(halved) -> dict:
+        out = []
+        for case in cases:
+            right = HOMEWORK.expected_answers(case.inputs, config.conventions)["mlp.mse_loss"]
+            received = right / 2 if halved(case) else right
+            out.append(Observation(case.id, case.inputs, received, right, bool(np.all(received == right))))
+        return {"mlp.mse_loss": out}
+
+    diagnoser = diagnoser_for(config)
+    assert diagnoser.explain(observed(lambda case: True))["mlp.mse_loss"].ids == ("nyu:half_mse",)
+    assert diagnoser.explain(observed(lambda case: not case.id.startswith("diagnostic"))) == {}
+    assert diagnoser.explain(observed(lambda case: False)) == {}

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ...core.homework import Homework, Part
 from .answers import GRADS, REDUCTIONS, Conventions, backward, bce_loss, forward, mse_loss, reference_answer
 from .cases import CONFIGURATIONS, Network, Targets, diagnostic_cases, shown_name, visible_cases
+from .diagnosis import diagnoser_for
 from .hidden import hidden_bases, relabel
 
 HERE = Path(__file__).absolute().parent
@@ -56,12 +59,15 @@ def entry_words(function: str, key: str) -> str | None:
 
 
 def expected_answers(inputs, conventions: Conventions) -> dict:
-    """The right answer of each part graded on a case (mlp.repeat's: its first grad)."""
+    """The right answer of each part graded on a case (mlp.repeat's: its first grad; the BCE's only
+    where y_hat is in (0, 1))."""
     if isinstance(inputs, Targets):
         mse = mse_loss(inputs.y, inputs.y_hat, conventions.loss)
-        bce = bce_loss(inputs.y, inputs.y_hat, conventions.loss)
-        return {"mlp.mse_loss": mse["J"], "mlp.mse_grad": mse["dJdy_hat"],
-                "mlp.bce_loss": bce["J"], "mlp.bce_grad": bce["dJdy_hat"]}
+        out = {"mlp.mse_loss": mse["J"], "mlp.mse_grad": mse["dJdy_hat"]}
+        if np.all((inputs.y_hat > 0) & (inputs.y_hat < 1)):  # (the BCE's only where it is defined)
+            bce = bce_loss(inputs.y, inputs.y_hat, conventions.loss)
+            out.update({"mlp.bce_loss": bce["J"], "mlp.bce_grad": bce["dJdy_hat"]})
+        return out
     assert isinstance(inputs, Network)
     w = inputs.weights
     grads = backward(inputs.f, inputs.g, w.W1, w.b1, w.W2, w.b2, w.x, w.dJdy_hat)
@@ -109,6 +115,7 @@ HOMEWORK = Homework(
     reference_solution=reference_solution,
     handout_files=handout_files,
     secret_files=(REFERENCE_SOLUTION, HERE / "answers.py"),
+    diagnoser=diagnoser_for,
     worker_contract=HERE / "worker_contract.py",
     entry_words=entry_words,
     title_under=part_title,

@@ -191,5 +191,15 @@ def visible_cases() -> list[Case]:
 
 
 def diagnostic_cases() -> list[Case]:
-    """(no diagnosis yet: none)"""
-    return []
+    """Inputs a failing part's calls are also run on, only to confirm a likely cause on inputs the
+    student never saw (diagnosis.py), never scored: a network with z1 exactly 0 in some entries, for
+    each (f, g), and two sets of targets."""
+    rng = np.random.default_rng
+    cases = network_cases("diagnostic-1", "extra case: z1 exactly 0 in some entries (batch 3, n=3, h=5, k=2)",
+                          _first_lively(101, zeros_in_z1, 3, 3, 5, 2))
+    return cases + [
+        Case("diagnostic-loss-1", "extra case: targets y in (0, 1) (batch 4, k=3)", False,
+             random_targets(rng(111), 4, 3), LOSS_PARTS),
+        Case("diagnostic-loss-2", "extra case: labels y of 0 and 1 (batch 3, k=2)", False,
+             random_targets(rng(112), 3, 2, labels=True), LOSS_PARTS),
+    ]
