@@ -303,7 +303,8 @@ def _grade(args) -> int:
             reports.append(grader.grade(args.path, submission_id, keep_calls=args.staff))
         return report_to_results(reports[0])
 
-    results = within_limits(found, graded, config.homework.visible_cases)  # (over the limit, nothing is graded)
+    results = within_limits(found, graded, lambda: config.homework.visible(config.conventions))  # (over the
+    # limit, nothing is graded)
     if args.results:
         write_results(args.results, results)
     if found is not None:
@@ -346,7 +347,8 @@ def _gradescope(args) -> int:
             print(f"isolation: {isolation_text(report.isolation)}")  # this log is shown to instructors only
             return report_to_results(report)
 
-        results = within_limits(attempts(config.submissions, metadata), graded, config.homework.visible_cases)
+        results = within_limits(attempts(config.submissions, metadata), graded,
+                                lambda: config.homework.visible(config.conventions))
         if results.get("extra_data", {}).get("status") == OVER_LIMIT:
             print(f"over the submission limit: not graded, no student code run; score kept: {results['score']:g}")
     except BaseException as e:  # the grader itself failed: say so, score 0, and keep the trace for staff

@@ -5,6 +5,7 @@ Every value has a default; a bad value stops the grader with a ConfigError namin
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core.homework import DEFAULT_HOMEWORK, HOMEWORKS, Homework, homework_named
+from .core.homework import DEFAULT_HOMEWORK, HOMEWORKS, Homework, SubsetOf, homework_named
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -137,7 +138,8 @@ def parse_config(raw: dict[str, Any]) -> Config:
     _only_keys(assignment, "assignment.", ("homework", *homework.convention_choices))
     handout = homework.conventions()  # the defaults: the handout's conventions
     conventions = homework.conventions(**{
-        name: _choice(assignment, f"assignment.{name}", getattr(handout, name), choices)
+        name: (_subset if isinstance(choices, SubsetOf) else _choice)(assignment, f"assignment.{name}",
+                                                                        getattr(handout, name), choices)
         for name, choices in homework.convention_choices.items()})
     grading = _table(raw, "grading")
     _only_keys(grading, "grading.", ("hidden_share", "hidden_cases", "visible_cases_visibility",
@@ -295,6 +297,16 @@ def _choice(table: dict, where: str, default, choices: tuple):
     if not any(type(value) is type(c) and value == c for c in choices):
         raise ConfigError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}")
     return value
+
+
+def _subset(table: dict, where: str, default: tuple, choices: SubsetOf) -> tuple:
+    """Some of choices.values, at least one, in their order (a list value given as a list is a tuple)."""
+    value = table.get(where.rsplit(".", 1)[-1], default)
+    held = tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, (list, tuple)) else None
+    if not held or any(v not in choices.values for v in held):
+        shown = ", ".join(json.dumps(list(v) if isinstance(v, tuple) else v) for v in choices.values)
+        raise ConfigError(f"{where} must be a list of at least one of: {shown}; got {value!r}")
+    return tuple(v for v in choices.values if v in held)
 
 
 def _username(table: dict, where: str, default: str) -> str:

@@ -34,6 +34,14 @@ class Part:
     key: str | None = None  # for functions returning a dict: the entry graded here
 
 
+@dataclass(frozen=True)
+class SubsetOf:
+    """The accepted values of a convention that is a list: some of these, at least one (in grading.toml
+    a list; a value that is itself a list, such as an [f, g] pair, is held as a tuple)."""
+
+    values: tuple
+
+
 def _plain_title(part: Part, conventions: Any) -> str:
     return part.title
 
@@ -46,7 +54,9 @@ class Homework:
         its function returns. default_points: {part id: points} where grading.toml gives none.
     arguments: {function: its arguments' names, in order} (for showing a visible case's inputs).
     conventions: a frozen dataclass of the answer key's conventions, its defaults the handout's;
-        convention_choices: {field: its accepted values} ([assignment] in grading.toml).
+        convention_choices: {field: its accepted values, or a SubsetOf them} ([assignment] in grading.toml).
+    graded_under(case, conventions): whether a course of these conventions grades on the case (None:
+        every case); the engine reads the cases through visible(), diagnostic() and hidden().
     title_under: a part's title under the course's conventions (a formula may change with them).
 
     The cases and the answers (core.cases.Case, its inputs the homework's own):
@@ -100,6 +110,7 @@ class Homework:
     diagnoser: Callable[[Any], Any] | None = None
     entry_words: Callable[[str, str], str | None] | None = None
     build_handout: Callable[[Path, Any], Path] | None = None
+    graded_under: Callable[[Any, Any], bool] | None = None
     worker_contract: Path | None = None
     title_under: Callable[[Part, Any], str] = field(default=_plain_title)
 
@@ -125,6 +136,21 @@ class Homework:
             if p.key is not None:
                 keys.setdefault(p.function, []).append(p.key)
         return {function: tuple(k) for function, k in keys.items()}
+
+    def visible(self, conventions: Any) -> list:
+        """The visible cases a course of these conventions grades on."""
+        return self._under(self.visible_cases(), conventions)
+
+    def diagnostic(self, conventions: Any) -> list:
+        """The diagnostic cases a course of these conventions runs."""
+        return self._under(self.diagnostic_cases(), conventions)
+
+    def hidden(self, bases: list, secret: str, submission_id: str, conventions: Any) -> list:
+        """One upload's hidden cases that a course of these conventions grades on."""
+        return self._under(self.relabel(bases, secret, submission_id), conventions)
+
+    def _under(self, cases: list, conventions: Any) -> list:
+        return cases if self.graded_under is None else [c for c in cases if self.graded_under(c, conventions)]
 
     def part_title(self, part_id: str, conventions: Any) -> str:
         """The part's title under the course's conventions."""

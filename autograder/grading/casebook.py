@@ -19,8 +19,9 @@ class CaseBook:
         homework = self.homework = config.homework
         self.secret = config.secret
         self.tests = load_grading_tests(homework.tests_dir, homework.part_ids)
-        self.visible = homework.visible_cases()  # fixed inputs (read-only arrays): made once
-        self.diagnostic = homework.diagnostic_cases()
+        self.conventions = config.conventions
+        self.visible = homework.visible(config.conventions)  # fixed inputs (read-only arrays): made once
+        self.diagnostic = homework.diagnostic(config.conventions)
         self.fixed = FixedCases()  # the plan and reference answers of those two sets of cases
         # of the cases, tolerances and conventions: in every results.json
         self.stamp = fingerprint(config, self.visible + self.diagnostic)
@@ -32,6 +33,6 @@ class CaseBook:
         """The visible cases, then the hidden ones of this submission id (the same objects for the
         same id asked twice in a row: the pytest plugin parametrizes with them, then grades)."""
         if self._last is None or self._last[0] != submission_id:
-            self._last = (submission_id, self.visible + self.homework.relabel(self.hidden_bases, self.secret,
-                                                                              submission_id))
+            self._last = (submission_id, self.visible + self.homework.hidden(self.hidden_bases, self.secret,
+                                                                             submission_id, self.conventions))
         return self._last[1]

@@ -27,7 +27,7 @@ def fingerprint(config: Config, cases: list | None = None) -> str:
     """cases: the visible then diagnostic cases, if already made (a Grader has them)."""
     digest = hashlib.sha256()
     if cases is None:
-        cases = config.homework.visible_cases() + config.homework.diagnostic_cases()
+        cases = config.homework.visible(config.conventions) + config.homework.diagnostic(config.conventions)
     for case in cases:
         digest.update(f"{case.id}\0{case.title}\0".encode())
         if case.parts is not None:

@@ -66,7 +66,7 @@ def mistake_groups(rows: list[Row], tolerances: dict[str, Tolerance], convention
             merged.setdefault(key, []).append(part)
             first_member.setdefault(key, group[0])
             home[students, part] = key
-    cases = {case.id: case for case in homework.visible_cases()}
+    cases = {case.id: case for case in homework.visible(conventions)}
     out = [MistakeGroup(tuple(parts), students, cause,
                         "" if cause else _answer_words(first_member[(students, cause)], parts[0], cases, conventions,
                                                        homework.expected_answers))

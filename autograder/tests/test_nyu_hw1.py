@@ -10,6 +10,7 @@ exactly its parts), build-zip's smoke test, batch and pytest.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -235,3 +236,23 @@ def test_a_cause_is_named_only_where_it_holds_on_inputs_the_student_never_saw():
     assert diagnoser.explain(observed(lambda case: True))["mlp.mse_loss"].ids == ("nyu:half_mse",)
     assert diagnoser.explain(observed(lambda case: not case.id.startswith("diagnostic"))) == {}
     assert diagnoser.explain(observed(lambda case: False)) == {}
+
+
+@pytest.mark.slow
+def test_a_course_grades_the_activations_it_lists(tmp_path):
+    """A mistake in the sigmoid's derivative costs nothing where the course grades relu and identity only;
+    a pair outside the nine is refused by name."""
+    config = tmp_path / "grading.toml"
+    config.write_text(CONFIG_FILE.read_text() + 'activations = [["relu", "identity"], ["identity", "relu"]]\n')
+    results = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(MISTAKES / "sigmoid_derivative_from_z"),
+                           "--config", str(config), "--results", str(results)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    graded = json.loads(results.read_text())
+    assert done.returncode == 0 and graded["score"] == 15, done.stdout
+    hidden = [t for t in graded["tests"] if t["extra_data"]["hidden"] and t["tags"] == ["mlp.forward"]]
+    assert hidden[0]["output"].startswith("8/8 ")  # four bases, two pairs
+    config.write_text(CONFIG_FILE.read_text() + 'activations = [["relu", "tanh"]]\n')
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(CORRECT), "--config", str(config)],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "assignment.activations must be a list of at least one of" in refused.stderr

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...core.homework import Homework, Part
-from .answers import GRADS, REDUCTIONS, Conventions, backward, bce_loss, forward, mse_loss, reference_answer
+from ...core.homework import Homework, Part, SubsetOf
+from .answers import GRADS, PAIRS, REDUCTIONS, Conventions, backward, bce_loss, forward, mse_loss, reference_answer
 from .cases import CONFIGURATIONS, Network, Targets, diagnostic_cases, shown_name, visible_cases
 from .diagnosis import diagnoser_for
 from .hidden import hidden_bases, relabel
@@ -75,6 +75,11 @@ def expected_answers(inputs, conventions: Conventions) -> dict:
             **{f"mlp.backward.{name[3:]}": grads[name] for name in GRADS}, "mlp.repeat": grads["dJdW1"]}
 
 
+def graded_under(case, conventions: Conventions) -> bool:
+    """A network case is graded where the course grades its (f, g)."""
+    return not isinstance(case.inputs, Network) or (case.inputs.f, case.inputs.g) in conventions.activations
+
+
 def _arguments() -> dict[str, tuple[str, ...]]:
     """What each call is given, by the name a student reads it under (Network.shown)."""
     given = ("parameters['W1']", "parameters['b1']", "parameters['W2']", "parameters['b2']", "x")
@@ -104,7 +109,7 @@ HOMEWORK = Homework(
                     "mlp.bce_grad": 1, "mlp.repeat": 1},
     arguments=_arguments(),
     conventions=Conventions,
-    convention_choices={"loss": REDUCTIONS},
+    convention_choices={"loss": REDUCTIONS, "activations": SubsetOf(PAIRS)},
     visible_cases=visible_cases,
     diagnostic_cases=diagnostic_cases,
     hidden_bases=hidden_bases,
@@ -119,4 +124,5 @@ HOMEWORK = Homework(
     worker_contract=HERE / "worker_contract.py",
     entry_words=entry_words,
     title_under=part_title,
+    graded_under=graded_under,
 )

@@ -17,6 +17,9 @@ ACTIVATIONS = ("relu", "sigmoid", "identity")
 REDUCTIONS = ("mean", "batch_mean", "sum")
 
 
+PAIRS: tuple[tuple[str, str], ...] = tuple((f, g) for f in ACTIVATIONS for g in ACTIVATIONS)  # (f, g)
+
+
 @dataclass(frozen=True)
 class Conventions:
     """What the answer key expects where courses differ.
@@ -25,9 +28,11 @@ class Conventions:
         torch.nn.functional.mse_loss and binary_cross_entropy), "batch_mean" (the sum over the
         outputs, averaged over the batch) or "sum"; dJdy_hat follows. backward is given its
         dJdy_hat, so the gradients of the parameters do not depend on it.
+    activations: the (f, g) pairs the MLP's parts are graded for (default: all nine).
     """
 
     loss: str = "mean"
+    activations: tuple[tuple[str, str], ...] = PAIRS
 
 
 def activation(name: str, z: np.ndarray) -> np.ndarray:
