@@ -78,3 +78,14 @@ def test_the_engine_grades_a_homework_it_knows_only_through_the_interface(runtim
     # the call reached the class through the homework's contract in the worker: a function is not it
     assert function["score"] == 0 and "defines none of the functions the autograder calls (Dot)" in function["output"]
     assert "- short vectors (n=3): Dot is not defined in your file" in function["tests"][0]["output"]
+
+
+def test_a_homework_without_a_handout_of_its_own_hands_out_its_template(toy, tmp_path, capsys):
+    from autograder.cli import main
+
+    config = tmp_path / "grading.toml"
+    config.write_text('[assignment]\nhomework = "toy-dot"\n')
+    assert main(["handout", "--config", str(config), "--out", str(tmp_path / "hw")]) == 0
+    assert [p.name for p in (tmp_path / "hw").iterdir()] == ["dot.py"]
+    assert "class Dot" in (tmp_path / "hw" / "dot.py").read_text()
+    assert "toy-dot has no self-check or README for students yet" in capsys.readouterr().err

@@ -21,6 +21,7 @@ import torch
 
 from autograder.config import load_config
 from autograder.core.homework import homework_named
+from autograder.grading.fingerprint import fingerprint, stamped
 from autograder.homeworks.nyu_hw1 import answers
 from autograder.homeworks.nyu_hw1.cases import CONFIGURATIONS, Network, Targets
 from autograder.instructor.batch import run_batch
@@ -206,12 +207,37 @@ def test_pytest_runs_the_nyu_grading_tests_with_the_graders_verdicts():
         wrong.stdout + wrong.stderr
 
 
-def test_the_handout_is_the_courses_template_and_says_what_it_lacks(tmp_path):
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handout") / "hw1"
     done = subprocess.run([sys.executable, "-m", "autograder", "handout", "--config", str(CONFIG_FILE),
-                           "--out", str(tmp_path / "hw1")], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and "has no self-check or README for students yet" in done.stderr
-    assert [p.name for p in (tmp_path / "hw1").iterdir()] == ["mlp.py"]
-    assert (tmp_path / "hw1" / "mlp.py").read_text() == HOMEWORK.handout_files(load_config(CONFIG_FILE))["mlp.py"]
+                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_the_handout_is_the_courses_template_a_selfcheck_and_a_readme(handout):
+    assert sorted(p.name for p in handout.iterdir()) == ["README.md", "mlp.py", "selfcheck.py"]
+    assert (handout / "mlp.py").read_text() == HOMEWORK.handout_files(load_config(CONFIG_FILE))["mlp.py"]
+    source = (handout / "selfcheck.py").read_text()
+    assert stamped(handout) == fingerprint(load_config(CONFIG_FILE))
+    # no answer in it: torch's layers and finite differences, none of the formulas students write
+    assert not any(formula in source for formula in (".T @", "@ W", "* (1 - s)", "(y_hat - y)", "sum(dim=0)"))
+    assert "the mean over the batch and the outputs" in (handout / "README.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["correct", "template", *LOSES])
+def test_the_selfcheck_fails_exactly_the_parts_the_grader_fails(example, handout):
+    """selfcheck.py on each example gives the grader's verdict of each part (test_through_run_autograder:
+    LOSES); the untouched template fails every part."""
+    path = {"correct": CORRECT, "template": handout / "mlp.py"}.get(example, MISTAKES / example / "mlp.py")
+    done = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(path), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    verdicts = json.loads(done.stdout)
+    failed = {part for part, passed in verdicts["parts"].items() if not passed}
+    assert failed == (set(HOMEWORK.part_ids) if example == "template" else LOSES.get(example, set())), verdicts
+    assert done.returncode == (0 if not failed else 1) and verdicts["fingerprint"] == stamped(handout)
 
 
 def test_a_cause_is_named_only_where_it_holds_on_inputs_the_student_never_saw():

@@ -90,6 +90,13 @@ def _arguments() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def build_handout(out: Path, config) -> Path:
+    """The template, selfcheck.py and README (student_handout.py, loaded only here)."""
+    from .student_handout import build_handout as build
+
+    return build(out, config)
+
+
 def reference_solution(config) -> str:
     return REFERENCE_SOLUTION.read_text(encoding="utf-8")
 
@@ -121,6 +128,7 @@ HOMEWORK = Homework(
     handout_files=handout_files,
     secret_files=(REFERENCE_SOLUTION, HERE / "answers.py"),
     diagnoser=diagnoser_for,
+    build_handout=build_handout,
     worker_contract=HERE / "worker_contract.py",
     entry_words=entry_words,
     title_under=part_title,
