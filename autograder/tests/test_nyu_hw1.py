@@ -10,6 +10,7 @@ exactly its parts), build-zip's smoke test, batch and pytest.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -226,18 +227,34 @@ def test_the_handout_is_the_courses_template_a_selfcheck_and_a_readme(handout):
     assert "the mean over the batch and the outputs" in (handout / "README.md").read_text()
 
 
-@pytest.mark.slow
+@pytest.fixture(scope="module")
+def selfcheck(handout):
+    """The handout's selfcheck.py as a module (this process has torch: each check costs no import)."""
+    spec = importlib.util.spec_from_file_location("nyu_selfcheck", handout / "selfcheck.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("example", ["correct", "template", *LOSES])
-def test_the_selfcheck_fails_exactly_the_parts_the_grader_fails(example, handout):
+def test_the_selfcheck_fails_exactly_the_parts_the_grader_fails(example, handout, selfcheck):
     """selfcheck.py on each example gives the grader's verdict of each part (test_through_run_autograder:
     LOSES); the untouched template fails every part."""
     path = {"correct": CORRECT, "template": handout / "mlp.py"}.get(example, MISTAKES / example / "mlp.py")
-    done = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(path), "--json"],
-                          capture_output=True, text=True, timeout=300)
-    verdicts = json.loads(done.stdout)
-    failed = {part for part, passed in verdicts["parts"].items() if not passed}
+    verdicts = selfcheck.check(path)
+    failed = {part for part, problem in verdicts.items() if problem}
     assert failed == (set(HOMEWORK.part_ids) if example == "template" else LOSES.get(example, set())), verdicts
-    assert done.returncode == (0 if not failed else 1) and verdicts["fingerprint"] == stamped(handout)
+
+
+@pytest.mark.slow
+def test_the_selfcheck_runs_as_a_student_runs_it(handout):
+    for path, status in ((CORRECT, 0), (MISTAKES / "half_mse" / "mlp.py", 1), (handout / "missing.py", 2)):
+        done = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(path)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == status, done.stdout + done.stderr
+    said = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(MISTAKES / "half_mse" / "mlp.py")],
+                          capture_output=True, text=True, timeout=300).stdout
+    assert "FAIL  mse_loss: J" in said and "2 of 10 parts failed." in said and f"fingerprint {stamped(handout)}" in said
 
 
 def test_a_cause_is_named_only_where_it_holds_on_inputs_the_student_never_saw():
