@@ -76,7 +76,7 @@ class Homework:
         sources are not at hand (a Gradescope root);
     secret_files: files student code must never read (the reference solution, what computes answers).
     build_handout(out, config): write the student handout folder `out` and its zip, return the zip's
-        path; None: the homework has no handout yet (`handout` says so).
+        path; None: `handout` writes the handout_files alone, and says that is all there is.
     diagnoser: what names the likely cause of a failing part (a core.explain.DiagnoserFactory, which
         the drivers hand their Grader); None: failing parts are graded without one.
     worker_contract: a Python file run in the worker (sandbox/worker.py) whose resolve(module, name)
