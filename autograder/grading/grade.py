@@ -257,14 +257,15 @@ def secret_files(config: Config, config_files) -> list[Path]:
 
 
 def runtime_not_installed(config: Config) -> str:
-    """A warning for a local grading ("" if none): the [runtime] packages the config lets student code
-    import that this machine lacks. A submission importing one fails here, where on Gradescope
-    (setup.sh installs them) it would not."""
-    missing = not_installed(config.runtime_packages)
+    """A warning for a local grading ("" if none): the packages student code may import (the homework's,
+    the config's [runtime]) that this machine lacks. A submission importing one fails here, where on
+    Gradescope (setup.sh installs them) it would not."""
+    missing = not_installed(config.student_packages)
     if not missing:
         return ""
     names = ", ".join(missing)
-    return (f"[runtime] lets student code import {names}, not installed here: a submission importing it "
+    return (f"student code may import {names} ({config.homework.name}, [runtime]), not installed here: a "
+            f"submission importing it "
             f"fails here, though on Gradescope (setup.sh installs it) it would not. To grade as Gradescope "
             f"does, install it into this Python: pip install {names} (pinned in requirements-student.txt).")
 

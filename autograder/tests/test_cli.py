@@ -211,5 +211,6 @@ def test_grade_and_batch_warn_of_a_runtime_package_not_installed_here(tmp_path):
         done = cli(*args, "--config", str(config))
         assert done.returncode == 0, done.stderr
         warning = next(line for line in done.stderr.splitlines() if "not installed here" in line)
-        assert warning.startswith("warning: [runtime] lets student code import matplotlib, not installed here")
+        assert warning.startswith("warning: student code may import matplotlib (two-layer-net, [runtime]), not "
+                                  "installed here")
     assert "not installed here" not in cli("grade", str(EXAMPLES / "correct")).stderr
