@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.cases import Case
+from ...core.cases import Case, grid  # (grid: dyadic values, exact in float32 in any order)
 from .answers import ACTIVATIONS, backward, forward
 
 CONFIGURATIONS: tuple[tuple[str, str], ...] = tuple(itertools.product(ACTIVATIONS, ACTIVATIONS))
@@ -110,18 +110,11 @@ def random_weights(rng: np.random.Generator, batch: int, n: int, h: int, k: int)
                    b2=exact32(rng.standard_normal(k) * 0.5), dJdy_hat=exact32(rng.standard_normal((batch, k))))
 
 
-def dyadic(rng: np.random.Generator, *shape: int, nonzero: bool = False) -> np.ndarray:
-    """Values of {-2, -1.75, ..., 2}: their products and sums are exact in float32 in any order."""
-    values = rng.integers(1, 9, size=shape) * rng.choice([-1, 1], size=shape) if nonzero \
-        else rng.integers(-8, 9, size=shape)
-    return values / 4.0
-
-
 def zeros_in_z1(rng: np.random.Generator, batch: int, n: int, h: int, k: int) -> Weights:
     """Dyadic x and W1 with z1 exactly 0 in every other unit for one row of the batch each (and the
     gradient reaching those units is not 0)."""
-    x, W1 = dyadic(rng, batch, n, nonzero=True), dyadic(rng, h, n)
-    b1 = dyadic(rng, h)
+    x, W1 = grid(rng, batch, n, nonzero=True), grid(rng, h, n)
+    b1 = grid(rng, h)
     for unit in range(0, h, 2):
         b1[unit] = -(x[unit % batch] @ W1[unit])
     w = random_weights(rng, batch, n, h, k)
