@@ -1,13 +1,15 @@
-"""Benchmark: wall time of run_autograder on one submission against a floor measured in the same run.
+"""Benchmark: wall time of run_autograder on one submission against a floor measured in the same run,
+for each homework.
 
-    ./dev bench            (or: python bench/bench_run_autograder.py [--runs N] [--example NAME])
+    ./dev bench            (or: python bench/bench_run_autograder.py [--runs N] [--homework NAME])
 
 The root is laid out as on Gradescope and set up by setup.sh (a venv from the system Python, the
 sandbox user when run as root), so the run takes the path Gradescope's takes.
 Floor: `python -c 'import numpy, pytest'` with that same interpreter, i.e. the cost of starting
 the tools a pytest-based grader needs at all (the grading runtime no longer needs pytest, so the
-bench installs the pinned one into the venv for the floor alone). Target: median(run_autograder) <= 2.5 x median(floor).
-Runs are interleaved so that machine noise hits both alike. Exits 1 when the target is missed.
+bench installs the pinned one into the venv for the floor alone), and torch for nyu-hw1, whose
+students' code imports it (the course's own tests do too). Target: median(run_autograder) <= 2.5 x
+median(floor). Runs are interleaved so that machine noise hits both alike. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -60,24 +62,41 @@ def make_root(root: Path, setup_python: str, config_text: str | None = None) -> 
     return root / "venv" / "bin" / "python"
 
 
+# homework -> (its config's text, None: the repository's; the submission; what its floor imports)
+HOMEWORKS = {
+    "two-layer-net": (None, REPO / "examples" / "submissions" / "correct", "numpy, pytest"),
+    "nyu-hw1": ((REPO / "examples" / "configs" / "nyu_hw1" / "grading.toml").read_text(),
+                REPO / "examples" / "configs" / "nyu_hw1" / "mlp.py", "numpy, pytest, torch"),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--example", default="correct")
+    parser.add_argument("--homework", choices=[*HOMEWORKS, "all"], default="all")
     parser.add_argument("--setup-python", default=default_setup_python(),
                         help="the Python setup.sh builds the venv from")
     args = parser.parse_args()
+    names = list(HOMEWORKS) if args.homework == "all" else [args.homework]
+    return max(bench(name, args) for name in names)
 
+
+def bench(homework: str, args) -> int:
+    config_text, submission, floor_imports = HOMEWORKS[homework]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        print("setting up the root with setup.sh ...", flush=True)
-        python = str(make_root(root, args.setup_python))
-        shutil.copytree(REPO / "examples" / "submissions" / args.example, root / "submission")
+        print(f"{homework}: setting up the root with setup.sh ...", flush=True)
+        python = str(make_root(root, args.setup_python, config_text))
+        if submission.is_dir():
+            shutil.copytree(submission, root / "submission")
+        else:
+            (root / "submission").mkdir()
+            shutil.copy(submission, root / "submission")
         (root / "submission_metadata.json").write_text(json.dumps({"id": 1}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER", "VIRTUAL_ENV"))}
         env.update(AUTOGRADER_ROOT=str(root))
         subprocess.run([python, "-m", "pip", "install", "-q", _pinned("pytest")], check=True, stdout=subprocess.DEVNULL)
-        floor_cmd = [python, "-c", "import numpy, pytest"]
+        floor_cmd = [python, "-c", f"import {floor_imports}"]
         grade_cmd = [str(root / "run_autograder")]
         timed(floor_cmd)
         timed(grade_cmd, env, root)  # warm the file cache
@@ -89,8 +108,8 @@ def main() -> int:
 
     floor, grade = statistics.median(floors), statistics.median(grades)
     ratio = grade / floor
-    print(f"floor  python -c 'import numpy, pytest'   median {floor * 1000:7.1f} ms  ({args.runs} runs)")
-    print(f"run_autograder on examples/{args.example:<12} median {grade * 1000:7.1f} ms  "
+    print(f"floor  python -c 'import {floor_imports}'   median {floor * 1000:7.1f} ms  ({args.runs} runs)")
+    print(f"run_autograder ({homework}) on {submission.relative_to(REPO)}   median {grade * 1000:7.1f} ms  "
           f"(score {results['score']:g})")
     print(f"isolation: {results['extra_data'].get('isolation', '?')}")
     verdict = "ok" if ratio <= TARGET else "MISSED"
