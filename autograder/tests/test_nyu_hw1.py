@@ -25,6 +25,7 @@ from autograder.core.homework import homework_named
 from autograder.grading.fingerprint import fingerprint, stamped
 from autograder.homeworks.nyu_hw1 import answers
 from autograder.homeworks.nyu_hw1.cases import CONFIGURATIONS, Network, Targets
+from autograder.homeworks.nyu_hw1.diagnosis import CATALOGUE
 from autograder.instructor.batch import run_batch
 from autograder.instructor.bundle import build_zip, copy_grading_files
 
@@ -41,6 +42,17 @@ CAUSES = {
     "half_mse": "nyu:half_mse", "batch_mean_loss": "nyu:reduction:batch_mean", "no_output_derivative":
     "nyu:no_g_derivative", "sigmoid_derivative_from_z": "nyu:sigmoid_derivative_from_z",
     "averaged_grads": "nyu:grads_averaged", "transposed_dW1": "nyu:transposed", "step_in_backward": None,
+}
+TITLE = {m.id: m.title for m in CATALOGUE}
+SELFCHECK_CAUSES = {  # example -> {part: the cause selfcheck.py names, in the grader's words}
+    "half_mse": dict.fromkeys(("mlp.mse_loss", "mlp.mse_grad"), TITLE["nyu:half_mse"]),
+    "batch_mean_loss": dict.fromkeys(("mlp.mse_loss", "mlp.mse_grad", "mlp.bce_loss", "mlp.bce_grad"),
+                                     TITLE["nyu:reduction:batch_mean"]),
+    "split_normalisation": {**dict.fromkeys(GRADS, TITLE["nyu:grads_scaled_by_n"]),
+                            "mlp.mse_grad": TITLE["nyu:gradient_without_1_over_n"]},
+    "no_output_derivative": dict.fromkeys(GRADS, TITLE["nyu:no_g_derivative"]),
+    "averaged_grads": dict.fromkeys(("mlp.backward.b1", "mlp.backward.b2"), TITLE["nyu:grads_averaged"]),
+    "transposed_dW1": {"mlp.backward.W1": TITLE["nyu:transposed"]},
 }
 LOSES = {
     "half_mse": {"mlp.mse_loss", "mlp.mse_grad"},
@@ -241,9 +253,11 @@ def test_the_selfcheck_fails_exactly_the_parts_the_grader_fails(example, handout
     """selfcheck.py on each example gives the grader's verdict of each part (test_through_run_autograder:
     LOSES); the untouched template fails every part."""
     path = {"correct": CORRECT, "template": handout / "mlp.py"}.get(example, MISTAKES / example / "mlp.py")
-    verdicts = selfcheck.check(path)
+    verdicts, causes = selfcheck.check(path)
     failed = {part for part, problem in verdicts.items() if problem}
     assert failed == (set(HOMEWORK.part_ids) if example == "template" else LOSES.get(example, set())), verdicts
+    # the causes it can tell by numbers alone, the grader's words (the grader tells the others too)
+    assert causes == SELFCHECK_CAUSES.get(example, {}), causes
 
 
 @pytest.mark.slow

@@ -7,8 +7,10 @@ It checks your mlp.py part by part, with the autograder's part ids and its compa
   - mse_loss and bce_loss: J against torch's losses, dJdy_hat against finite differences of J;
   - a second forward and backward after clear_grad_and_cache(): the same grads, the parameters as set.
 Each check runs on random inputs for every (f, g) your course grades, with a batch of one and a
-batch of several. Gradescope also runs cases of its own, visible and hidden: passing here is
-necessary, not sufficient. Nothing here holds an answer: only torch's layers and numbers.
+batch of several. For a failing part it names the likely cause where the numbers alone tell it
+(the autograder's rule: that cause gives every answer of yours, and a wrong one on two cases).
+Gradescope also runs cases of its own, visible and hidden: passing here is necessary, not
+sufficient. Nothing here holds an answer: only torch's layers and numbers.
 
 How to run it (Python 3.9+ with numpy and torch), from a terminal in this folder:
     python selfcheck.py              checks mlp.py beside it
@@ -55,12 +57,45 @@ SECONDS = 30  # for all the checks of one part (where the system can stop them: 
 
 
 class Failed(Exception):
-    """A check's verdict: what is wrong, in a line."""
+    """A check's verdict: what is wrong, in a line, and its likely cause (None: none known)."""
+
+    def __init__(self, message: str, cause: str | None = None):
+        super().__init__(message)
+        self.cause = cause
+
+
+def as_array(value) -> np.ndarray:
+    return np.asarray(value.detach().numpy() if hasattr(value, "detach") else value, dtype=np.float64)
+
+
+def agrees(received, expected, part: str) -> bool:
+    try:
+        close(received, expected, part, "")
+    except Failed:
+        return False
+    return True
+
+
+def judged(part: str, seen: list) -> None:
+    """seen: (what, received, right, {cause: the answer it gives}) of each case. Fails on the first
+    wrong answer, naming the cause that gives every answer received and a wrong one on two cases at
+    least (the autograder's rule), if one does."""
+    wrong = [(what, received, right) for what, received, right, _ in seen if not agrees(received, right, part)]
+    if not wrong:
+        return
+    cause = next((c for c in seen[0][3] if all(c in causes and agrees(received, causes[c], part)
+                                               for _, received, _, causes in seen)
+                  and sum(not agrees(causes[c], right, part) for _, _, right, causes in seen) >= 2), None)
+    what, received, right = wrong[0]
+    try:
+        close(received, right, part, what)
+    except Failed as e:
+        raise Failed(str(e), cause) from None
 
 
 def close(received, expected, part: str, what: str) -> None:
     """The autograder's rule: |r - e| <= rtol |e| + atol max|e|, elementwise, shapes equal."""
-    received = np.asarray(received.detach().numpy() if hasattr(received, "detach") else received, dtype=np.float64)
+    received = as_array(received)
     expected = np.asarray(expected, dtype=np.float64)
     if received.shape != expected.shape:
         raise Failed(f"{what}: shape {received.shape}, expected {expected.shape}")
@@ -122,6 +157,7 @@ def student_network(module, f, g, params, x):
 
 
 def check_network(module, part: str, rng) -> None:
+    seen = []
     for f, g in ACTIVATIONS:
         for sizes in SIZES:
             params, x, d = random_network(rng, f, g, sizes)
@@ -145,8 +181,14 @@ def check_network(module, part: str, rng) -> None:
                     close(net.parameters[name], given, part, f"{what}, second pass: parameters['{name}']")
                 continue
             index = ["mlp.backward.W1", "mlp.backward.b1", "mlp.backward.W2", "mlp.backward.b2"].index(part)
-            close(net.grads[GRADS[index]], right_grad(f, g, params, x, d, index), part,
-                  f"{what}: grads['{GRADS[index]}']")
+            right = right_grad(f, g, params, x, d, index)
+            causes = {"g's derivative left out": right_grad(f, "identity", params, x, d, index),
+                      "averaged over the batch, not summed": right / x.shape[0],
+                      "divided by dJdy_hat's size": right / d.size}
+            if right.ndim == 2:
+                causes["transposed"] = right.T
+            seen.append((f"{what}: grads['{GRADS[index]}']", as_array(net.grads[GRADS[index]]), right, causes))
+    judged(part, seen)
 
 
 def right_grad(f, g, params, x, d, index):
@@ -158,15 +200,17 @@ def right_grad(f, g, params, x, d, index):
     return numerical_gradient(total, params[index])
 
 
-def torch_loss(name: str, y, y_hat) -> float:
+def torch_loss(name: str, y, y_hat, reduction: str = LOSS) -> float:
     loss = torch.nn.functional.mse_loss if name == "mse" else torch.nn.functional.binary_cross_entropy
     total = float(loss(torch.tensor(y_hat), torch.tensor(y), reduction="sum"))
-    return total / {"mean": y.size, "batch_mean": y.shape[0], "sum": 1}[LOSS]
+    return total / {"mean": y.size, "batch_mean": y.shape[0], "sum": 1}[reduction]
 
 
-def check_loss(module, part: str, rng) -> None:
+def check_loss(module, part: str, rng, j_right: bool = False) -> None:
+    """j_right: the J of this part's loss passed (a dJdy_hat without the 1/n is named only then)."""
     name = part.split(".")[1].split("_")[0]  # mlp.mse_grad -> mse
-    for batch, k in ((1, 3), (6, 2)):
+    seen = []
+    for batch, k in ((1, 3), (6, 2), (4, 3)):
         y = rng.uniform(0, 1, (batch, k)).astype(np.float32).astype(np.float64)
         y_hat = rng.uniform(0.05, 0.95, (batch, k)).astype(np.float32).astype(np.float64)
         result = getattr(module, f"{name}_loss")(torch.tensor(y, dtype=torch.float32),
@@ -174,11 +218,23 @@ def check_loss(module, part: str, rng) -> None:
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise Failed(f"{name}_loss must return the pair (J, dJdy_hat)")
         what = f"batch {batch}, {k} outputs"
+        others = [r for r in ("mean", "batch_mean", "sum") if r != LOSS]
         if part.endswith("_loss"):
-            close(result[0], torch_loss(name, y, y_hat), part, f"{what}: J")
-        else:
-            close(result[1], numerical_gradient(lambda v, y=y: torch_loss(name, y, v), y_hat), part,
-                  f"{what}: dJdy_hat")
+            right = np.asarray(torch_loss(name, y, y_hat))
+            causes = {**({"half the MSE": right / 2} if name == "mse" else {}),
+                      **{f"reduced by {r}": np.asarray(torch_loss(name, y, y_hat, r)) for r in others}}
+            seen.append((f"{what}: J", as_array(result[0]), right, causes))
+            continue
+
+        def gradient(reduction, y=y, y_hat=y_hat):
+            return numerical_gradient(lambda v: torch_loss(name, y, v, reduction), y_hat)
+
+        right = gradient(LOSS)
+        causes = {**({"half the MSE": right / 2} if name == "mse" else {}),
+                  **({"dJdy_hat without the loss's 1/n": gradient("sum")} if j_right and LOSS != "sum" else {}),
+                  **{f"reduced by {r}": gradient(r) for r in others}, "sign flipped": -right}
+        seen.append((f"{what}: dJdy_hat", as_array(result[1]), right, causes))
+    judged(part, seen)
 
 
 def within(seconds: int, function, *args) -> None:
@@ -198,25 +254,31 @@ def within(seconds: int, function, *args) -> None:
         signal.signal(signal.SIGALRM, old)
 
 
-def check(path: Path) -> dict:
-    """{part id: None (passed) or what is wrong}."""
+def check(path: Path) -> tuple[dict, dict]:
+    """({part id: None (passed) or what is wrong}, {failing part id: its likely cause, where one is known})."""
     spec = importlib.util.spec_from_file_location("mlp", path)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
     spec.loader.exec_module(module)
-    verdicts = {}
+    verdicts, causes = {}, {}
     for part, _ in PARTS:
         rng = np.random.default_rng(sum(map(ord, part)))
         try:
-            within(SECONDS, check_loss if "_loss" in part or "_grad" in part else check_network, module, part, rng)
+            if "_loss" in part or "_grad" in part:
+                j_part = part.replace("_grad", "_loss")
+                within(SECONDS, check_loss, module, part, rng, j_part != part and verdicts.get(j_part) is None)
+            else:
+                within(SECONDS, check_network, module, part, rng)
             verdicts[part] = None
         except Failed as e:
             verdicts[part] = str(e)
+            if e.cause:
+                causes[part] = e.cause
         except Exception as e:  # noqa: BLE001 - the student's code raised: say what and where
             frames = traceback.extract_tb(e.__traceback__)
             line = next((f"line {fr.lineno}" for fr in reversed(frames) if Path(fr.filename) == path), "")
             verdicts[part] = f"raised {type(e).__name__}: {e}" + (f" ({line} of {path.name})" if line else "")
-    return verdicts
+    return verdicts, causes
 
 
 def main(argv=None) -> int:
@@ -229,18 +291,19 @@ def main(argv=None) -> int:
         print(f"no file {path}", file=sys.stderr)
         return 2
     try:
-        verdicts = check(path)
+        verdicts, causes = check(path)
     except Exception as e:  # noqa: BLE001 - importing the file failed
         print(f"{path.name} could not be imported: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({"fingerprint": FINGERPRINT, "parts": {p: v is None for p, v in verdicts.items()},
-                          "problems": {p: v for p, v in verdicts.items() if v}}))
+                          "problems": {p: v for p, v in verdicts.items() if v}, "causes": causes}))
     else:
         print(f"Self-check of {path.name} (autograder fingerprint {FINGERPRINT})")
         for part, title in PARTS:
             print(f"  {'ok  ' if verdicts[part] is None else 'FAIL'}  {title}" +
-                  (f"\n        {verdicts[part]}" if verdicts[part] else ""))
+                  (f"\n        {verdicts[part]}" if verdicts[part] else "") +
+                  (f"\n        likely cause: {causes[part]}" if part in causes else ""))
         failed = sum(v is not None for v in verdicts.values())
         print("Every check passed." if not failed else f"{failed} of {len(PARTS)} parts failed.")
     return 0 if all(v is None for v in verdicts.values()) else 1
