@@ -137,7 +137,7 @@ class Sandbox:
         self._request_fd = self._response_fd = -1
         self._received = bytearray()  # read from the worker, not yet consumed
         self._import: ImportReport | None = None
-        self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function
+        self._timeouts: dict[str, int] = {}  # timeouts and out-of-memory failures, by function (_struck)
         self._request_id = 0
         self._cpu_mark = 0.0  # the worker's CPU time when it sent its last answer (by its own count)
         self._output_mark: int | None = None  # see mark_output
@@ -323,7 +323,7 @@ class Sandbox:
                     pending = ready[answered:]
                     continue
                 if died.status in (TIMEOUT, OOM):  # each costs seconds: stop trying after a few
-                    function = calls[failed].function
+                    function = _struck(calls[failed].function)
                     self._timeouts[function] = self._timeouts.get(function, 0) + 1
                 outcomes[failed] = CallOutcome(died.status, message=died.message)
                 pending = ready[answered + 1:]
@@ -334,6 +334,7 @@ class Sandbox:
         """Why a call cannot be made now (as its outcome), or None if it can."""
         if not report.ok:
             return CallOutcome(IMPORT_ERROR, message=f"the submission could not be imported ({report.message})")
+        function = _struck(function)
         strikes = self._timeouts.get(function, 0)
         if strikes >= self.limits.timeouts_before_skip:
             return CallOutcome(NOT_RUN, message=f"not run: {function} already timed out or ran out of memory "
@@ -544,3 +545,9 @@ def _toplevel_events(raw) -> tuple[TopLevelEvent, ...]:
         except (AttributeError, ValueError):  # not a dict, or not an outcome
             continue
     return tuple(events)
+
+
+def _struck(function: str) -> str:
+    """What a timeout counts against: a call's name up to its first "/" (a worker contract names the
+    variants of one function so, e.g. nyu-hw1's "forward/relu/sigmoid": a hanging forward hangs them all)."""
+    return function.partition("/")[0]

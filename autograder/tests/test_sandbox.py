@@ -299,3 +299,25 @@ def test_a_worker_whose_grader_has_gone_exits_without_a_word(tmp_path):
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_timeouts_count_against_a_function_whatever_its_variant(tmp_path):
+    """A worker contract's call names ("spin/1", "spin/2") are variants of one function: a function
+    that hangs costs its two strikes, not two for each variant (nyu-hw1 has 27 of them)."""
+    from autograder.sandbox.forkserver import ForkServer
+
+    contract = tmp_path / "contract.py"
+    contract.write_text("def resolve(module, name):\n    return getattr(module, name.partition('/')[0], None)\n")
+    (tmp_path / "sub").mkdir()
+    module = tmp_path / "sub" / "two_layer_net.py"
+    module.write_text("def spin(z):\n    while True: pass\n")
+    box = Sandbox(module, tmp_path / "run", replace(LIMITS, call_timeout=0.3, timeouts_before_skip=2),
+                  forkserver=ForkServer(tmp_path / "zygote", contract=contract))
+    try:
+        box.start()
+        statuses = [box.call(f"spin/{variant}", [np.ones(1)]) for variant in range(4)]
+        assert [s.status for s in statuses] == ["timeout", "timeout", "not run", "not run"]
+        assert "not run: spin already timed out" in statuses[3].message
+    finally:
+        box.close()
+        box.forkserver.close()
