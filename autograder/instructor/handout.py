@@ -126,10 +126,10 @@ def selfcheck_source(config: Config) -> str:
     template = (HANDOUT_SOURCE / "selfcheck.py").read_text()
     tolerances = {pid: [p.tolerance.rtol, p.tolerance.atol] for pid, p in config.parts.items()}
     diagnoser = Diagnoser({}, config.conventions)  # its classes of equal claims serve the cases' answers and the claims
-    slots = {COMPARE_SLOT: _shared(COMPARE_SOURCE), EVIDENCE_SLOT: _shared(EVIDENCE_SOURCE),
-             RELATIONS_SLOT: _shared(RELATIONS_SOURCE), UPSTREAM_SLOT: _shared(UPSTREAM_SOURCE),
-             ESCAPE_SLOT: _shared(ESCAPE_SOURCE), RUNTIME_SLOT: _shared(RUNTIME_SOURCE),
-             TOPLEVEL_SLOT: _shared(TOPLEVEL_SOURCE),
+    slots = {COMPARE_SLOT: shared_part(COMPARE_SOURCE), EVIDENCE_SLOT: shared_part(EVIDENCE_SOURCE),
+             RELATIONS_SLOT: shared_part(RELATIONS_SOURCE), UPSTREAM_SLOT: shared_part(UPSTREAM_SOURCE),
+             ESCAPE_SLOT: shared_part(ESCAPE_SOURCE), RUNTIME_SLOT: shared_part(RUNTIME_SOURCE),
+             TOPLEVEL_SLOT: shared_part(TOPLEVEL_SOURCE),
              "TOPLEVEL_SECONDS = None": f"TOPLEVEL_SECONDS = {TOPLEVEL_SHARE * config.limits.import_timeout!r}",
              "WALL_CLOCK_FACTOR = None": f"WALL_CLOCK_FACTOR = {config.limits.wall_clock_factor!r}",
              "PUBLIC_CASES = None": "PUBLIC_CASES = " + repr(public_cases(diagnoser, config.homework.part_ids)),
@@ -255,9 +255,9 @@ def readme_source(config: Config) -> str:
     return text
 
 
-def _shared(source: Path) -> str:
+def shared_part(source: Path) -> str:
     """The part of a module shared with selfcheck.py, without its comments (written for maintainers;
-    the docstrings stay)."""
+    the docstrings stay). (Another homework's self-check copies these parts in too.)"""
     text = source.read_text()
     return without_comments(text[text.index(SHARED_BEGIN):text.index(SHARED_END)]).rstrip() + "\n"
 

@@ -269,6 +269,14 @@ def test_the_selfcheck_runs_as_a_student_runs_it(handout):
     said = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(MISTAKES / "half_mse" / "mlp.py")],
                           capture_output=True, text=True, timeout=300).stdout
     assert "FAIL  mse_loss: J" in said and "2 of 10 parts failed." in said and f"fingerprint {stamped(handout)}" in said
+    # what a submission's code says reaches the terminal escaped (a TA may run it on a student's file)
+    hostile = handout.parent / "hostile" / "mlp.py"
+    hostile.parent.mkdir()
+    raising = 'def bce_loss(y, y_hat):\n    raise ValueError("\\x1b[2J\\u202egone")\n'
+    hostile.write_text(CORRECT.read_text().replace('def bce_loss(y, y_hat):\n', raising))
+    shown = subprocess.run([sys.executable, str(handout / "selfcheck.py"), str(hostile)],
+                           capture_output=True, text=True, timeout=300).stdout
+    assert "raised ValueError: \\x1b[2J\\u202egone" in shown and "\x1b" not in shown and "\u202e" not in shown
 
 
 def test_a_cause_is_named_only_where_it_holds_on_inputs_the_student_never_saw():

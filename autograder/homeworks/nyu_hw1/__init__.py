@@ -14,7 +14,18 @@ from pathlib import Path
 import numpy as np
 
 from ...core.homework import Homework, Part, SubsetOf
-from .answers import GRADS, PAIRS, REDUCTIONS, Conventions, backward, bce_loss, forward, mse_loss, reference_answer
+from .answers import (
+    GRADS,
+    PAIRS,
+    REDUCTION_WORDS,
+    REDUCTIONS,
+    Conventions,
+    backward,
+    bce_loss,
+    forward,
+    mse_loss,
+    reference_answer,
+)
 from .cases import CONFIGURATIONS, Network, Targets, diagnostic_cases, shown_name, visible_cases
 from .diagnosis import diagnoser_for
 from .hidden import hidden_bases, relabel
@@ -35,10 +46,6 @@ PARTS: tuple[Part, ...] = (
     Part("mlp.bce_grad", "bce_loss: dJdy_hat", "bce_loss", "dJdy_hat"),
     Part("mlp.repeat", "MLP: the same grads after clear_grad_and_cache() and a second pass", "MLP"),
 )
-
-REDUCTION_WORDS = {"mean": "the mean over the batch and the outputs", "batch_mean": "the mean over the batch",
-                   "sum": "the sum"}
-
 
 def part_title(part: Part, conventions: Conventions) -> str:
     """The losses' J say how they reduce."""

@@ -15,6 +15,8 @@ ACTIVATIONS = ("relu", "sigmoid", "identity")
 # the loss's normalisation: torch's default (the mean over the batch and the outputs), the mean over
 # the batch of the sum over the outputs, or the plain sum
 REDUCTIONS = ("mean", "batch_mean", "sum")
+REDUCTION_WORDS = {"mean": "the mean over the batch and the outputs",
+                   "batch_mean": "the mean over the batch of the sum over the outputs", "sum": "the sum"}
 
 
 PAIRS: tuple[tuple[str, str], ...] = tuple((f, g) for f in ACTIVATIONS for g in ACTIVATIONS)  # (f, g)
@@ -65,11 +67,12 @@ def forward(f: str, g: str, W1, b1, W2, b2, x) -> dict[str, np.ndarray]:
 GRADS = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")  # the course's names, in MLP.grads
 
 
-def backward(f: str, g: str, W1, b1, W2, b2, x, dJdy_hat) -> dict[str, np.ndarray]:
-    """The course's grads given dJ/dy_hat (batch, k): dJdW1 (h, n) .. dJdb2 (k,), summed over the batch."""
+def backward(f: str, g: str, W1, b1, W2, b2, x, dJdy_hat, f_slope=derivative, g_slope=derivative) -> dict:
+    """The course's grads given dJ/dy_hat (batch, k): dJdW1 (h, n) .. dJdb2 (k,), summed over the batch.
+    f_slope, g_slope(name, z): the activations' derivatives (another's: a mistake's grads, diagnosis.py)."""
     z = forward(f, g, W1, b1, W2, b2, x)
-    dz3 = dJdy_hat * derivative(g, z["z3"])
-    dz1 = (dz3 @ W2) * derivative(f, z["z1"])
+    dz3 = dJdy_hat * g_slope(g, z["z3"])
+    dz1 = (dz3 @ W2) * f_slope(f, z["z1"])
     return {"dJdW1": dz1.T @ x, "dJdb1": dz1.sum(axis=0), "dJdW2": dz3.T @ z["z2"], "dJdb2": dz3.sum(axis=0)}
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...core.compare import Tolerance, compare
 from ...core.explain import Explanation, Observation
-from .answers import GRADS, Conventions, bce_loss, derivative, forward, mse_loss
+from .answers import GRADS, REDUCTION_WORDS, Conventions, backward, bce_loss, derivative, forward, mse_loss
 from .cases import Network, Targets
 
 BACKWARD = tuple(f"mlp.backward.{name[3:]}" for name in GRADS)  # mlp.backward.W1 .. mlp.backward.b2
@@ -40,13 +40,9 @@ class Mistake:
 # --- the network ------------------------------------------------------------------------------
 
 
-def _grads(net: Network, f_slope=None, g_slope=None) -> dict[str, np.ndarray]:
-    """The grads with the activations' derivatives as given (None: the right ones), keyed by part."""
-    w = net.weights
-    z = forward(net.f, net.g, w.W1, w.b1, w.W2, w.b2, w.x)
-    dz3 = w.dJdy_hat * (g_slope or (lambda name, v: derivative(name, v)))(net.g, z["z3"])
-    dz1 = (dz3 @ w.W2) * (f_slope or (lambda name, v: derivative(name, v)))(net.f, z["z1"])
-    grads = {"dJdW1": dz1.T @ w.x, "dJdb1": dz1.sum(axis=0), "dJdW2": dz3.T @ z["z2"], "dJdb2": dz3.sum(axis=0)}
+def _grads(net: Network, f_slope=derivative, g_slope=derivative) -> dict[str, np.ndarray]:
+    """The grads with the activations' derivatives as given (by default the right ones), keyed by part."""
+    grads = backward(net.f, net.g, *net.arrays, f_slope=f_slope, g_slope=g_slope)
     return {f"mlp.backward.{name[3:]}": value for name, value in grads.items()}
 
 
@@ -75,8 +71,6 @@ def _scaled(divisor: Callable[[Network], float]) -> Callable:
 # --- the losses -------------------------------------------------------------------------------
 
 _LOSS = {"mse": mse_loss, "bce": bce_loss}
-_REDUCTION_WORDS = {"mean": "the mean over the batch and the outputs (torch's)", "batch_mean":
-                    "the mean over the batch only (the sum over the outputs)", "sum": "the plain sum"}
 
 
 def _loss_answer(part: str, inputs, reduction: str, scale: float = 1.0):
@@ -146,7 +140,7 @@ CATALOGUE: tuple[Mistake, ...] = (
             "dJdy_hat as it is, from any loss.)",
             ("mlp.mse_grad", "mlp.bce_grad"), _gradient_unscaled, lambda part: part.replace("_grad", "_loss")),
     *(Mistake(f"nyu:reduction:{reduction}", f"reduced by {reduction}",
-              f"Your loss is {_REDUCTION_WORDS[reduction]}: this course's is the one in the part's title, and "
+              f"Your loss is {REDUCTION_WORDS[reduction]}: this course's is the one in the part's title, and "
               "dJdy_hat follows J's normalisation.", LOSS_PARTS, _reduction(reduction))
       for reduction in ("mean", "batch_mean", "sum")),
     Mistake("nyu:sign_flipped", "sign flipped",

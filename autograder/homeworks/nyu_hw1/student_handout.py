@@ -10,16 +10,20 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from ... import escape
 from ...grading.fingerprint import fingerprint
+from ...instructor.handout import shared_part
+from .answers import REDUCTION_WORDS
 
 HERE = Path(__file__).absolute().parent / "handout"
-REDUCTION_WORDS = {"mean": "the mean over the batch and the outputs (as torch's mse_loss and binary_cross_entropy)",
-                   "batch_mean": "the sum over the outputs, averaged over the batch", "sum": "the plain sum"}
+ESCAPE_SLOT = "# === what makes text safe to print, the autograder's own (filled in when the handout is built) ==="
 
 
 def selfcheck_source(config) -> str:
-    """handout/selfcheck.py with the course's choices written in."""
+    """handout/selfcheck.py with the course's choices and the autograder's escaping of text written in."""
     text = (HERE / "selfcheck.py").read_text(encoding="utf-8")
+    assert text.count(ESCAPE_SLOT) == 1, "nyu_hw1/handout/selfcheck.py must hold the escape slot once"
+    text = text.replace(ESCAPE_SLOT, shared_part(Path(escape.__file__)))
     tolerances = {part: [p.tolerance.rtol, p.tolerance.atol] for part, p in config.parts.items()}
     for name, value in (("FINGERPRINT", json.dumps(fingerprint(config))), ("LOSS", json.dumps(config.conventions.loss)),
                         ("ACTIVATIONS", json.dumps([list(pair) for pair in config.conventions.activations])),
@@ -31,6 +35,7 @@ def selfcheck_source(config) -> str:
 
 
 def readme_source(config) -> str:
+    reduction = REDUCTION_WORDS[config.conventions.loss] + (" (torch's)" if config.conventions.loss == "mean" else "")
     pairs = ", ".join(f"(f={f}, g={g})" for f, g in config.conventions.activations)
     return f"""# Homework 1: a multilayer perceptron
 
@@ -38,7 +43,7 @@ Complete `mlp.py`: the class `MLP` (its `forward` and `backward`, without torch'
 functions `mse_loss` and `bce_loss`, each returning `(J, dJdy_hat)`. Upload `mlp.py` to Gradescope.
 
 What the autograder expects:
-- the losses' J and dJdy_hat: {REDUCTION_WORDS[config.conventions.loss]};
+- the losses' J and dJdy_hat: {reduction};
 - `backward(dJdy_hat)` fills `self.grads`, each gradient summed over the batch; the autograder
   calls it with a dJdy_hat of its own, so it is graded apart from your loss;
 - the activations graded: {pairs};

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re  # (for terminal(), copied in below)
 import signal
 import sys
 import traceback
@@ -37,6 +38,8 @@ FINGERPRINT = "000000000000"
 LOSS = "mean"  # "mean" (torch's: over the batch and the outputs), "batch_mean", "sum"
 ACTIVATIONS = [["relu", "identity"]]  # the (f, g) graded
 TOLERANCE = {}  # part id -> [rtol, atol]: the autograder's
+
+# === what makes text safe to print, the autograder's own (filled in when the handout is built) ===
 
 PARTS = [
     ("mlp.forward", "MLP.forward: y_hat"),
@@ -288,22 +291,23 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     path = Path(args.path).resolve()
     if not path.is_file():
-        print(f"no file {path}", file=sys.stderr)
+        print(terminal(f"no file {path}"), file=sys.stderr)
         return 2
     try:
         verdicts, causes = check(path)
     except Exception as e:  # noqa: BLE001 - importing the file failed
-        print(f"{path.name} could not be imported: {type(e).__name__}: {e}", file=sys.stderr)
+        print(terminal(f"{path.name} could not be imported: {type(e).__name__}: {e}"), file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({"fingerprint": FINGERPRINT, "parts": {p: v is None for p, v in verdicts.items()},
                           "problems": {p: v for p, v in verdicts.items() if v}, "causes": causes}))
     else:
-        print(f"Self-check of {path.name} (autograder fingerprint {FINGERPRINT})")
+        # (what a submission's code said, or its file's name, is shown with its control characters escaped)
+        print(terminal(f"Self-check of {path.name} (autograder fingerprint {FINGERPRINT})"))
         for part, title in PARTS:
-            print(f"  {'ok  ' if verdicts[part] is None else 'FAIL'}  {title}" +
-                  (f"\n        {verdicts[part]}" if verdicts[part] else "") +
-                  (f"\n        likely cause: {causes[part]}" if part in causes else ""))
+            print(terminal(f"  {'ok  ' if verdicts[part] is None else 'FAIL'}  {title}" +
+                           (f"\n        {verdicts[part]}" if verdicts[part] else "") +
+                           (f"\n        likely cause: {causes[part]}" if part in causes else "")))
         failed = sum(v is not None for v in verdicts.values())
         print("Every check passed." if not failed else f"{failed} of {len(PARTS)} parts failed.")
     return 0 if all(v is None for v in verdicts.values()) else 1
