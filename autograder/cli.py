@@ -303,8 +303,8 @@ def _grade(args) -> int:
             reports.append(grader.grade(args.path, submission_id, keep_calls=args.staff))
         return report_to_results(reports[0])
 
-    results = within_limits(found, graded, lambda: config.homework.visible(config.conventions))  # (over the
-    # limit, nothing is graded)
+    # (over the limit, nothing is graded)
+    results = within_limits(found, graded, lambda: config.homework.visible(config.conventions))
     if args.results:
         write_results(args.results, results)
     if found is not None:
